@@ -1,0 +1,37 @@
+# Two commands do all set-up on a fresh machine with only Python 3.11:
+#   make run    materialize every asset for every month on the embedded default data
+#   make test   lint and run the whole test suite
+# Both bootstrap .venv from constraints.txt (exact pins) on first use.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+
+.PHONY: venv run test lint dev clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rfm-assets run $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+# pytest exits 5 when it collects no test: make treats that as failure, as it should.
+test: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+dev: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(VENV) data/ .pytest_cache

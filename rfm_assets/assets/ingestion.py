@@ -1,0 +1,95 @@
+"""Ingestion layer: the month's source lines, the valid purchases, and returns per customer."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from rfm_assets.assets.metadata import partition_metadata
+from rfm_assets.core import ingest
+from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.resources import OrderSourceResource, WarehouseResource
+
+OWNERS = ["team:data-engineering"]
+
+
+@dg.asset(
+    partitions_def=MONTHLY,
+    group_name="ingestion",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    tags={"layer": "raw"},
+)
+def raw_orders(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, order_source: OrderSourceResource
+) -> dg.MaterializeResult:
+    """The month's order lines exactly as the source holds them, typed, with file, row and load time.
+
+    The source (a file or folder of Online Retail / generic exports) is staged once into a typed
+    parquet file, cached while the files are unchanged; each month then reads its slice. A month
+    with no lines at all is refused rather than written empty.
+    """
+    month = partition_month(context)
+    staged = order_source.stage()
+    with warehouse.connect() as con:
+        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at)
+        metadata = partition_metadata(con, "raw_orders", month)
+    context.log.info(f"raw_orders {month:%Y-%m}: {n_rows:,} lines from {', '.join(staged.files)}")
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "source_files": dg.MetadataValue.text(", ".join(staged.files)),
+            "source_fingerprint": dg.MetadataValue.text(staged.fingerprint[:16]),
+            "loaded_at": dg.MetadataValue.text(str(staged.loaded_at)),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=MONTHLY,
+    deps=[raw_orders],
+    group_name="ingestion",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    tags={"layer": "clean"},
+)
+def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Valid purchase lines of the month with line revenue (`sql/cleaned_transactions.sql`).
+
+    Removed, in this order, each with its count in the metadata: cancellations ('C' invoices),
+    bad-debt adjustments ('A'), non-product codes (POST, DOT, M, D, C2, BANK CHARGES, AMAZONFEE,
+    ...), price <= 0, quantity <= 0, exact duplicate lines. Guest lines (no customer id) stay, with
+    a null customer_id: they are real sales for company revenue, never for customer-level assets.
+    """
+    month = partition_month(context)
+    with warehouse.connect() as con:
+        result = ingest.build_cleaned_transactions(con, month)
+        metadata = partition_metadata(con, "cleaned_transactions", month)
+    removed_md = "\n".join(["| rule | lines removed |", "|---|---:|"] +
+                           [f"| {rule} | {n:,} |" for rule, n in result.removed.items()])
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            **{f"removed_{rule}": dg.MetadataValue.int(n) for rule, n in result.removed.items()},
+            "removed_by_rule": dg.MetadataValue.md(removed_md),
+            "revenue": dg.MetadataValue.float(round(result.revenue, 2)),
+            "guest_lines": dg.MetadataValue.int(result.guest_lines),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=MONTHLY,
+    deps=[raw_orders],
+    group_name="ingestion",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    tags={"layer": "clean"},
+)
+def customer_returns(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Cancelled (returned) value per customer in the month, kept as a measure of its own
+    (`sql/customer_returns.sql`). A month without cancellations is a valid empty month."""
+    month = partition_month(context)
+    with warehouse.connect() as con:
+        ingest.build_customer_returns(con, month)
+        metadata = partition_metadata(con, "customer_returns", month)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,39 @@
+"""Metadata that makes each materialization explain itself in the Dagster UI."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from rfm_assets.core.sqlfiles import Sidecar, load_sidecar
+
+PREVIEW_ROWS = 10
+
+
+def column_schema(con: duckdb.DuckDBPyConnection, table: str, sidecar: Sidecar) -> dg.TableSchema:
+    """Column names and types from DuckDB, descriptions from the table's sidecar."""
+    described = con.execute(f"describe {table}").fetchall()
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name=n, type=t, description=sidecar.columns.get(n)) for n, t, *_ in described]
+    )
+
+
+def partition_metadata(
+    con: duckdb.DuckDBPyConnection, table: str, month: date, sidecar_name: str | None = None
+) -> dict[str, Any]:
+    """Row count, column schema with descriptions, grain and a preview of one month of ``table``."""
+    sidecar = load_sidecar(sidecar_name or table)
+    n_rows = con.execute(f"select count(*) from {table} where snapshot_month = ?", [month]).fetchone()[0]
+    preview = con.execute(
+        f"select * from {table} where snapshot_month = ? limit {PREVIEW_ROWS}", [month]
+    ).df()
+    return {
+        "dagster/row_count": dg.MetadataValue.int(int(n_rows)),
+        "dagster/column_schema": column_schema(con, table, sidecar),
+        "dagster/table_name": dg.MetadataValue.text(table),
+        "grain": dg.MetadataValue.text(sidecar.grain),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if n_rows else "_no rows this month_"),
+    }

@@ -1,0 +1,18 @@
+"""The one place the project's Definitions are built (loaded by workspace.yaml and the CLI)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from rfm_assets.assets import ingestion
+from rfm_assets.checks.gx_checks import all_gx_checks
+from rfm_assets.jobs import monthly_job
+from rfm_assets.partitions import SETTINGS
+from rfm_assets.resources import build_resources
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([ingestion]),
+    asset_checks=all_gx_checks(),
+    jobs=[monthly_job],
+    resources=build_resources(SETTINGS),
+)

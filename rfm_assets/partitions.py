@@ -1,0 +1,48 @@
+"""Monthly partitions: from the source's first to last month unless configured otherwise.
+
+- ``RFM_START_MONTH`` / ``RFM_END_MONTH`` (YYYY-MM) override either end.
+- ``RFM_END_MONTH=live``: no fixed end; partitions run up to the last complete calendar month,
+  so a live shop's monthly schedule always finds the month that just ended.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from rfm_assets.core.default_source import default_month_range
+from rfm_assets.core.months import add_months, month_start
+from rfm_assets.core.sources import SourceSpec, parse_column_mapping, source_month_range
+from rfm_assets.settings import Settings
+
+
+def month_range(settings: Settings) -> tuple[date, date]:
+    """The first and last month the partitions should cover."""
+    if settings.start_month and (settings.end_month or settings.live):
+        return settings.start_month, settings.end_month or settings.start_month
+    if settings.source is None:
+        first, last = default_month_range(settings.default_scale)
+    else:
+        mapping = parse_column_mapping(settings.columns) if settings.columns else None
+        spec = SourceSpec(path=Path(settings.source), format=settings.source_format, columns=mapping)
+        first, last = source_month_range(spec, settings.staging_dir)
+    return settings.start_month or first, settings.end_month or last
+
+
+def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
+    """The partitions definition every monthly asset shares."""
+    first, last = month_range(settings)
+    if settings.live:
+        return dg.MonthlyPartitionsDefinition(start_date=first.isoformat())
+    return dg.MonthlyPartitionsDefinition(start_date=first.isoformat(), end_date=add_months(last, 1).isoformat())
+
+
+SETTINGS = Settings.from_env()
+MONTHLY = monthly_partitions(SETTINGS)
+
+
+def partition_month(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> date:
+    """The month (first day) of the partition being materialized or checked."""
+    return month_start(context.partition_key)

@@ -1,0 +1,68 @@
+"""Dagster resources: the warehouse and the order source, configured from :class:`Settings`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from rfm_assets.core import warehouse
+from rfm_assets.core.default_source import ensure_default_source
+from rfm_assets.core.sources import SourceSpec, StagedSource, parse_column_mapping, stage_source
+from rfm_assets.settings import DEFAULT_WAREHOUSE, Settings
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file every asset reads and writes (``RFM_WAREHOUSE``)."""
+
+    path: str = DEFAULT_WAREHOUSE
+    lock_timeout_seconds: float = 600.0
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; waits while another process holds the write lock."""
+        with warehouse.connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_seconds) as con:
+            yield con
+
+
+class OrderSourceResource(dg.ConfigurableResource):
+    """Where order lines come from (``RFM_SOURCE``, ``RFM_SOURCE_FORMAT``, ``RFM_COLUMNS``).
+
+    With no path, the embedded synthetic dataset is generated (deterministically) on first use.
+    """
+
+    path: str | None = None
+    format: str = "online_retail"
+    columns: str | None = None
+    staging_dir: str = "data/staging"
+    default_source_dir: str = "data/default_source"
+    default_scale: float = 1.0
+
+    def spec(self) -> SourceSpec:
+        if self.path is None:
+            csv = ensure_default_source(Path(self.default_source_dir), scale=self.default_scale)
+            return SourceSpec(path=csv, format="online_retail")
+        mapping = parse_column_mapping(self.columns) if self.columns else None
+        return SourceSpec(path=Path(self.path), format=self.format, columns=mapping)
+
+    def stage(self) -> StagedSource:
+        """The source as one typed parquet file, cached while the source files are unchanged."""
+        return stage_source(self.spec(), Path(self.staging_dir))
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """Resources for :class:`~dagster.Definitions`, from the environment-derived settings."""
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse)),
+        "order_source": OrderSourceResource(
+            path=str(settings.source) if settings.source else None,
+            format=settings.source_format,
+            columns=settings.columns,
+            staging_dir=str(settings.staging_dir),
+            default_source_dir=str(settings.default_source_dir),
+            default_scale=settings.default_scale,
+        ),
+    }

@@ -1,0 +1,69 @@
+"""The operator contract: every environment variable the project reads, read here and nowhere else.
+
+Asset bodies never touch ``os.environ``; resources are built from a :class:`Settings` in
+``rfm_assets/resources.py``. Defaults make ``dagster dev`` and ``rfm-assets run`` work on the
+embedded synthetic dataset with no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from rfm_assets.core.months import month_start
+
+DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+VALID_FORMATS = ("online_retail", "generic")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration. Paths are as given (relative paths resolve against the working dir)."""
+
+    warehouse: Path
+    source: Path | None  # None: the embedded default dataset
+    source_format: str
+    columns: str | None  # generic mapping text, e.g. "customer_id=cust,order_date=dt,amount=amt"
+    start_month: date | None  # None: the source's first month
+    end_month: date | None  # None: the source's last month (unless live)
+    live: bool  # partitions run up to the last complete calendar month
+    default_scale: float  # size knob of the embedded dataset
+
+    @property
+    def data_dir(self) -> Path:
+        """Folder beside the warehouse holding the staged source cache and the default dataset."""
+        return self.warehouse.parent
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def default_source_dir(self) -> Path:
+        return self.data_dir / "default_source"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the ``RFM_*`` variables (see README, "Operator contract")."""
+        env = os.environ if env is None else env
+        fmt = env.get("RFM_SOURCE_FORMAT", "online_retail").strip() or "online_retail"
+        if fmt not in VALID_FORMATS:
+            raise ValueError(f"RFM_SOURCE_FORMAT={fmt!r} is not one of {', '.join(VALID_FORMATS)}")
+        columns = env.get("RFM_COLUMNS") or None
+        if fmt == "generic" and not columns:
+            raise ValueError("RFM_SOURCE_FORMAT=generic needs RFM_COLUMNS, e.g. customer_id=cust,order_date=dt,amount=amt")
+        end_text = (env.get("RFM_END_MONTH") or "").strip()
+        live = end_text.lower() == "live"
+        return cls(
+            warehouse=Path(env.get("RFM_WAREHOUSE") or DEFAULT_WAREHOUSE),
+            source=Path(env["RFM_SOURCE"]) if env.get("RFM_SOURCE") else None,
+            source_format=fmt,
+            columns=columns,
+            start_month=month_start(env["RFM_START_MONTH"]) if env.get("RFM_START_MONTH") else None,
+            end_month=month_start(end_text) if end_text and not live else None,
+            live=live,
+            default_scale=float(env.get("RFM_DEFAULT_SCALE") or 1.0),
+        )
