@@ -94,7 +94,8 @@ def generate(out: Path, scale: float, months: int, seed: int) -> int:
     """Write the synthetic Online Retail II dataset (and its true parameters) into ``out``."""
     from dataclasses import replace
 
-    from rfm_assets.core.generator import GeneratorConfig, generate as gen
+    from rfm_assets.core.generator import GeneratorConfig
+    from rfm_assets.core.generator import generate as gen
 
     t0 = time.perf_counter()
     ds = gen(out, replace(GeneratorConfig(), scale=scale, n_months=months, seed=seed))
