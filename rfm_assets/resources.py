@@ -48,9 +48,28 @@ class OrderSourceResource(dg.ConfigurableResource):
         mapping = parse_column_mapping(self.columns) if self.columns else None
         return SourceSpec(path=Path(self.path), format=self.format, columns=mapping)
 
+    def truth(self) -> dict | None:
+        """The generating parameters when the source is the embedded synthetic dataset, else None."""
+        import json
+
+        path = Path(self.default_source_dir) / "truth.json"
+        if self.path is None and path.exists():
+            return json.loads(path.read_text())
+        return None
+
     def stage(self) -> StagedSource:
         """The source as one typed parquet file, cached while the source files are unchanged."""
         return stage_source(self.spec(), Path(self.staging_dir))
+
+
+class AnalysisParamsResource(dg.ConfigurableResource):
+    """Knobs of the analytic assets (``RFM_WINDOW_MONTHS``, ``RFM_CLUSTERS_K``, ``RFM_SEGMENT_RULES``)."""
+
+    window_months: int = 12
+    cluster_k: int | None = 4  # None: choose k by silhouette
+    segment_rules: str | None = None  # None: sql/rfm_segment_rules.csv
+    clv_discount_rate: float = 0.10
+    clv_holdout_months: int = 6
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
@@ -64,5 +83,12 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             staging_dir=str(settings.staging_dir),
             default_source_dir=str(settings.default_source_dir),
             default_scale=settings.default_scale,
+        ),
+        "params": AnalysisParamsResource(
+            window_months=settings.window_months,
+            cluster_k=settings.cluster_k,
+            segment_rules=str(settings.segment_rules) if settings.segment_rules else None,
+            clv_discount_rate=settings.clv_discount_rate,
+            clv_holdout_months=settings.clv_holdout_months,
         ),
     }

@@ -31,6 +31,11 @@ class Settings:
     end_month: date | None  # None: the source's last month (unless live)
     live: bool  # partitions run up to the last complete calendar month
     default_scale: float  # size knob of the embedded dataset
+    window_months: int = 12  # RFM trailing window (RFM_WINDOW_MONTHS)
+    cluster_k: int | None = 4  # KMeans k (RFM_CLUSTERS_K; 'auto' = best silhouette over 2..8)
+    segment_rules: Path | None = None  # RFM_SEGMENT_RULES: a CSV rules table (default sql/rfm_segment_rules.csv)
+    clv_discount_rate: float = 0.10  # RFM_CLV_DISCOUNT_RATE: annual rate discounting clv_12m
+    clv_holdout_months: int = 6  # RFM_CLV_HOLDOUT_MONTHS: h of clv_holdout_metrics
 
     @property
     def data_dir(self) -> Path:
@@ -66,4 +71,18 @@ class Settings:
             end_month=month_start(end_text) if end_text and not live else None,
             live=live,
             default_scale=float(env.get("RFM_DEFAULT_SCALE") or 1.0),
+            window_months=int(env.get("RFM_WINDOW_MONTHS") or 12),
+            cluster_k=_cluster_k(env.get("RFM_CLUSTERS_K") or "4"),
+            segment_rules=Path(env["RFM_SEGMENT_RULES"]) if env.get("RFM_SEGMENT_RULES") else None,
+            clv_discount_rate=float(env.get("RFM_CLV_DISCOUNT_RATE") or 0.10),
+            clv_holdout_months=int(env.get("RFM_CLV_HOLDOUT_MONTHS") or 6),
         )
+
+
+def _cluster_k(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    k = int(text)
+    if not 2 <= k <= 12:
+        raise ValueError(f"RFM_CLUSTERS_K={text!r}: use a number from 2 to 12, or 'auto'")
+    return k

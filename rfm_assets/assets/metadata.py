@@ -37,3 +37,10 @@ def partition_metadata(
         "grain": dg.MetadataValue.text(sidecar.grain),
         "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if n_rows else "_no rows this month_"),
     }
+
+
+def image(png: bytes, alt: str) -> dg.MetadataValue:
+    """A PNG shown inline in the Dagster UI (markdown with a data URI)."""
+    import base64
+
+    return dg.MetadataValue.md(f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})")

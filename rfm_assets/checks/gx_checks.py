@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.partitions import MONTHLY, SETTINGS, partition_month
 from rfm_assets.quality.runner import validate
-from rfm_assets.quality.suites import SUITES, Suite
+from rfm_assets.quality.suites import Suite, build_suites
 from rfm_assets.resources import WarehouseResource
 
 
@@ -21,7 +21,7 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True) -> dg.Ass
         name="gx_suite",
         partitions_def=MONTHLY,
         blocking=blocking,
-        description=f"great-expectations suite '{table}': {(suite.__doc__ or '').strip()}",
+        description=f"great-expectations suite '{table}': {(getattr(suite, 'func', suite).__doc__ or '').strip()}",
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         month = partition_month(context)
@@ -46,4 +46,4 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True) -> dg.Ass
 
 def all_gx_checks() -> list[dg.AssetChecksDefinition]:
     """One blocking suite check per asset that has a suite."""
-    return [gx_suite_check(table, suite) for table, suite in SUITES.items()]
+    return [gx_suite_check(table, suite) for table, suite in build_suites(SETTINGS.window_months).items()]

@@ -19,6 +19,9 @@ from typing import Any
 import duckdb
 
 PARTITION_COLUMN = "snapshot_month"
+# Ledger of built partitions, written in the same transaction as the data: tells "built, empty"
+# apart from "never built", which the point-in-time guards of later assets need.
+LEDGER = "_partitions"
 
 
 class WarehouseError(RuntimeError):
@@ -98,7 +101,10 @@ def replace_partition(
                 f"{table}: no rows for {month:%Y-%m}; refusing to replace the month with nothing "
                 "(the previous contents are kept)"
             )
-        _swap_in(con, table, stage, month)
+        con.execute(f"create or replace temp table {stage} as "
+                    f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}")
+        _swap_in(con, table, stage, month, empty=n_rows == 0)
+        _record(con, table, month, int(n_rows))
         con.execute(f"drop table {stage}")
         con.execute("commit")
     except BaseException:
@@ -107,9 +113,28 @@ def replace_partition(
     return int(n_rows)
 
 
-def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date) -> None:
+def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int) -> None:
+    con.execute(
+        f"create table if not exists {LEDGER} (table_name varchar, snapshot_month date, row_count bigint, "
+        "primary key (table_name, snapshot_month))"
+    )
+    con.execute(f"insert or replace into {LEDGER} values (?, ?, ?)", [table, month, n_rows])
+
+
+def built_months(con: duckdb.DuckDBPyConnection, table: str) -> set[date]:
+    """Months of ``table`` that have been written (including months written empty on purpose)."""
+    if not table_exists(con, LEDGER):
+        return set()
+    rows = con.execute(f"select snapshot_month from {LEDGER} where table_name = ?", [table]).fetchall()
+    return {r[0] for r in rows}
+
+
+def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date, *, empty: bool) -> None:
     if not table_exists(con, table):
         con.execute(f"create table {table} as select * from {stage}")
+        return
+    if empty:  # a month written empty on purpose: no rows, so its column types do not matter
+        con.execute(f"delete from {table} where {PARTITION_COLUMN} = ?", [month])
         return
     old, new = _schema(con, table), _schema(con, stage)
     if old != new:

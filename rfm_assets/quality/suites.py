@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 
 import great_expectations.expectations as gxe
 
@@ -69,8 +70,127 @@ def customer_returns_suite(month: date) -> list:
     ]
 
 
-SUITES: dict[str, Suite] = {
-    "raw_orders": raw_orders_suite,
-    "cleaned_transactions": cleaned_transactions_suite,
-    "customer_returns": customer_returns_suite,
-}
+def cohort_retention_suite(month: date) -> list:
+    """One row per cohort; retention a share; active customers never exceed the cohort."""
+    return [
+        _columns("cohort_retention"),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnValuesToBeUnique(column="cohort_month"),
+        gxe.ExpectColumnValuesToNotBeNull(column="cohort_month"),
+        gxe.ExpectColumnValuesToBeBetween(column="retention_rate", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="months_since_first", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="cohort_size", column_B="active_customers", or_equal=True),
+        gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0),
+    ]
+
+
+def rfm_snapshots_suite(month: date, window_months: int = 12) -> list:
+    """Keys unique, scores 1-5, every customer labelled, recency inside the window, F >= 1, M > 0."""
+    window_days = (add_months(month, 1) - add_months(month, -(window_months - 1))).days - 1
+    return [
+        _columns("rfm_snapshots"),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=1, max_value=5)
+          for c in ("r_score", "f_score", "m_score", "fm_score")],
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("r_score", "f_score", "m_score", "rfm_segment")],
+        gxe.ExpectColumnValuesToBeBetween(column="recency_days", min_value=0, max_value=window_days),
+        gxe.ExpectColumnValuesToBeBetween(column="frequency", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="monetary", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(column="tenure_days", min_value=0),
+    ]
+
+
+def segment_migration_suite(month: date) -> list:
+    """One row per move, positive counts, shares in [0, 1]."""
+    return [
+        _columns("segment_migration"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["from_segment", "to_segment"]),
+        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="share_of_from", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="from_segment"),
+        gxe.ExpectColumnValuesToNotBeNull(column="to_segment"),
+    ]
+
+
+def customer_clusters_suite(month: date) -> list:
+    """One row per customer, every customer in a named cluster."""
+    return [
+        _columns("customer_clusters"),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="cluster_name"),
+        gxe.ExpectColumnValuesToBeBetween(column="cluster_id", min_value=1, max_value=12),
+    ]
+
+
+def cluster_profiles_suite(month: date) -> list:
+    """One row per cluster, shares in [0, 1]."""
+    return [
+        _columns("cluster_profiles"),
+        gxe.ExpectColumnValuesToBeUnique(column="cluster_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="cluster_name"),
+        gxe.ExpectColumnValuesToBeBetween(column="customer_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="revenue_share", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=1),
+    ]
+
+
+FINITE = 1e15  # "finite": GX's range checks reject +-inf beyond this bound; NaN is caught as null
+
+
+def customer_lifetime_value_suite(month: date) -> list:
+    """One row per customer; p_alive in [0, 1]; expected purchases, spend and CLV finite and >= 0.
+    Early months are empty on purpose (too little history), which this suite accepts."""
+    return [
+        _columns("customer_lifetime_value"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="p_alive", min_value=0, max_value=1),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c)
+          for c in ("p_alive", "expected_purchases_12m", "expected_avg_order_value", "clv_12m")],
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=FINITE)
+          for c in ("expected_purchases_12m", "expected_avg_order_value", "clv_12m", "frequency", "T")],
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="T", column_B="recency", or_equal=True),
+    ]
+
+
+def clv_model_params_suite(month: date) -> list:
+    """One row per (model, param), known models, every value finite."""
+    return [
+        _columns("clv_model_params"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["model", "param"]),
+        gxe.ExpectColumnValuesToBeInSet(column="model", value_set=["bg_nbd", "gamma_gamma"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="value"),
+        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=-FINITE, max_value=FINITE),
+    ]
+
+
+def clv_holdout_metrics_suite(month: date) -> list:
+    """One row per frequency class, non-negative counts and purchases."""
+    return [
+        _columns("clv_holdout_metrics"),
+        gxe.ExpectColumnValuesToBeUnique(column="frequency_class"),
+        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="predicted_purchases", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeBetween(column="actual_purchases", min_value=0, max_value=FINITE),
+    ]
+
+
+def build_suites(window_months: int = 12) -> dict[str, Suite]:
+    """Every asset's suite, keyed by table (= asset) name."""
+    return {
+        "raw_orders": raw_orders_suite,
+        "cleaned_transactions": cleaned_transactions_suite,
+        "customer_returns": customer_returns_suite,
+        "cohort_retention": cohort_retention_suite,
+        "rfm_snapshots": partial(rfm_snapshots_suite, window_months=window_months),
+        "segment_migration": segment_migration_suite,
+        "customer_clusters": customer_clusters_suite,
+        "cluster_profiles": cluster_profiles_suite,
+        "customer_lifetime_value": customer_lifetime_value_suite,
+        "clv_model_params": clv_model_params_suite,
+        "clv_holdout_metrics": clv_holdout_metrics_suite,
+    }

@@ -126,3 +126,14 @@ def test_second_writer_waits_for_lock(tmp_path):
         replace_partition(c, "t", FEB, _month_query(1), {"m": FEB})
         assert c.execute("select count(*) from t").fetchone()[0] == 2
     holder.wait()
+
+
+def test_ledger_tells_empty_months_from_unbuilt_ones(con):
+    from rfm_assets.core.warehouse import built_months
+
+    replace_partition(con, "t", JAN, _month_query(2), {"m": JAN})
+    replace_partition(con, "t", FEB, _month_query(0), {"m": FEB}, allow_empty=True)
+    assert built_months(con, "t") == {JAN, FEB}
+    with pytest.raises(WarehouseError):
+        replace_partition(con, "t", date(2010, 3, 1), _month_query(0), {"m": date(2010, 3, 1)})
+    assert built_months(con, "t") == {JAN, FEB}  # the refused write left no trace

@@ -1,0 +1,126 @@
+"""Lifetime-value layer: BG/NBD + Gamma-Gamma per monthly snapshot, and its monthly holdout check."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
+from rfm_assets.assets.inputs import ALL_HISTORY, require_history
+from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.core import clv, plots
+from rfm_assets.core.clv_holdout import holdout_metrics
+from rfm_assets.core.months import month_end
+from rfm_assets.core.warehouse import replace_partition_frame
+from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
+
+GROUP = "lifetime_value"
+KINDS = {"duckdb", "python", "pandas"}
+CLV_COLUMNS = ["snapshot_month", "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
+               "expected_purchases_12m", "expected_avg_order_value", "clv_12m"]
+
+
+def _config(params: AnalysisParamsResource) -> clv.ClvConfig:
+    return clv.ClvConfig(annual_discount_rate=params.clv_discount_rate)
+
+
+def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
+    rows = ["| model | param | fitted | true |", "|---|---|---:|---:|"]
+    for model, fitted, key in (("bg_nbd", fit.bg_params, "bg_nbd"), ("gamma_gamma", fit.gg_params, "gamma_gamma")):
+        for name, value in fitted.items():
+            true = (truth or {}).get(key, {}).get(name)
+            rows.append(f"| {model} | {name} | {value:.4g} | {'' if true is None else f'{true:.4g}'} |")
+    return "\n".join(rows)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("customer_lifetime_value", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+                     description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
+                     "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
+                     "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
+                     "history (< 50 repeat customers) are written empty on purpose, with the reason in "
+                     "the metadata.",
+                     group_name=GROUP, kinds=KINDS, owners=OWNERS),
+        dg.AssetSpec("clv_model_params", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+                     description="The month's fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) "
+                     "parameters in long format, with the time unit in days, log-likelihoods, customers "
+                     "fitted, the penalizer used and the frequency-monetary correlation.",
+                     group_name=GROUP, kinds=KINDS, owners=OWNERS),
+    ],
+    partitions_def=MONTHLY,
+    can_subset=False,
+)
+def clv_models(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource,
+    order_source: OrderSourceResource,
+):
+    """Fit BG/NBD + Gamma-Gamma on all history up to the month's end; score every customer."""
+    month = partition_month(context)
+    config = _config(params)
+    with warehouse.connect() as con:
+        require_history(con, "cleaned_transactions", month)
+        summary = clv.clv_summary(con, month_end(month))
+        fit = clv.fit_clv(summary, config)
+        if fit.status == "failed":
+            raise dg.Failure(description=f"CLV fit failed for {month:%Y-%m}: {fit.message}",
+                             metadata={"attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts))})
+        fitted = fit.status == "fitted"
+        scores = clv.score_customers(fit, summary, config) if fitted else pd.DataFrame(columns=CLV_COLUMNS[1:])
+        scores.insert(0, "snapshot_month", month)
+        replace_partition_frame(con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted)
+        long = clv.params_long(fit, month) if fitted else pd.DataFrame(
+            {"snapshot_month": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype=str),
+             "param": pd.Series(dtype=str), "value": pd.Series(dtype=float)})
+        replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
+        clv_md = partition_metadata(con, "customer_lifetime_value", month)
+        params_md = partition_metadata(con, "clv_model_params", month)
+    status = {"status": dg.MetadataValue.text(fit.status), "message": dg.MetadataValue.text(fit.message or "ok"),
+              "fit_attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts) or "-")}
+    extra: dict = {}
+    if fitted:
+        png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
+        extra = {"clv_distribution": image(png, "CLV distribution"),
+                 "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
+                 "frequency_monetary_corr": dg.MetadataValue.float(float(fit.frequency_monetary_corr or 0.0))}
+        params_md["fitted_vs_true"] = dg.MetadataValue.md(_params_vs_truth(fit, order_source.truth()))
+    yield dg.MaterializeResult(asset_key="customer_lifetime_value", metadata={**clv_md, **status, **extra})
+    yield dg.MaterializeResult(asset_key="clv_model_params", metadata={**params_md, **status})
+
+
+@dg.asset(
+    partitions_def=MONTHLY,
+    deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+    group_name=GROUP, kinds=KINDS, owners=OWNERS,
+)
+def clv_holdout_metrics(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
+) -> dg.MaterializeResult:
+    """Does the CLV model predict? Fitted on history up to the end of month M-h (h = 6 by default),
+    its predicted repeat purchases over the next h months are compared with what customers actually
+    did: aggregate % error, per-customer MAE and correlation, overall and by frequency class. Early
+    months without enough calibration history are written empty, with the reason in the metadata.
+    """
+    month = partition_month(context)
+    with warehouse.connect() as con:
+        require_history(con, "cleaned_transactions", month)
+        result = holdout_metrics(con, month, params.clv_holdout_months, _config(params))
+        fitted = result.status == "fitted"
+        replace_partition_frame(con, "clv_holdout_metrics", month, result.metrics, allow_empty=not fitted)
+        metadata = partition_metadata(con, "clv_holdout_metrics", month)
+    extra: dict = {"status": dg.MetadataValue.text(result.status), "message": dg.MetadataValue.text(result.message or "ok")}
+    if fitted:
+        overall = result.metrics[result.metrics["frequency_class"] == "all"].iloc[0]
+        bf = result.by_frequency
+        png = plots.lines(bf["calibration_frequency"], {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
+                          f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
+                          xlabel="repeat purchases in calibration (10 = 10+)", ylabel="mean purchases in holdout")
+        extra |= {
+            "aggregate_pct_error": dg.MetadataValue.float(float(overall["pct_error"])),
+            "per_customer_mae": dg.MetadataValue.float(float(overall["mae"])),
+            "per_customer_correlation": dg.MetadataValue.float(float(overall["correlation"] or 0.0)),
+            "metrics": dg.MetadataValue.md(result.metrics.drop(columns=["snapshot_month"]).round(3).to_markdown(index=False)),
+            "calibration_vs_holdout": image(png, "calibration vs holdout"),
+        }
+    return dg.MaterializeResult(metadata={**metadata, **extra})

@@ -1,0 +1,73 @@
+"""Customer clusters: KMeans on the month's RFM snapshot, named from centroids, and their profiles."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
+from rfm_assets.assets.ingestion import OWNERS
+from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.core import plots
+from rfm_assets.core.clusters import fit_clusters
+from rfm_assets.core.sqlfiles import load_sql
+from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
+from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
+
+PLOT_SAMPLE = 4_000
+
+
+@dg.asset(
+    partitions_def=MONTHLY, deps=[rfm_snapshots], group_name=GROUP,
+    kinds={"duckdb", "scikitlearn", "polars"}, owners=OWNERS,
+)
+def customer_clusters(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
+) -> dg.MaterializeResult:
+    """KMeans clusters of the month's customers on log-transformed, standardized recency,
+    frequency and monetary value (k = 4 by default, or chosen by silhouette), named from their
+    centroids by a fixed rule so a behaviour keeps its name from month to month: Top Customers,
+    Potential Loyal, At Risk, Inactive (rule in `rfm_assets/core/clusters.py`). Seeds are fixed.
+    """
+    month = partition_month(context)
+    with warehouse.connect() as con:
+        rfm = con.execute(
+            "select customer_id, recency_days, frequency, monetary from rfm_snapshots where snapshot_month = ?",
+            [month],
+        ).pl()
+        result = fit_clusters(rfm, k=params.cluster_k)
+        frame = result.assignments.with_columns(pl.lit(month).alias("snapshot_month")).select(
+            "snapshot_month", "customer_id", "cluster_id", "cluster_name", "recency_days", "frequency", "monetary")
+        replace_partition_frame(con, "customer_clusters", month, frame)
+        metadata = partition_metadata(con, "customer_clusters", month)
+    sample = result.assignments.sample(n=min(PLOT_SAMPLE, result.assignments.height), seed=0)
+    png = plots.scatter_groups(sample["recency_days"], sample["monetary"], sample["cluster_name"],
+                               f"Customer clusters {month:%Y-%m} (sample of {sample.height:,})",
+                               xlabel="recency (days)", ylabel="monetary (window revenue)", logy=True)
+    silhouette = "\n".join(["| k | silhouette |", "|---:|---:|"] +
+                           [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())])
+    return dg.MaterializeResult(metadata={
+        **metadata,
+        "k": dg.MetadataValue.int(result.k),
+        "k_chosen_by": dg.MetadataValue.text(result.k_chosen_by),
+        "silhouette_by_k": dg.MetadataValue.md(silhouette),
+        "centroids": dg.MetadataValue.md(result.centroids.to_pandas().round(3).to_markdown(index=False)),
+        "cluster_scatter": image(png, "clusters"),
+    })
+
+
+@dg.asset(
+    partitions_def=MONTHLY, deps=[customer_clusters], group_name=GROUP,
+    kinds={"duckdb", "sql"}, owners=OWNERS,
+)
+def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Per named cluster and month: size, customer share, mean recency/frequency/monetary and
+    revenue share (`sql/cluster_profiles.sql`)."""
+    month = partition_month(context)
+    with warehouse.connect() as con:
+        replace_partition(con, "cluster_profiles", month, load_sql("cluster_profiles"), {"month": month})
+        metadata = partition_metadata(con, "cluster_profiles", month)
+        profile = con.execute("select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? "
+                              "order by cluster_id", [month]).df()
+    return dg.MaterializeResult(metadata={**metadata, "profile": dg.MetadataValue.md(profile.round(3).to_markdown(index=False))})

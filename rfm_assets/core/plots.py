@@ -1,0 +1,121 @@
+"""PNG plots for asset metadata (matplotlib, headless). Each function returns PNG bytes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DPI = 80
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def heatmap(
+    values: Sequence[Sequence[float | None]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str,
+    *,
+    fmt: str = "{:.0%}",
+    xlabel: str = "",
+    ylabel: str = "",
+    cmap: str = "YlGnBu",
+) -> bytes:
+    """Annotated heatmap; None cells are left blank."""
+    grid = np.array([[np.nan if v is None else float(v) for v in row] for row in values], dtype=float)
+    height = max(3.0, 0.32 * len(row_labels) + 1.5)
+    width = max(5.0, 0.42 * len(col_labels) + 2.5)
+    fig, ax = plt.subplots(figsize=(min(width, 16), min(height, 12)))
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto")
+    ax.set_xticks(range(len(col_labels)), labels=col_labels, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(len(row_labels)), labels=row_labels, fontsize=7)
+    if grid.size <= 900:
+        finite = grid[np.isfinite(grid)]
+        mid = (finite.max() + finite.min()) / 2 if finite.size else 0
+        for (i, j), v in np.ndenumerate(grid):
+            if np.isfinite(v):
+                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6,
+                        color="white" if v > mid else "black")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _png(fig)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], title: str, *, xlabel: str = "") -> bytes:
+    """Horizontal bar chart, largest at the top."""
+    order = np.argsort(values)
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.35 * len(labels) + 1)))
+    ax.barh([labels[i] for i in order], [values[i] for i in order], color="#3b7dd8")
+    for y, i in enumerate(order):
+        ax.text(values[i], y, f" {values[i]:,.0f}", va="center", fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    return _png(fig)
+
+
+def scatter_groups(
+    x: Sequence[float], y: Sequence[float], groups: Sequence[str], title: str, *,
+    xlabel: str, ylabel: str, logx: bool = False, logy: bool = False,
+) -> bytes:
+    """Scatter plot coloured by group (at most a few thousand points: sample before calling)."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    xs, ys, gs = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
+    for name in sorted(set(gs.tolist())):
+        mask = gs == name
+        ax.scatter(xs[mask], ys[mask], s=6, alpha=0.5, label=f"{name} ({mask.sum():,})")
+    if logx:
+        ax.set_xscale("symlog")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, markerscale=2)
+    return _png(fig)
+
+
+def histogram(values: Sequence[float], title: str, *, xlabel: str, log: bool = True, bins: int = 40) -> bytes:
+    """Histogram; with ``log`` the x axis is log-spaced (values <= 0 are counted in the first bin)."""
+    data = np.asarray(values, float)
+    data = data[np.isfinite(data)]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if log and data.size and data.max() > 0:
+        positive = data[data > 0]
+        low = max(positive.min(), 1e-2) if positive.size else 1e-2
+        edges = np.geomspace(low, max(data.max(), low * 10), bins)
+        ax.hist(np.clip(data, low, None), bins=edges, color="#3b7dd8")
+        ax.set_xscale("log")
+    else:
+        ax.hist(data, bins=bins, color="#3b7dd8")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("customers")
+    return _png(fig)
+
+
+def lines(
+    x: Sequence[float], series: dict[str, Sequence[float]], title: str, *, xlabel: str, ylabel: str
+) -> bytes:
+    """One line per named series over a shared x."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, ys in series.items():
+        ax.plot(list(x), list(ys), marker="o", label=name)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return _png(fig)

@@ -1,0 +1,319 @@
+"""CLV on data simulated from known BG/NBD and Gamma-Gamma parameters.
+
+Expected values come from the simulation's truth or from lifetimes' own functions on the same rows,
+never from rfm_assets.core.clv. Time unit: weeks (days / 7).
+"""
+
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from lifetimes import BetaGeoFitter, GammaGammaFitter
+from lifetimes.utils import ConvergenceError, calibration_and_holdout_data, summary_data_from_transaction_data
+
+from rfm_assets.core.clv import (
+    ClvConfig,
+    clv_summary,
+    fit_clv,
+    params_long,
+    population_mean_spend,
+    score_customers,
+)
+from rfm_assets.core.clv_holdout import holdout_metrics
+
+TRUE_BG = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # rates per week
+TRUE_GG = {"p": 6.0, "q": 4.0, "v": 150.0}  # mean spend per purchase day p*v/(q-1) = 300
+START, END = date(2019, 1, 1), date(2020, 12, 31)
+COLUMNS = ["snapshot_month", "order_id", "invoice", "stock_code", "description", "quantity", "unit_price",
+           "line_revenue", "invoice_date", "order_date", "customer_id", "country", "source_file", "source_row"]
+
+
+def simulate_days(n, seed, start=START, end=END, start_share=0.85):
+    """(customer, day, value) purchase days: BG/NBD purchases, Gamma-Gamma spend, staggered first day."""
+    rng = np.random.default_rng(seed)
+    n_days = (end - start).days + 1
+    first = rng.integers(0, int(n_days * start_share), n)
+    lam = rng.gamma(TRUE_BG["r"], 1 / TRUE_BG["alpha"], n)
+    drop = rng.beta(TRUE_BG["a"], TRUE_BG["b"], n)
+    nu = rng.gamma(TRUE_GG["q"], 1 / TRUE_GG["v"], n)
+    cust, day = [np.arange(n)], [first]
+    t, active = np.zeros(n), np.arange(n)
+    while active.size:  # a purchase after each exponential gap, then death with probability `drop`
+        t[active] += rng.exponential(1 / lam[active])
+        active = active[first[active] + t[active] * 7 < n_days]
+        cust.append(active)
+        day.append(first[active] + np.floor(t[active] * 7).astype(int))
+        active = active[rng.random(active.size) >= drop[active]]
+    days = pd.DataFrame({"customer": np.concatenate(cust), "day": np.concatenate(day)}).drop_duplicates()
+    days["value"] = rng.gamma(TRUE_GG["p"], 1 / nu[days["customer"].to_numpy()])
+    return days.reset_index(drop=True)
+
+
+def to_lines(days, seed=1):
+    """Each purchase day as 1-3 lines (value split at random, 2 orders on some days) plus guest lines."""
+    rng = np.random.default_rng(seed)
+    parts = rng.integers(1, 4, len(days))
+    row = np.repeat(np.arange(len(days)), parts)
+    k = np.arange(len(row)) - np.repeat(np.cumsum(parts) - parts, parts)
+    share = rng.random(len(row)) + 0.1
+    share = share / np.bincount(row, weights=share)[row]
+    rep = days.iloc[row].reset_index(drop=True)
+    lines = pd.DataFrame({
+        "order_id": [f"o{c}-{d}-{i % 2}" for c, d, i in zip(rep["customer"], rep["day"], k, strict=True)],
+        "line_revenue": rep["value"].to_numpy() * share,
+        "invoice_date": pd.Timestamp(START) + pd.to_timedelta(rep["day"], unit="D") + pd.Timedelta(hours=10),
+        "customer_id": "c" + rep["customer"].astype(str),
+    })
+    guests = lines.sample(200, random_state=seed).assign(customer_id=None, line_revenue=1e6)
+    return pd.concat([lines, guests], ignore_index=True)
+
+
+def write_lines(con, lines, first_row=1):
+    """Append ``lines`` to cleaned_transactions with the warehouse's column set."""
+    frame = lines.assign(
+        order_date=lines["invoice_date"].dt.normalize(),
+        snapshot_month=lines["invoice_date"].dt.to_period("M").dt.start_time,
+        invoice=lines["order_id"], stock_code="X1", description="item", quantity=1.0,
+        unit_price=lines["line_revenue"], country="UK", source_file="sim.csv",
+        source_row=np.arange(first_row, first_row + len(lines)),
+    )[COLUMNS]
+    con.execute("""create table if not exists cleaned_transactions (snapshot_month date, order_id varchar,
+        invoice varchar, stock_code varchar, description varchar, quantity double, unit_price double,
+        line_revenue double, invoice_date timestamp, order_date date, customer_id varchar, country varchar,
+        source_file varchar, source_row bigint)""")
+    con.register("new_lines", frame)
+    con.execute("insert into cleaned_transactions select * from new_lines")
+    con.unregister("new_lines")
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    days = simulate_days(10_000, seed=11)
+    lines = to_lines(days)
+    con = duckdb.connect(str(tmp_path_factory.mktemp("clv") / "w.duckdb"))
+    write_lines(con, lines)
+    yield con, days, lines
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def fitted(sim):
+    summary = clv_summary(sim[0], END)
+    return summary, fit_clv(summary)
+
+
+def rel(x, y):
+    return abs(x - y) / abs(y)
+
+
+def summary_from_days(days, end=END):
+    """lifetimes' summary_data_from_transaction_data (freq='D') of simulated purchase days, in weeks."""
+    tx = days.assign(date=pd.Timestamp(START) + pd.to_timedelta(days["day"], unit="D"))
+    tx = tx[tx["date"] <= pd.Timestamp(end)]
+    out = summary_data_from_transaction_data(tx, "customer", "date", monetary_value_col="value",
+                                             observation_period_end=pd.Timestamp(end), freq="D")
+    return out.assign(recency=out["recency"] / 7, T=out["T"] / 7)
+
+
+@pytest.mark.parametrize("as_of", [END, date(2020, 3, 31)])
+def test_summary_matches_lifetimes_on_the_same_rows(sim, as_of):
+    con, _, lines = sim
+    got = clv_summary(con, as_of).set_index("customer_id").sort_index()
+    own = lines.dropna(subset=["customer_id"]).assign(date=lambda d: d["invoice_date"].dt.normalize())
+    own = own[own["date"] <= pd.Timestamp(as_of)]
+    want = summary_data_from_transaction_data(own, "customer_id", "date", monetary_value_col="line_revenue",
+                                              observation_period_end=pd.Timestamp(as_of), freq="D").sort_index()
+    assert list(got.index) == list(want.index)
+    assert (got["frequency"].to_numpy() == want["frequency"].to_numpy()).all()
+    np.testing.assert_allclose(got["recency"], want["recency"] / 7, rtol=1e-12)
+    np.testing.assert_allclose(got["T"], want["T"] / 7, rtol=1e-12)
+    np.testing.assert_allclose(got["monetary_value"], want["monetary_value"], rtol=1e-9)
+    span = own.groupby("customer_id")["date"].agg(["min", "max"]).sort_index()
+    assert (pd.to_datetime(got["first_purchase_date"]) == span["min"]).all()
+    assert (pd.to_datetime(got["last_purchase_date"]) == span["max"]).all()
+
+
+def test_fit_recovers_the_simulation_truth(fitted):
+    _, fit = fitted
+    assert fit.status == "fitted" and fit.bg_penalizer == 0.0 and fit.gg_penalizer == 0.0
+    bg, gg = fit.bg_params, fit.gg_params
+    # stated tolerance: 15% on the mean purchase rate, the mean dropout probability and the mean spend
+    assert rel(bg["r"] / bg["alpha"], TRUE_BG["r"] / TRUE_BG["alpha"]) < 0.15
+    assert rel(bg["a"] / (bg["a"] + bg["b"]), TRUE_BG["a"] / (TRUE_BG["a"] + TRUE_BG["b"])) < 0.15
+    true_mean = TRUE_GG["p"] * TRUE_GG["v"] / (TRUE_GG["q"] - 1)
+    assert rel(population_mean_spend(gg), true_mean) < 0.15
+    assert abs(fit.frequency_monetary_corr) < 0.05  # independent by construction
+    assert np.isfinite([fit.bg_log_likelihood, fit.gg_log_likelihood]).all()
+
+
+def test_weighted_fit_equals_unweighted_lifetimes_fit():
+    summary = summary_from_days(simulate_days(20_000, seed=5)).reset_index()
+    fit = fit_clv(summary)
+    plain = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    for k in TRUE_BG:
+        assert rel(fit.bg_params[k], plain.params_[k]) < 1e-3, k
+    repeat = summary[summary["frequency"] > 0]
+    plain_gg = GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    for k in TRUE_GG:
+        assert rel(fit.gg_params[k], plain_gg.params_[k]) < 1e-3, k
+    assert fit.n_customers == 20_000 and fit.n_repeat_customers == len(repeat)
+
+
+def degenerate_summary(n=200):
+    """Everyone spends exactly 100 and buys every week: lifetimes' optimizers fail without a penalizer."""
+    freq = np.random.default_rng(0).integers(1, 5, n)
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "frequency": freq,
+                         "recency": freq * 1.0, "T": 50.0, "monetary_value": 100.0})
+
+
+def test_convergence_failure_falls_back_to_the_next_penalizer():
+    summary = degenerate_summary()
+    fit = fit_clv(summary)
+    assert fit.status == "fitted"
+    assert fit.attempts[0].startswith("bg_nbd penalizer_coef=0.0: failed (ConvergenceError")
+    assert fit.bg_penalizer == 0.001 and fit.gg_penalizer == 0.001
+    assert any(a.startswith("gamma_gamma penalizer_coef=0.0: failed") for a in fit.attempts)
+    scores = score_customers(fit, summary, ClvConfig())
+    assert np.isfinite(scores.drop(columns="customer_id").to_numpy(dtype=float)).all()
+    assert np.isfinite(params_long(fit, date(2020, 12, 1))["value"]).all()
+
+
+def test_every_penalizer_failing_gives_status_failed(monkeypatch, fitted):
+    def never(self, *args, **kwargs):
+        raise ConvergenceError("forced")
+
+    monkeypatch.setattr(BetaGeoFitter, "fit", never)
+    fit = fit_clv(fitted[0], ClvConfig(penalizers=(0.0, 0.01)))
+    assert fit.status == "failed" and "BG/NBD" in fit.message and fit.bg_params == {}
+    assert [a.split(":")[0] for a in fit.attempts[:2]] == ["bg_nbd penalizer_coef=0.0", "bg_nbd penalizer_coef=0.01"]
+    with pytest.raises(ValueError, match="not fitted"):
+        score_customers(fit, fitted[0], ClvConfig())
+
+
+def test_insufficient_history_is_a_status_not_an_error(sim):
+    summary = clv_summary(sim[0], date(2019, 1, 31))  # one month of data: few repeat customers
+    n_repeat = int((summary["frequency"] > 0).sum())
+    assert 0 < n_repeat < 50
+    fit = fit_clv(summary)
+    assert fit.status == "insufficient_history" and f"only {n_repeat} of {len(summary)}" in fit.message
+    assert fit.bg_params == {} and fit.attempts == []
+    with pytest.raises(ValueError, match="insufficient_history"):
+        score_customers(fit, summary, ClvConfig())
+    with pytest.raises(ValueError):
+        params_long(fit, date(2019, 1, 1))
+
+
+def test_scores_are_finite_and_agree_with_lifetimes(fitted):
+    summary, fit = fitted
+    config = ClvConfig()
+    scores = score_customers(fit, summary, config)
+    assert list(scores["customer_id"]) == list(summary["customer_id"])
+    assert np.isfinite(scores.drop(columns="customer_id").to_numpy(dtype=float)).all()
+    assert scores["p_alive"].between(0, 1).all()
+    p, q, v = (fit.gg_params[k] for k in "pqv")
+    no_repeat = scores[scores["frequency"] == 0]
+    np.testing.assert_allclose(no_repeat["expected_avg_order_value"], p * v / (q - 1), rtol=1e-12)
+    bgf, ggf = BetaGeoFitter(), GammaGammaFitter()
+    bgf.params_, ggf.params_ = pd.Series(fit.bg_params), pd.Series(fit.gg_params)
+    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+    assert ggf.conditional_expected_average_profit(np.array([0.0]), np.array([0.0]))[0] == p * v / (q - 1)
+    s = summary.sample(300, random_state=0)
+    rate = 1.10 ** (1 / 12) - 1
+    clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"],
+                                      time=12, discount_rate=rate, freq="W")
+    np.testing.assert_allclose(scores.loc[s.index, "clv_12m"], clv, rtol=1e-9)
+    expected = bgf.conditional_expected_number_of_purchases_up_to_time(365.25 / 7, s["frequency"], s["recency"], s["T"])
+    np.testing.assert_allclose(scores.loc[s.index, "expected_purchases_12m"], expected, rtol=1e-12)
+
+
+def test_params_long_rows_are_complete_and_finite(fitted):
+    _, fit = fitted
+    out = params_long(fit, date(2020, 12, 1))
+    rows = {(m, k): v for m, k, v in zip(out["model"], out["param"], out["value"], strict=True)}
+    common = {"time_unit_days", "log_likelihood", "n_customers", "penalizer_coef"}
+    assert {k for m, k in rows if m == "bg_nbd"} == {"r", "alpha", "a", "b"} | common
+    assert {k for m, k in rows if m == "gamma_gamma"} == {"p", "q", "v", "frequency_monetary_corr",
+                                                          "population_mean_spend"} | common
+    assert rows[("bg_nbd", "time_unit_days")] == 7 and rows[("bg_nbd", "n_customers")] == fit.n_customers
+    assert rows[("gamma_gamma", "n_customers")] == fit.n_repeat_customers
+    assert np.isfinite(out["value"]).all() and (out["snapshot_month"] == date(2020, 12, 1)).all()
+
+
+MONTH, H = date(2020, 12, 1), 6
+
+
+def test_holdout_predictions_match_actual_purchases(sim):
+    con, _, lines = sim
+    result = holdout_metrics(con, MONTH, H)
+    assert result.status == "fitted" and result.calibration_end == date(2020, 6, 30)
+    m = result.metrics.set_index("frequency_class")
+    assert list(m.index) == ["all", "0", "1", "2", "3-5", "6+"]
+    assert abs(m.loc["all", "pct_error"]) < 10
+    # independent actuals: lifetimes' calibration/holdout split of the same lines
+    tx = lines.dropna(subset=["customer_id"]).assign(date=lambda d: d["invoice_date"].dt.normalize())
+    split = calibration_and_holdout_data(tx, "customer_id", "date", calibration_period_end=pd.Timestamp("2020-06-30"),
+                                         observation_period_end=pd.Timestamp(END), freq="D")
+    assert m.loc["all", "customers"] == len(split) < tx["customer_id"].nunique()  # newcomers excluded
+    assert m.loc["all", "actual_purchases"] == split["frequency_holdout"].sum()
+    assert m.loc["6+", "actual_purchases"] == split.loc[split["frequency_cal"] >= 6, "frequency_holdout"].sum()
+    assert result.holdout_weeks == pytest.approx(184 / 7)
+    assert m.loc["all", "correlation"] > 0.5 and m["customers"].iloc[1:].sum() == m.loc["all", "customers"]
+    plot = result.by_frequency
+    assert list(plot["calibration_frequency"]) == list(range(11)) and plot["customers"].sum() == len(split)
+
+
+def test_holdout_reads_nothing_after_the_month(sim):
+    _, _, lines = sim
+    con = duckdb.connect()
+    write_lines(con, lines)
+    before = holdout_metrics(con, MONTH, H)
+    later = lines.assign(invoice_date=lines["invoice_date"] + timedelta(days=40))
+    write_lines(con, later[later["invoice_date"] > pd.Timestamp("2021-01-01")], first_row=10**7)
+    assert con.execute("select max(order_date) from cleaned_transactions").fetchone()[0] > date(2021, 1, 1)
+    after = holdout_metrics(con, MONTH, H)
+    pd.testing.assert_frame_equal(before.metrics, after.metrics)
+    pd.testing.assert_frame_equal(before.by_frequency, after.by_frequency)
+    assert before.fit.bg_params == after.fit.bg_params
+
+
+def test_holdout_too_early_reports_insufficient_history(sim):
+    result = holdout_metrics(sim[0], date(2019, 7, 1), 6)
+    assert result.status == "insufficient_history" and "2019-01-31" in result.message
+    assert result.metrics.empty and result.by_frequency.empty
+
+
+def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim):
+    _, _, lines = sim
+    con = duckdb.connect()
+    write_lines(con, lines[lines["invoice_date"] < pd.Timestamp("2020-07-01")])  # data ends at calibration
+    result = holdout_metrics(con, MONTH, H)
+    assert result.status == "fitted" and (result.metrics["actual_purchases"] == 0).all()
+    con.register("metrics", result.metrics)
+    types = {r[0]: r[1] for r in con.execute("describe metrics").fetchall()}
+    assert types == {"snapshot_month": "DATE", "calibration_end": "DATE", "holdout_months": "INTEGER",
+                     "frequency_class": "VARCHAR", "customers": "BIGINT", "predicted_purchases": "DOUBLE",
+                     "actual_purchases": "DOUBLE", "pct_error": "DOUBLE", "mae": "DOUBLE", "correlation": "DOUBLE"}
+    nulls = con.execute("select count(*) filter (pct_error is null), count(*) filter (correlation is null), "
+                        "count(*) filter (mae is null) from metrics").fetchone()
+    assert nulls == (6, 6, 0)
+
+
+@pytest.mark.slow
+def test_a_million_customers_fit_in_seconds():
+    days = simulate_days(1_000_000, seed=3)
+    first = days.groupby("customer")["day"].transform("min")
+    per = days.groupby("customer").agg(first=("day", "min"), last=("day", "max"), n=("day", "size"))
+    spend = days[days["day"] > first].groupby("customer")["value"].mean()
+    n_days = (END - START).days + 1
+    summary = pd.DataFrame({"customer_id": per.index.astype(str), "frequency": per["n"] - 1,
+                            "recency": (per["last"] - per["first"]) / 7, "T": (n_days - 1 - per["first"]) / 7,
+                            "monetary_value": spend.reindex(per.index).fillna(0.0)}).reset_index(drop=True)
+    fit = fit_clv(summary)
+    assert fit.status == "fitted" and fit.n_customers == 1_000_000
+    assert fit.fit_seconds < 60  # measured about 6 s
+    bg = fit.bg_params
+    assert rel(bg["r"] / bg["alpha"], TRUE_BG["r"] / TRUE_BG["alpha"]) < 0.10
+    assert rel(bg["a"] / (bg["a"] + bg["b"]), TRUE_BG["a"] / (TRUE_BG["a"] + TRUE_BG["b"])) < 0.10
+    assert rel(population_mean_spend(fit.gg_params), 300.0) < 0.05
