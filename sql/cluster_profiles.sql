@@ -13,9 +13,9 @@ final as (
         count(*) / sum(count(*)) over () as customer_share,
         avg(recency_days) as mean_recency_days,
         avg(frequency) as mean_frequency,
-        avg(monetary) as mean_monetary,
-        sum(monetary) as revenue,
-        sum(monetary) / sum(sum(monetary)) over () as revenue_share
+        (sum(monetary::decimal(38, 6)) / count(*))::double as mean_monetary,
+        sum(monetary::decimal(38, 6))::double as revenue,
+        (sum(monetary::decimal(38, 6)) / sum(sum(monetary::decimal(38, 6))) over ())::double as revenue_share
     from members
     group by cluster_id, cluster_name
 )

@@ -25,7 +25,7 @@ history as (
 ),
 
 purchase_days as (
-    select customer_id, order_date, sum(line_revenue) as day_value
+    select customer_id, order_date, sum(line_revenue::decimal(38, 6)) as day_value
     from history
     group by customer_id, order_date
 ),

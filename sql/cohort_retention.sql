@@ -23,7 +23,7 @@ cohorts as (
 ),
 
 active_this_month as (
-    select customer_id, sum(line_revenue) as revenue
+    select customer_id, sum(line_revenue::decimal(38, 6)) as revenue
     from history
     where snapshot_month = $month::date
     group by customer_id
@@ -33,7 +33,7 @@ activity as (
     select
         f.cohort_month,
         count(a.customer_id) as active_customers,
-        coalesce(sum(a.revenue), 0) as revenue
+        coalesce(sum(a.revenue), 0)::double as revenue
     from first_purchase as f
     left join active_this_month as a using (customer_id)
     group by f.cohort_month

@@ -25,7 +25,7 @@ final as (
         customer_id,
         count(distinct invoice) as return_invoices,
         count(*) as returned_lines,
-        sum(returned_value) as returned_value
+        sum(returned_value::decimal(38, 6))::double as returned_value
     from cancellations
     group by customer_id
 )

@@ -36,7 +36,7 @@ in_window as (
 ),
 
 returns_in_window as (
-    select customer_id, sum(returned_value) as returned_value
+    select customer_id, sum(returned_value::decimal(38, 6))::double as returned_value
     from customer_returns
     where snapshot_month between (select window_start from params) and (select snapshot_month from params)
     group by customer_id
@@ -47,7 +47,7 @@ rfm as (
         w.customer_id,
         max(w.order_date) as last_purchase_date,
         count(distinct w.order_id) as frequency,
-        sum(w.line_revenue) as monetary
+        sum(w.line_revenue::decimal(38, 6))::double as monetary
     from in_window as w
     group by w.customer_id
 ),

@@ -1,6 +1,5 @@
 """Customer-behaviour layer: cohort retention, monthly RFM snapshots and segment migration."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """Ingestion layer: the month's source lines, the valid purchases, and returns per customer."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Point-in-time guards and partition mappings shared by the analytic assets."""
 
-from __future__ import annotations
 
 from datetime import date
 

@@ -1,6 +1,7 @@
 """Lifetime-value layer: BG/NBD + Gamma-Gamma per monthly snapshot, and its monthly holdout check."""
 
-from __future__ import annotations
+
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -55,7 +56,7 @@ def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
 def clv_models(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource,
     order_source: OrderSourceResource,
-):
+) -> Iterator[dg.MaterializeResult]:
     """Fit BG/NBD + Gamma-Gamma on all history up to the month's end; score every customer."""
     month = partition_month(context)
     config = _config(params)

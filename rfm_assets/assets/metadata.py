@@ -1,6 +1,5 @@
 """Metadata that makes each materialization explain itself in the Dagster UI."""
 
-from __future__ import annotations
 
 from datetime import date
 from typing import Any

@@ -1,6 +1,5 @@
 """Customer clusters: KMeans on the month's RFM snapshot, named from centroids, and their profiles."""
 
-from __future__ import annotations
 
 import dagster as dg
 import polars as pl

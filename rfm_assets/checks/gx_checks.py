@@ -1,6 +1,5 @@
 """Great-expectations suites run as partitioned Dagster asset checks, one check per asset."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from rfm_assets.core.months import add_months
 from rfm_assets.core.sqlfiles import SQL_DIR, load_sql
-from rfm_assets.core.warehouse import replace_partition
+from rfm_assets.core.warehouse import built_months, replace_partition
 
 DEFAULT_RULES = SQL_DIR / "rfm_segment_rules.csv"
 UNLABELLED = "Unlabelled"
@@ -76,8 +76,8 @@ def segment_map(rules: list[SegmentRule]) -> pl.DataFrame:
 
 
 def missing_months(con: duckdb.DuckDBPyConnection, table: str, months: list[date]) -> list[date]:
-    """Which of ``months`` have no rows in ``table`` (point-in-time inputs that are not built yet)."""
-    present = {r[0] for r in con.execute(f"select distinct snapshot_month from {table}").fetchall()}
+    """Which of ``months`` of ``table`` were never built (point-in-time inputs not there yet)."""
+    present = built_months(con, table)
     return [m for m in months if m not in present]
 
 
@@ -100,3 +100,11 @@ def build_rfm_snapshot(
 def window_months_list(month: date, window_months: int, first_month: date) -> list[date]:
     """The months of the trailing window that exist in the data (the window clipped at its start)."""
     return [m for m in (add_months(month, -i) for i in range(window_months)) if m >= first_month][::-1]
+
+
+def build_segment_migration(con: duckdb.DuckDBPyConnection, month: date, previous_month: date) -> int:
+    """Replace ``segment_migration`` for ``month`` (moves from ``previous_month``'s snapshot)."""
+    return replace_partition(
+        con, "segment_migration", month, load_sql("segment_migration"),
+        {"month": month, "previous_month": previous_month},
+    )

@@ -87,12 +87,13 @@ def validate(df: pd.DataFrame, suite_name: str, expectations: list[Any]) -> Repo
     """Validate ``df`` against ``expectations`` (GX expectation objects) as suite ``suite_name``."""
     import great_expectations as gx
 
+    batch_definition = _batch_definition()  # also makes the ephemeral context the active one
     suite = gx.ExpectationSuite(name=suite_name)
     for expectation in expectations:
-        suite.add_expectation(expectation.model_copy())
+        suite.add_expectation(expectation)  # suites build fresh expectation objects per call
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        batch = _batch_definition().get_batch(batch_parameters={"dataframe": df})
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": df})
         result = batch.validate(suite, result_format="SUMMARY")
     outcomes = []
     for r in result.results:

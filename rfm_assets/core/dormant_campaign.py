@@ -1,0 +1,174 @@
+"""The reactivation campaign for dormant customers: size, ranked target list, personas, CSV, gain chart.
+
+Personas follow the seed's value x frequency matrix, with thresholds = medians of the current target
+group's monetary and frequency; "high" means strictly above the median (with the usual median
+frequency of 1, every repeat buyer is high-frequency):
+  Loyal = high value & high frequency, Regular = low value & high frequency,
+  Big Fish = high value & low frequency, One-time = low value & low frequency.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+ACTIONS = {
+    "Loyal": "Membership / VIP offer: exclusive discount to welcome them back",
+    "Big Fish": "Personalised high-value product recommendations",
+    "Regular": "Bundle or volume coupon on their usual products",
+    "One-time": "Low-cost reminder with a referral code",
+}
+EXPORT_COLUMNS = ["customer_id", "rank", "probability", "expected_revenue", "persona", "suggested_action",
+                  "country"]
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """Who is contacted.
+
+    Profit rule (``contact_cost`` and ``margin`` given): everyone with expected profit
+    margin x expected_revenue - contact_cost > 0, best expected profit first, capped by ``top_n``
+    and by ``budget`` // contact_cost contacts when given. Otherwise the ``top_n`` best ranked, or
+    else the best ``share`` of the target group (rounded up). Model evaluation uses
+    :func:`evaluation_k` (top_n or share), since a profit rule would give every model its own k.
+    """
+
+    top_n: int | None = None
+    share: float = 0.10
+    contact_cost: float | None = None
+    margin: float | None = None
+    budget: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.top_n is not None and self.top_n < 1:
+            raise ValueError(f"top_n must be >= 1, got {self.top_n}")
+        if not 0 < self.share <= 1:
+            raise ValueError(f"share must be in (0, 1], got {self.share}")
+        if (self.contact_cost is None) != (self.margin is None):
+            raise ValueError("the profit rule needs both contact_cost and margin")
+        if self.contact_cost is not None and (self.contact_cost < 0 or self.margin <= 0):
+            raise ValueError("contact_cost must be >= 0 and margin > 0")
+        if self.budget is not None and (self.contact_cost is None or self.budget < 0):
+            raise ValueError("a budget needs the profit rule (contact_cost, margin) and must be >= 0")
+
+    @property
+    def profit_rule(self) -> bool:
+        """True when customers are selected by expected profit."""
+        return self.contact_cost is not None
+
+
+def evaluation_k(n_customers: int, config: CampaignConfig) -> int:
+    """Campaign size used to compare models on a group of ``n_customers``: top_n, else share (rounded up)."""
+    if n_customers <= 0:
+        return 0
+    k = config.top_n if config.top_n is not None else math.ceil(config.share * n_customers)
+    return max(1, min(k, n_customers))
+
+
+def personas(frame: pd.DataFrame) -> tuple[pd.Series, dict[str, float]]:
+    """Persona per row and the thresholds used (medians of the frame's monetary and frequency)."""
+    thresholds = {"monetary": float(frame["monetary"].median()), "frequency": float(frame["frequency"].median())}
+    high_value = frame["monetary"] > thresholds["monetary"]
+    high_freq = frame["frequency"] > thresholds["frequency"]
+    names = np.select([high_value & high_freq, ~high_value & high_freq, high_value & ~high_freq],
+                      ["Loyal", "Regular", "Big Fish"], default="One-time")
+    return pd.Series(names, index=frame.index, name="persona"), thresholds
+
+
+def select(targets: pd.DataFrame, config: CampaignConfig) -> np.ndarray:
+    """Boolean mask of the contacted rows of ``targets`` (needs rank, expected_revenue)."""
+    n = len(targets)
+    if not config.profit_rule:
+        return targets["rank"].to_numpy() <= evaluation_k(n, config)
+    profit = config.margin * targets["expected_revenue"].to_numpy(dtype=float) - config.contact_cost
+    caps = [n]
+    if config.top_n is not None:
+        caps.append(config.top_n)
+    if config.budget is not None and config.contact_cost > 0:
+        caps.append(int(config.budget // config.contact_cost))
+    order = np.lexsort((targets["rank"].to_numpy(), -profit))
+    chosen = [i for i in order if profit[i] > 0][: min(caps)]
+    mask = np.zeros(n, dtype=bool)
+    mask[chosen] = True
+    return mask
+
+
+def build_targets(
+    group: pd.DataFrame, probability: np.ndarray, spend: np.ndarray, config: CampaignConfig, month: date
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The month's ``dormant_targets``: one row per dormant customer, rank 1 = most likely to return.
+
+    ``group`` holds customer_id, country, frequency and monetary; ``spend`` is the expected spend
+    given a purchase, so expected_revenue = probability x spend. Returns the frame (ordered by rank)
+    and the persona thresholds.
+    """
+    out = group[["customer_id", "country", "frequency", "monetary"]].reset_index(drop=True).copy()
+    out.insert(0, "snapshot_month", month)
+    out["probability"] = np.clip(np.asarray(probability, dtype=float), 0.0, 1.0)
+    out["expected_revenue"] = out["probability"] * np.asarray(spend, dtype=float)
+    out["expected_profit"] = (config.margin * out["expected_revenue"] - config.contact_cost
+                              if config.profit_rule else np.nan)
+    order = np.lexsort((out["customer_id"].to_numpy(dtype=str), -out["probability"].to_numpy()))
+    out["rank"] = 0
+    out.loc[order, "rank"] = np.arange(1, len(out) + 1)
+    persona, thresholds = personas(out)
+    out["persona"] = persona
+    out["suggested_action"] = out["persona"].map(ACTIONS)
+    out["selected"] = select(out, config)
+    return out.sort_values("rank").reset_index(drop=True), thresholds
+
+
+def export_csv(targets: pd.DataFrame, path: str | Path, *, selected_only: bool = True) -> int:
+    """Write the campaign list (EXPORT_COLUMNS, by rank) for email tools, atomically. Returns the row count."""
+    rows = targets[targets["selected"]] if selected_only else targets
+    rows = rows.sort_values("rank")[EXPORT_COLUMNS]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            rows.to_csv(fh, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(rows)
+
+
+def gain_chart(y: np.ndarray, scores: Mapping[str, np.ndarray], k: int, customer_ids: np.ndarray,
+               title: str = "Cumulative gain on the evaluation anchor") -> bytes:
+    """PNG: share of buyers captured vs share of customers contacted, per model, plus random and k."""
+    y = np.asarray(y, dtype=float)
+    n, buyers = len(y), y.sum()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    share = np.arange(0, n + 1) / max(n, 1)
+    for name, s in scores.items():
+        order = np.lexsort((np.asarray(customer_ids, dtype=str), -np.asarray(s, dtype=float)))
+        gain = np.concatenate([[0.0], np.cumsum(y[order]) / buyers]) if buyers else np.zeros(n + 1)
+        ax.plot(share, gain, label=name, linestyle="--" if name == "rfm_heuristic" else "-")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    if n:
+        ax.axvline(k / n, color="black", linewidth=0.8)
+        ax.text(k / n, 0.02, f" campaign k={k}", fontsize=8)
+    ax.set_xlabel("share of customers contacted")
+    ax.set_ylabel("share of buyers captured")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()

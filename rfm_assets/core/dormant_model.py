@@ -1,0 +1,242 @@
+"""Repurchase models for dormant customers: design matrix, candidates, out-of-time metrics (no dagster).
+
+Candidates (fixed random_state): a random forest like the seed's (300 trees, depth 6, balanced
+subsamples), L1 and L2 logistic regressions on standardized signed-log features (the seed's Lasso
+and Ridge), and histogram gradient boosting. Each is trained on older anchors and scored on the
+evaluation anchor; the reference rows are 'random' targeting and 'rfm_heuristic' (frequency desc,
+then recency asc).
+
+Chosen model: the best AUC on the evaluation anchor (ties: higher precision@k, then candidate
+order). AUC is used rather than precision@k because it judges the whole ranking and is far less
+noisy than a hit count over the top k customers; precision@k, lift and captured revenue are
+reported beside it. Ranking ties are always broken by customer_id, so top-k lists are reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from threadpoolctl import threadpool_limits
+
+SEED = 0
+NUMERIC_FEATURES = (
+    "recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "lines_per_order",
+    "units_per_order", "distinct_products", "base_orders", "base_revenue", "active_months",
+    "revenue_last3_active", "recent_revenue_share", "revenue_slope",
+)
+CLV_FEATURES = ("p_alive", "expected_purchases_12m", "clv_12m")
+TOP_COUNTRIES = 5
+OTHER_COUNTRY = "Other"
+RANDOM, HEURISTIC = "random", "rfm_heuristic"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The model's columns, fixed on the training rows and applied unchanged to every later frame."""
+
+    numeric: tuple[str, ...]
+    countries: tuple[str, ...]  # one-hot columns; every other country becomes OTHER_COUNTRY
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame, use_clv: bool) -> FeatureSpec:
+        """The TOP_COUNTRIES most frequent countries of ``train`` (ties alphabetical); CLV columns if asked."""
+        counts = train["country"].value_counts()
+        top = sorted(counts.index, key=lambda c: (-counts[c], c))[:TOP_COUNTRIES]
+        return cls(NUMERIC_FEATURES + (CLV_FEATURES if use_clv else ()), tuple(top))
+
+    @property
+    def columns(self) -> list[str]:
+        """Names of the design matrix columns."""
+        return [*self.numeric, *(f"country_{c}" for c in (*self.countries, OTHER_COUNTRY))]
+
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """Float design matrix; missing numbers (no quantities, no CLV row) become 0."""
+        numbers = frame[list(self.numeric)].astype(float).fillna(0.0).to_numpy()
+        country = frame["country"].where(frame["country"].isin(self.countries), OTHER_COUNTRY)
+        onehot = [(country == c).to_numpy(dtype=float) for c in (*self.countries, OTHER_COUNTRY)]
+        return np.column_stack([numbers, *onehot])
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def candidate_models() -> dict[str, Any]:
+    """Fresh, unfitted candidates by name (in tie-break order)."""
+    def logit(l1_ratio: float) -> Any:
+        return make_pipeline(
+            FunctionTransformer(_signed_log), StandardScaler(),
+            LogisticRegression(l1_ratio=l1_ratio, C=0.1, solver="liblinear", class_weight="balanced",
+                               max_iter=1000, random_state=SEED),
+        )
+    return {
+        "random_forest": RandomForestClassifier(
+            n_estimators=300, max_depth=6, class_weight="balanced_subsample", min_samples_leaf=5,
+            n_jobs=-1, random_state=SEED),
+        "logit_l1": logit(1.0),
+        "logit_l2": logit(0.0),
+        "hist_gradient_boosting": HistGradientBoostingClassifier(
+            learning_rate=0.05, max_iter=200, max_leaf_nodes=15, l2_regularization=1.0, random_state=SEED),
+    }
+
+
+def heuristic_score(frame: pd.DataFrame) -> np.ndarray:
+    """The RFM rule as a score: more orders first, then the more recent; equal (F, R) tie."""
+    recency = frame["recency_days"].to_numpy(dtype=float)
+    return frame["frequency"].to_numpy(dtype=float) - recency / (recency.max(initial=0.0) + 1.0)
+
+
+def ranking(scores: np.ndarray, customer_ids: np.ndarray) -> np.ndarray:
+    """Row order best first: score descending, ties by customer_id ascending."""
+    return np.lexsort((np.asarray(customer_ids, dtype=str), -np.asarray(scores, dtype=float)))
+
+
+def _row(name: str, y: np.ndarray, revenue: np.ndarray, picked: np.ndarray, auc: float) -> dict:
+    n, k, buyers = len(y), len(picked), int(y.sum())
+    hits = int(y[picked].sum())
+    return {"model": name, "n_customers": n, "n_buyers": buyers, "base_rate": buyers / n, "k": k,
+            "buyers_in_top_k": hits, "precision_at_k": hits / k, "recall_at_k": hits / buyers if buyers else np.nan,
+            "auc": auc, "revenue_top_k": float(revenue[picked].sum()),
+            "revenue_random_k": float(revenue.mean() * k)}
+
+
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else np.nan
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Out-of-time comparison on one evaluation anchor."""
+
+    anchor: date
+    metrics: pd.DataFrame  # one row per candidate + 'rfm_heuristic' + 'random'
+    chosen: str
+    k: int
+    customer_ids: np.ndarray  # evaluation customers (row order of the evaluation frame)
+    y: np.ndarray  # their bought_again
+    scores: dict[str, np.ndarray]  # candidate / heuristic -> scores on the evaluation anchor
+
+
+def evaluate_candidates(
+    train: pd.DataFrame, evaluation: pd.DataFrame, spec: FeatureSpec, k: int, anchor: date
+) -> Evaluation:
+    """Fit every candidate on ``train``, rank ``evaluation`` and compare them at the campaign size ``k``.
+
+    Both frames hold features + labels (bought_again, future_revenue). Metrics: base rate,
+    precision/recall of the top k, lift over random (precision@k / base rate) and over the
+    heuristic (precision@k / heuristic precision@k), AUC, revenue of the top k against the expected
+    revenue of k random customers (mean future revenue x k).
+    """
+    if not 0 < k <= len(evaluation):
+        raise ValueError(f"campaign size k={k} must be between 1 and the {len(evaluation)} evaluated customers")
+    x_train, x_eval = spec.matrix(train), spec.matrix(evaluation)
+    y_train = train["bought_again"].to_numpy(dtype=int)
+    y = evaluation["bought_again"].to_numpy(dtype=int)
+    revenue = evaluation["future_revenue"].to_numpy(dtype=float)
+    ids = evaluation["customer_id"].to_numpy(dtype=str)
+    scores: dict[str, np.ndarray] = {}
+    for name, model in candidate_models().items():
+        scores[name] = _fit(model, x_train, y_train).predict_proba(x_eval)[:, 1]
+    scores[HEURISTIC] = heuristic_score(evaluation)
+    rows = [_row(name, y, revenue, ranking(s, ids)[:k], _auc(y, s)) for name, s in scores.items()]
+    random_row = _row(RANDOM, y, revenue, np.arange(k), 0.5)
+    random_row.update(buyers_in_top_k=np.nan, precision_at_k=y.mean(), recall_at_k=k / len(y),
+                      revenue_top_k=float(revenue.mean() * k))
+    metrics = pd.DataFrame([*rows, random_row])
+    heuristic_precision = metrics.loc[metrics["model"] == HEURISTIC, "precision_at_k"].iloc[0]
+    metrics["lift_vs_random"] = metrics["precision_at_k"] / metrics["base_rate"]
+    metrics["lift_vs_heuristic"] = metrics["precision_at_k"] / heuristic_precision if heuristic_precision else np.nan
+    metrics["revenue_lift"] = metrics["revenue_top_k"] / metrics["revenue_random_k"].replace(0.0, np.nan)
+    candidates = metrics[~metrics["model"].isin([HEURISTIC, RANDOM])].reset_index(drop=True)
+    best = candidates.assign(order=candidates.index).sort_values(
+        ["auc", "precision_at_k", "order"], ascending=[False, False, True], na_position="last")
+    chosen = str(best["model"].iloc[0])
+    metrics["chosen"] = metrics["model"] == chosen
+    metrics.insert(0, "evaluation_anchor", anchor)
+    return Evaluation(anchor, metrics, chosen, k, ids, y, scores)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """The chosen candidate refit on every known anchor, with an out-of-time Platt calibration.
+
+    probability = sigmoid(intercept + slope * logit(raw score)). The map is fitted on the
+    evaluation anchor's scores of the same candidate trained on the older anchors: class weighting
+    (balanced forests and logits) moves raw scores away from real repurchase rates, and these are
+    the only predictions whose outcome the model never saw. A slope <= 0 (no out-of-time signal)
+    is clamped to 0, i.e. everyone gets the evaluation base rate.
+    """
+
+    name: str
+    spec: FeatureSpec
+    model: Any
+    intercept: float
+    slope: float
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of an order in the next 3 months for each row of ``frame``."""
+        raw = self.model.predict_proba(self.spec.matrix(frame))[:, 1]
+        return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * _logit(raw))))
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    fitted = LogisticRegression(C=np.inf).fit(_logit(scores)[:, None], y)
+    if fitted.coef_[0, 0] > 0:
+        return float(fitted.intercept_[0]), float(fitted.coef_[0, 0])
+    return float(_logit(np.array([y.mean()]))[0]), 0.0
+
+
+def fit_final(name: str, train: pd.DataFrame, spec: FeatureSpec, evaluation: Evaluation) -> FinalModel:
+    """Refit candidate ``name`` on ``train`` (all known anchors) and calibrate it on ``evaluation``."""
+    intercept, slope = _platt(evaluation.scores[name], evaluation.y)
+    model = _fit(clone(candidate_models()[name]), spec.matrix(train), train["bought_again"].to_numpy(dtype=int))
+    return FinalModel(name, spec, model, intercept, slope)
+
+
+def _fit(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    # One OpenMP thread: on small machines HistGradientBoosting's thread pool oversubscribes badly
+    # (15x slower on 2 vCPUs for tens of thousands of rows); the forest still uses joblib workers.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return model.fit(x, y)
+
+
+@dataclass(frozen=True)
+class SpendModel:
+    """Spend given a purchase: mean future revenue of past buyers in the same average-order-value fifth."""
+
+    edges: tuple[float, ...]  # inner bin edges (quintiles of the buyers' avg_order_value)
+    means: tuple[float, ...]  # mean future_revenue of buyers per bin (len(edges) + 1)
+
+    @classmethod
+    def fit(cls, train: pd.DataFrame) -> SpendModel:
+        """Bin the buyers of ``train`` by avg_order_value quintile; an empty bin takes the overall mean."""
+        buyers = train[train["bought_again"].astype(bool)]
+        if buyers.empty:
+            raise ValueError("no buyers to learn the spend of returning customers from")
+        aov = buyers["avg_order_value"].to_numpy(dtype=float)
+        spend = buyers["future_revenue"].to_numpy(dtype=float)
+        edges = tuple(np.unique(np.quantile(aov, [0.2, 0.4, 0.6, 0.8])).tolist())
+        bins = np.searchsorted(edges, aov, side="right")
+        means = tuple(float(spend[bins == b].mean()) if (bins == b).any() else float(spend.mean())
+                      for b in range(len(edges) + 1))
+        return cls(edges, means)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Expected spend of each customer of ``frame`` if they buy again."""
+        bins = np.searchsorted(self.edges, frame["avg_order_value"].to_numpy(dtype=float), side="right")
+        return np.asarray(self.means)[bins]

@@ -1,0 +1,329 @@
+"""Monthly revenue forecasts per customer cluster and for the company (pure statsforecast/pandas, no dagster).
+
+Per series (a cluster name or 'company'):
+- History: daily revenue summed into calendar months and ISO weeks (labelled by Monday) from the series'
+  first day to the end of the last complete month at ``as_of``. Days with no rows count as zero.
+- Candidates: AutoETS, AutoARIMA, AutoTheta and the baseline SeasonalNaive (same month last year).
+  Under two seasons (24 months) only non-seasonal variants run and the baseline is Naive.
+  With under MIN_MONTHS months, or an all-zero history, there is no backtest: Naive, plus a warning.
+- Grain: all candidates run on month totals. AutoETS (non-seasonal: ETS seasons must be <= 24) and
+  AutoTheta (season 52) also run on week totals; each week's forecast is spread evenly over its
+  days into months. AutoARIMA is monthly only: a fit at m=52 took ~7 s on 156 weeks.
+- Selection: rolling-origin backtest with origins at month ends. Windows of ``cv_horizon_months``
+  don't overlap; there are at most ``cv_windows`` of them, fewer if the first training window would
+  be shorter than season + 1 months (MIN_TRAIN_MONTHS if non-seasonal). Both grains are scored on
+  month totals. MASE = window MAE / in-sample MAE of the seasonal naive (the naive when
+  non-seasonal) on that window's training months, averaged over windows; sMAPE is in percent.
+  The lowest MASE wins (the baseline wins ties). skill = 1 - MASE(chosen) / MASE(monthly baseline).
+- Intervals: each model's own 80/95% intervals. Weekly bounds are summed into months, as if the
+  weeks' errors were perfectly correlated (conservative). The chosen model's intervals are widened
+  by ``interval_scale`` = max(1, RMS of backtest error / sigma implied by its 95% bound).
+  Everything is clipped at 0 (revenue can't be negative; this only raises coverage), and
+  lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95 always holds.
+- Cluster forecasts are not reconciled: they need not add up to the company forecast.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import NormalDist
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from statsforecast import StatsForecast  # noqa: E402
+from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive  # noqa: E402
+
+from rfm_assets.core.months import add_months, month_end, month_start  # noqa: E402
+
+MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
+SEASON_WEEKS = 52
+MIN_MONTHS = 6  # shorter histories get no backtest, only a Naive forecast
+MIN_TRAIN_MONTHS = 3  # shortest training window in a non-seasonal backtest
+BACKTEST_COLUMNS = ["series", "model", "grain", "season_length", "mase", "smape", "is_baseline", "chosen",
+                    "n_windows", "interval_scale"]
+TIMING_COLUMNS = ["series", "model", "grain", "seconds"]
+SKILL_COLUMNS = ["series", "model", "grain", "mase", "baseline", "mase_baseline", "skill", "forecast_total"]
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """What to forecast and how to backtest; the defaults are the business setting."""
+
+    horizon_months: int = 24
+    levels: tuple[int, ...] = (80, 95)
+    season_length_months: int = 12
+    cv_horizon_months: int = 3  # each backtest window forecasts this many months
+    cv_windows: int = 3
+    grains: tuple[str, ...] = ("monthly", "weekly")  # monthly is required
+    models: tuple[str, ...] = MODELS  # candidates besides the baseline
+
+    def __post_init__(self) -> None:
+        if (min(self.horizon_months, self.cv_horizon_months, self.cv_windows, self.season_length_months) < 1
+                or not self.levels or not all(0 < lv < 100 for lv in self.levels)
+                or "monthly" not in self.grains or not set(self.grains) <= {"monthly", "weekly"}
+                or not set(self.models) <= set(MODELS)):
+            raise ValueError(f"invalid forecast config: {self}")
+
+
+@dataclass(frozen=True)
+class ForecastResult:
+    """Published forecasts plus the evidence behind them (backtest, skill, warnings, timings)."""
+
+    forecasts: pd.DataFrame  # series, ds, model, grain, forecast, lo_<l>, hi_<l>: horizon rows per series
+    backtest: pd.DataFrame  # BACKTEST_COLUMNS: one row per (series, model, grain) backtested
+    skill: pd.DataFrame  # SKILL_COLUMNS: one row per series (NaN mase/skill when not backtested)
+    warnings: list[str]
+    history: pd.DataFrame  # series, ds, y: monthly totals
+    timings: pd.DataFrame  # series, model, grain, seconds (backtest + final fit)
+
+    def seconds_by_model(self) -> dict[str, float]:
+        """Total fitting seconds per model family, over all series and grains."""
+        return {k: round(float(v), 3) for k, v in self.timings.groupby("model")["seconds"].sum().items()}
+
+
+def _value_columns(levels: tuple[int, ...]) -> list[str]:
+    return ["forecast"] + [f"{s}_{lv}" for lv in sorted(levels) for s in ("lo", "hi")]
+
+
+def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
+    """The models of a grain; at monthly grain the baseline comes first."""
+    m = cfg.season_length_months if seasonal else 1
+    if grain == "weekly":
+        make = {"AutoETS": lambda: AutoETS(model="ZZN"),
+                "AutoTheta": lambda: AutoTheta(season_length=SEASON_WEEKS if seasonal else 1)}
+        return [make[n]() for n in cfg.models if n in make]
+    make = {"AutoETS": lambda: AutoETS(season_length=m, model="ZZZ" if seasonal else "ZZN"),
+            "AutoARIMA": lambda: AutoARIMA(season_length=m, seasonal=seasonal),
+            "AutoTheta": lambda: AutoTheta(season_length=m)}
+    return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in cfg.models]
+
+
+def _weeks_to_months(mondays: np.ndarray, values: dict[str, np.ndarray], cutoff: date, h: int) -> dict:
+    """Spread weekly values evenly over their days; month totals of the ``h`` months after ``cutoff``."""
+    days = (mondays.astype("datetime64[D]")[:, None] + np.arange(7)).ravel()
+    end = np.datetime64(month_end(add_months(cutoff, h)), "D")
+    keep = (days > np.datetime64(cutoff, "D")) & (days <= end)
+    idx = (days.astype("datetime64[M]") - np.datetime64(add_months(month_start(cutoff), 1), "M")).astype(int)
+    return {k: np.bincount(idx[keep], weights=np.repeat(v / 7, 7)[keep], minlength=h)
+            for k, v in values.items()}
+
+
+def _run(model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: list[date], h: int,
+         levels: tuple[int, ...]) -> list[dict[str, np.ndarray]]:
+    """Month totals (mean, lo_<l>, hi_<l>) of ``model`` fitted at each cutoff (a month end), h months on.
+
+    One StatsForecast call fits every cutoff, each as its own unique_id.
+    """
+    frames, steps = [], []
+    for i, cut in enumerate(cutoffs):
+        if grain == "monthly":
+            train, step = months[months.index <= pd.Timestamp(cut)], h
+        else:  # complete weeks only; the forecast starts on the Monday after the last one
+            train = weeks[weeks.index <= pd.Timestamp(cut - timedelta(days=6))]
+            step = (month_end(add_months(cut, h)) - train.index[-1].date()).days // 7
+        frames.append(pd.DataFrame({"unique_id": i, "ds": train.index, "y": train.to_numpy(float)}))
+        steps.append(step)
+    sf = StatsForecast(models=[model], freq="MS" if grain == "monthly" else "W-MON", n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = sf.forecast(df=pd.concat(frames, ignore_index=True), h=max(steps), level=list(levels))
+    name = model.alias
+    cols = {"mean": name} | {f"{s}_{lv}": f"{name}-{s}-{lv}" for lv in levels for s in ("lo", "hi")}
+    out = []
+    for i, cut in enumerate(cutoffs):
+        part = fc[fc["unique_id"] == i].head(steps[i])
+        values = {k: part[c].to_numpy(float) for k, c in cols.items()}
+        out.append(values if grain == "monthly" else _weeks_to_months(part["ds"].to_numpy(), values, cut, h))
+    return out
+
+
+def _tidy(values: dict[str, np.ndarray], levels: tuple[int, ...], widen: float = 1.0) -> dict | None:
+    """Widen the intervals by ``widen``, clip at 0, nest them around the forecast; None if not finite."""
+    if not all(np.isfinite(v).all() for v in values.values()):
+        return None
+    lo = hi = mean = np.clip(values["mean"], 0, None)
+    out = {"forecast": mean}
+    for lv in sorted(levels):
+        lo = np.minimum(np.clip(mean - widen * (values["mean"] - values[f"lo_{lv}"]), 0, None), lo)
+        hi = np.maximum(mean + widen * (values[f"hi_{lv}"] - values["mean"]), hi)
+        out[f"lo_{lv}"], out[f"hi_{lv}"] = lo, hi
+    return out
+
+
+def _mase_scale(train: np.ndarray, lag: int) -> float:
+    """In-sample MAE of the lag-``lag`` naive (else lag 1, else mean |y|, else 1): the MASE denominator."""
+    for k in (lag, 1):
+        if len(train) > k and (s := float(np.mean(np.abs(train[k:] - train[:-k])))) > 0:
+            return s
+    return float(np.mean(np.abs(train))) or 1.0  # train is never empty
+
+
+def _score(y: np.ndarray, ends: list[int], res: list[dict], lag: int, top: int) -> dict[str, float]:
+    """MASE, sMAPE and interval_scale of backtest forecasts ``res`` made after month index ``ends``."""
+    mases, smapes, zs, z_top = [], [], [], NormalDist().inv_cdf(0.5 + top / 200)
+    for k, r in zip(ends, res, strict=True):
+        actual, fc = y[k + 1:k + 1 + len(r["forecast"])], r["forecast"]
+        mases.append(np.mean(np.abs(actual - fc)) / _mase_scale(y[:k + 1], lag))
+        den = np.abs(actual) + np.abs(fc)
+        smapes.append(np.mean(np.where(den > 0, 200 * np.abs(actual - fc) / np.where(den > 0, den, 1), 0)))
+        sigma = (r[f"hi_{top}"] - fc) / z_top
+        zs.append(np.divide(actual - fc, sigma, out=np.full(len(fc), np.nan), where=sigma > 0))
+    z = np.concatenate(zs)
+    z = z[np.isfinite(z)]
+    return {"mase": float(np.mean(mases)), "smape": float(np.mean(smapes)),
+            "interval_scale": max(1.0, float(np.sqrt(np.mean(z ** 2)))) if len(z) else 1.0}
+
+
+def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig, warn: list[str]) -> tuple:
+    """Backtest rows, forecast frame, skill row and timing rows of one series."""
+    y, n, m, last = months.to_numpy(float), len(months), cfg.season_length_months, months.index[-1].date()
+    seasonal, timing = n >= 2 * m, {}
+
+    def run(model: Any, grain: str, cutoffs: list[date], h: int, widen: float = 1.0) -> list | None:
+        start, res = time.perf_counter(), None
+        try:
+            raw = _run(model, grain, months, weeks, cutoffs, h, cfg.levels)
+            res = [_tidy(v, cfg.levels, widen) for v in raw]
+            if any(r is None for r in res):
+                warn.append(f"{name}: {model.alias} ({grain}) gave non-finite values and was dropped")
+                res = None
+        except Exception as exc:  # a failing model is dropped, never fatal
+            warn.append(f"{name}: {model.alias} ({grain}) failed and was dropped: {exc}")
+        key = (model.alias, grain)
+        timing[key] = timing.get(key, 0.0) + time.perf_counter() - start
+        return res
+
+    rows: list[dict] = []
+    ranked = [{"model": "Naive", "grain": "monthly", "_obj": Naive()}]  # the last resort
+    if not y.any() or n < MIN_MONTHS:
+        why = "an all-zero history" if not y.any() else f"only {n} months of history (< {MIN_MONTHS})"
+        warn.append(f"{name}: {why}: no backtest, Naive forecast")
+    else:
+        hcv = cfg.cv_horizon_months
+        n_win = min(cfg.cv_windows, (n - (m + 1 if seasonal else MIN_TRAIN_MONTHS)) // hcv)
+        ends = [n - 1 - hcv * k for k in range(n_win, 0, -1)]
+        cutoffs = [month_end(months.index[k].date()) for k in ends]
+        for grain in cfg.grains:
+            for i, obj in enumerate(_candidates(grain, seasonal, cfg)):
+                if (res := run(obj, grain, cutoffs, hcv)) is not None:
+                    rows.append({"series": name, "model": obj.alias, "grain": grain,
+                                 "season_length": int(getattr(obj, "season_length", 1)),
+                                 "is_baseline": grain == "monthly" and i == 0, "chosen": False,
+                                 "n_windows": n_win,
+                                 **_score(y, ends, res, m if seasonal else 1, max(cfg.levels)), "_obj": obj})
+        ranked = sorted(rows, key=lambda r: (r["mase"], not r["is_baseline"])) + ranked
+    h = cfg.horizon_months
+    pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in _value_columns(cfg.levels)}
+    for cand in ranked:
+        if (res := run(cand["_obj"], cand["grain"], [month_end(last)], h, cand.get("interval_scale", 1.0))):
+            pick, values = cand, res[0]
+            break
+    pick["chosen"] = True
+    fc = pd.DataFrame({"series": name, "ds": [add_months(last, k) for k in range(1, h + 1)],
+                       "model": pick["model"], "grain": pick["grain"]} | values)
+    base = next((r for r in rows if r["is_baseline"]), {})
+    mase, base_mase = pick.get("mase", math.nan), base.get("mase", math.nan)
+    skill = {"series": name, "model": pick["model"], "grain": pick["grain"], "mase": mase,
+             "baseline": base.get("model"), "mase_baseline": base_mase,
+             "skill": 1 - mase / base_mase if base_mase > 0 else math.nan,
+             "forecast_total": float(values["forecast"].sum())}
+    times = [{"series": name, "model": k[0], "grain": k[1], "seconds": v} for k, v in timing.items()]
+    return [{k: v for k, v in r.items() if k != "_obj"} for r in rows], fc, skill, times
+
+
+def _prepare(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Per series: (monthly totals, weekly totals), zero-filled from its first day to the end of ``last``."""
+    df = pd.DataFrame({"series": daily["series"].astype(str), "y": pd.to_numeric(daily["y"], errors="coerce"),
+                       "ds": pd.to_datetime(daily["ds"]).dt.normalize()})
+    if (bad := int((df["y"].isna() | (df["y"] < 0)).sum())) > 0:
+        warn.append(f"{bad} daily rows with a missing or negative revenue were counted as 0")
+    df["y"], end = df["y"].fillna(0.0).clip(lower=0.0), pd.Timestamp(month_end(last))
+    if (late := int((df["ds"] > end).sum())) > 0:
+        warn.append(f"{late} daily rows after {end.date()} (the end of the history) were ignored")
+    df, out = df[df["ds"].notna() & (df["ds"] <= end)], {}
+    for name, g in df.groupby("series", sort=True):
+        mon = g.groupby(g["ds"].dt.to_period("M").dt.to_timestamp())["y"].sum()
+        wk = g.groupby(g["ds"] - pd.to_timedelta(g["ds"].dt.weekday, unit="D"))["y"].sum()
+        out[str(name)] = (mon.reindex(pd.date_range(mon.index.min(), end, freq="MS"), fill_value=0.0),
+                          wk.reindex(pd.date_range(wk.index.min(), end, freq="W-MON"), fill_value=0.0))
+    return out
+
+
+def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None = None) -> ForecastResult:
+    """Forecast each series' monthly revenue ``horizon_months`` months past ``as_of`` (see module doc).
+
+    ``daily``: series, ds (a day), y (revenue that day, >= 0), as pandas or polars. ``as_of``: the last
+    day of the snapshot month (any other day: the history ends with the previous month, with a warning).
+    """
+    cfg, warn = config or ForecastConfig(), []
+    daily = daily if isinstance(daily, pd.DataFrame) else daily.to_pandas()
+    as_of = pd.Timestamp(as_of).date()
+    last = month_start(as_of) if as_of == month_end(as_of) else add_months(month_start(as_of), -1)
+    if as_of != month_end(as_of):
+        warn.append(f"as_of {as_of} is not a month end: the history ends {month_end(last)}")
+    prepared = _prepare(daily, last, warn)
+    parts = [_series(name, mon, wk, cfg, warn) for name, (mon, wk) in prepared.items()]
+    history = [pd.DataFrame({"series": name, "ds": [t.date() for t in mon.index], "y": mon.to_numpy(float)})
+               for name, (mon, _) in prepared.items()]
+    no_fc = pd.DataFrame(columns=["series", "ds", "model", "grain", *_value_columns(cfg.levels)])
+    no_history = pd.DataFrame(columns=["series", "ds", "y"])
+    return ForecastResult(
+        forecasts=pd.concat([p[1] for p in parts], ignore_index=True) if parts else no_fc,
+        backtest=pd.DataFrame([r for p in parts for r in p[0]], columns=BACKTEST_COLUMNS),
+        skill=pd.DataFrame([p[2] for p in parts], columns=SKILL_COLUMNS),
+        warnings=warn,
+        history=pd.concat(history, ignore_index=True) if history else no_history,
+        timings=pd.DataFrame([t for p in parts for t in p[3]], columns=TIMING_COLUMNS),
+    )
+
+
+def _plot(result: ForecastResult, names: list[str]) -> bytes:
+    """PNG, one panel per series: monthly history, the chosen forecast, shaded interval bands."""
+    cols = 2 if len(names) > 1 else 1
+    rows = max(1, math.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(8 if cols == 1 else 13, 3.6 * rows), squeeze=False)
+    skill = result.skill.set_index("series")
+    for ax, series in zip(axes.flat, names, strict=False):
+        hist, fc = (f[f["series"] == series] for f in (result.history, result.forecasts))
+        ax.plot(pd.to_datetime(hist["ds"]), hist["y"], color="black", lw=1.2, label="history")
+        x = pd.to_datetime(fc["ds"])
+        levels = sorted((int(c[3:]) for c in fc.columns if c.startswith("lo_")), reverse=True)
+        for lv, alpha in zip(levels, np.linspace(0.15, 0.35, len(levels)), strict=True):
+            ax.fill_between(x, fc[f"lo_{lv}"], fc[f"hi_{lv}"], color="#3b7dd8", alpha=alpha, lw=0,
+                            label=f"{lv}%")
+        ax.plot(x, fc["forecast"], color="#3b7dd8", lw=1.5, label="forecast")
+        sk = skill.loc[series]
+        note = (f"skill {sk['skill']:+.0%} vs {sk['baseline']}" if np.isfinite(sk["skill"])
+                else "no backtest" if np.isnan(sk["mase"]) else "skill n/a")
+        ax.set_title(f"{series}: {sk['model']} ({sk['grain']}), {note}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=80)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def plot_series(result: ForecastResult, series: str) -> bytes:
+    """PNG of one series: monthly history, chosen forecast, 80/95% bands; title with model and skill."""
+    if series not in set(result.skill["series"]):
+        raise ValueError(f"no forecast for series {series!r}; have {sorted(result.skill['series'])}")
+    return _plot(result, [series])
+
+
+def plot_all(result: ForecastResult) -> bytes:
+    """PNG small multiples: one :func:`plot_series` panel per series, two columns."""
+    return _plot(result, list(result.skill["series"]))

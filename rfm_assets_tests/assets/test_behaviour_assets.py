@@ -1,0 +1,99 @@
+"""Behaviour assets through dg.materialize: point-in-time guards, backfill-order independence,
+blocking checks, and plots in the metadata."""
+
+import random
+
+import dagster as dg
+import duckdb
+import pytest
+
+from rfm_assets.core.warehouse import table_checksum
+from rfm_assets_tests.assets.helpers import BEHAVIOUR, INGESTION, failed_checks, materialize
+from rfm_assets_tests.conftest import make_resources
+
+MONTHS = [f"2010-{m:02d}" for m in range(1, 9)]
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory, small_dataset):
+    """A warehouse with the ingestion layer built for all 8 months (copied per test)."""
+    base = tmp_path_factory.mktemp("ingested")
+    resources = make_resources(base, small_dataset.csv_path)
+    for month in MONTHS:
+        assert materialize(resources, month, INGESTION).success
+    return base
+
+
+def _copy(ingested, tmp_path, small_dataset):
+    import shutil
+
+    shutil.copy(ingested / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    shutil.copytree(ingested / "staging", tmp_path / "staging")
+    return make_resources(tmp_path, small_dataset.csv_path)
+
+
+def _checksums(path, tables):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: table_checksum(con, t) for t in tables}
+
+
+def test_backfill_order_does_not_change_any_table(ingested, tmp_path, small_dataset):
+    in_order = tmp_path / "a"
+    shuffled = tmp_path / "b"
+    in_order.mkdir()
+    shuffled.mkdir()
+    res_a = _copy(ingested, in_order, small_dataset)
+    for month in MONTHS:
+        assert materialize(res_a, month, BEHAVIOUR).success
+    res_b = _copy(ingested, shuffled, small_dataset)
+    order = MONTHS[:]
+    random.Random(3).shuffle(order)
+    # rfm first (any order), then what needs the previous month's snapshot (any order)
+    for month in order:
+        assert materialize(res_b, month, ["cohort_retention", "rfm_snapshots"]).success
+    for month in reversed(order):
+        assert materialize(res_b, month, ["segment_migration", "customer_clusters", "cluster_profiles"]).success
+    assert _checksums(in_order / "warehouse.duckdb", BEHAVIOUR) == _checksums(shuffled / "warehouse.duckdb", BEHAVIOUR)
+
+
+def test_snapshot_refuses_a_history_with_holes(ingested, tmp_path, small_dataset):
+    resources = _copy(ingested, tmp_path, small_dataset)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("delete from _partitions where table_name = 'cleaned_transactions' and snapshot_month = '2010-03-01'")
+    result = materialize(resources, "2010-05", ["rfm_snapshots"], raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "missing 1 month(s) needed for 2010-05: 2010-03" in failure.step_failure_data.error.message
+
+
+def test_all_checks_pass_and_plots_are_in_metadata(ingested, tmp_path, small_dataset):
+    resources = _copy(ingested, tmp_path, small_dataset)
+    for month in MONTHS[:3]:
+        result = materialize(resources, month, BEHAVIOUR)
+        assert result.success and failed_checks(result) == []
+    md = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    for asset, key in [("cohort_retention", "retention_heatmap"), ("rfm_snapshots", "segment_sizes"),
+                       ("segment_migration", "migration_matrix"), ("customer_clusters", "cluster_scatter")]:
+        assert md[asset][key].value.startswith("![") and "data:image/png;base64," in md[asset][key].value
+    assert md["rfm_snapshots"]["dagster/row_count"].value > 100
+
+
+def test_failed_blocking_check_stops_downstream(ingested, tmp_path, small_dataset):
+    resources = _copy(ingested, tmp_path, small_dataset)
+    materialize(resources, "2010-01", BEHAVIOUR)
+    # Corrupt one cleaned line with a float-rendered customer id: the suite must catch it.
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("""update cleaned_transactions set customer_id = customer_id || '.0'
+                       where snapshot_month = '2010-02-01' and customer_id is not null
+                       and source_row = (select min(source_row) from cleaned_transactions
+                                         where snapshot_month = '2010-02-01' and customer_id is not null)""")
+    selection = dg.AssetSelection.assets("rfm_snapshots") | dg.AssetSelection.checks_for_assets("cleaned_transactions")
+    from rfm_assets_tests.assets.helpers import ASSETS, CHECKS
+
+    result = dg.materialize([*ASSETS, *CHECKS], partition_key="2010-02-01", resources=resources,
+                            selection=selection, raise_on_error=False)
+    assert not result.success
+    assert failed_checks(result) == [("cleaned_transactions", "gx_suite")]
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == []
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert "customer_id" in evaluation.metadata["result"].value and ".0" in evaluation.metadata["result"].value
