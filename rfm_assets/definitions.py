@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from rfm_assets.assets import behaviour, ingestion, lifetime_value, segments
+from rfm_assets.assets import behaviour, forecasting, ingestion, lifetime_value, reactivation, segments
 from rfm_assets.checks.gx_checks import all_gx_checks
 from rfm_assets.jobs import monthly_job
 from rfm_assets.partitions import SETTINGS
 from rfm_assets.resources import build_resources
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value]),
+    assets=dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
     asset_checks=all_gx_checks(),
     jobs=[monthly_job],
     resources=build_resources(SETTINGS),

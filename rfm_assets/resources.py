@@ -20,6 +20,13 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = DEFAULT_WAREHOUSE
     lock_timeout_seconds: float = 600.0
+    bi_copy_path: str | None = None  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
+
+    def bi_copy(self) -> Path:
+        """Where the read-only BI copy of the warehouse is published."""
+        from rfm_assets.core.publish import default_bi_copy
+
+        return Path(self.bi_copy_path) if self.bi_copy_path else default_bi_copy(self.path)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -70,12 +77,19 @@ class AnalysisParamsResource(dg.ConfigurableResource):
     segment_rules: str | None = None  # None: sql/rfm_segment_rules.csv
     clv_discount_rate: float = 0.10
     clv_holdout_months: int = 6
+    campaign_top_n: int | None = None
+    campaign_share: float = 0.10
+    contact_cost: float | None = None
+    margin: float | None = None
+    campaign_budget: float | None = None
+    export_dir: str = "data/exports"  # monthly campaign CSVs for email tools
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Resources for :class:`~dagster.Definitions`, from the environment-derived settings."""
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse)),
+        "warehouse": WarehouseResource(path=str(settings.warehouse),
+                                       bi_copy_path=str(settings.bi_copy) if settings.bi_copy else None),
         "order_source": OrderSourceResource(
             path=str(settings.source) if settings.source else None,
             format=settings.source_format,
@@ -90,5 +104,11 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             segment_rules=str(settings.segment_rules) if settings.segment_rules else None,
             clv_discount_rate=settings.clv_discount_rate,
             clv_holdout_months=settings.clv_holdout_months,
+            campaign_top_n=settings.campaign_top_n,
+            campaign_share=settings.campaign_share,
+            contact_cost=settings.contact_cost,
+            margin=settings.margin,
+            campaign_budget=settings.campaign_budget,
+            export_dir=str(settings.export_dir),
         ),
     }

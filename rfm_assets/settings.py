@@ -36,6 +36,12 @@ class Settings:
     segment_rules: Path | None = None  # RFM_SEGMENT_RULES: a CSV rules table (default sql/rfm_segment_rules.csv)
     clv_discount_rate: float = 0.10  # RFM_CLV_DISCOUNT_RATE: annual rate discounting clv_12m
     clv_holdout_months: int = 6  # RFM_CLV_HOLDOUT_MONTHS: h of clv_holdout_metrics
+    campaign_top_n: int | None = None  # RFM_CAMPAIGN_TOP_N: contact the N best-ranked dormant customers
+    campaign_share: float = 0.10  # RFM_CAMPAIGN_SHARE: else this share of them (and k of model comparison)
+    contact_cost: float | None = None  # RFM_CONTACT_COST: with RFM_MARGIN, select by expected profit > 0
+    margin: float | None = None  # RFM_MARGIN: gross margin on reactivated revenue (0..1]
+    campaign_budget: float | None = None  # RFM_CAMPAIGN_BUDGET: caps contacts at budget // contact cost
+    bi_copy: Path | None = None  # RFM_BI_COPY: read-only copy for BI tools (default data/bi/warehouse_bi.duckdb)
 
     @property
     def data_dir(self) -> Path:
@@ -49,6 +55,11 @@ class Settings:
     @property
     def default_source_dir(self) -> Path:
         return self.data_dir / "default_source"
+
+    @property
+    def export_dir(self) -> Path:
+        """Where the monthly campaign lists (CSV for email tools) are written."""
+        return self.data_dir / "exports"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,7 +87,23 @@ class Settings:
             segment_rules=Path(env["RFM_SEGMENT_RULES"]) if env.get("RFM_SEGMENT_RULES") else None,
             clv_discount_rate=float(env.get("RFM_CLV_DISCOUNT_RATE") or 0.10),
             clv_holdout_months=int(env.get("RFM_CLV_HOLDOUT_MONTHS") or 6),
+            campaign_top_n=_optional(env, "RFM_CAMPAIGN_TOP_N", int),
+            campaign_share=float(env.get("RFM_CAMPAIGN_SHARE") or 0.10),
+            contact_cost=_optional(env, "RFM_CONTACT_COST", float),
+            margin=_optional(env, "RFM_MARGIN", float),
+            campaign_budget=_optional(env, "RFM_CAMPAIGN_BUDGET", float),
+            bi_copy=Path(env["RFM_BI_COPY"]) if env.get("RFM_BI_COPY") else None,
         )
+
+
+def _optional(env: Mapping[str, str], name: str, kind: type) -> int | float | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a {kind.__name__}") from None
 
 
 def _cluster_k(text: str) -> int | None:

@@ -47,7 +47,7 @@ orders as (
         customer_id,
         order_id,
         min(order_date) as order_date,
-        sum(line_revenue) as revenue,
+        sum(line_revenue::decimal(38, 6)) as revenue,  -- exact sums: bit-identical reruns
         count(*) as n_lines,
         sum(quantity) as units
     from lines
@@ -59,6 +59,7 @@ monthly as (
         customer_id,
         date_trunc('month', order_date)::date as month,
         sum(revenue) as revenue,
+        datediff('month', (select base_start from params), date_trunc('month', order_date)::date) as x,
         row_number() over (partition by customer_id order by date_trunc('month', order_date) desc) as month_rank
     from orders
     group by customer_id, date_trunc('month', order_date)
@@ -68,8 +69,10 @@ trend as (
     select
         customer_id,
         count(*) as active_months,
-        sum(revenue) filter (where month_rank <= 3) as revenue_last3_active,
-        regr_slope(revenue, datediff('month', (select base_start from params), month)) as revenue_slope
+        (sum(revenue) filter (where month_rank <= 3))::double as revenue_last3_active,
+        -- regr_slope written out over exact sums (regr_slope's float state depends on thread order)
+        (count(*) * sum(x * revenue) - sum(x) * sum(revenue))::double
+            / nullif(count(*) * sum(x * x) - sum(x) * sum(x), 0) as revenue_slope
     from monthly
     group by customer_id
 ),
@@ -88,13 +91,13 @@ per_customer as (
     select
         o.customer_id,
         count(*) as frequency,
-        sum(o.revenue) as monetary,
+        sum(o.revenue)::double as monetary,
         sum(o.n_lines) as n_lines,
         sum(o.units) as units,
         min(o.order_date) as first_purchase_date,
         max(o.order_date) as last_purchase_date,
         count(*) filter (where o.order_date >= (select base_start from params)) as base_orders,
-        coalesce(sum(o.revenue) filter (where o.order_date >= (select base_start from params)), 0)
+        coalesce(sum(o.revenue) filter (where o.order_date >= (select base_start from params)), 0)::double
             as base_revenue
     from orders as o
     group by o.customer_id

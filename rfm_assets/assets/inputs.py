@@ -1,6 +1,7 @@
 """Point-in-time guards and partition mappings shared by the analytic assets."""
 
 
+import warnings
 from datetime import date
 
 import dagster as dg
@@ -10,9 +11,13 @@ from rfm_assets.core.months import month_start, months_between
 from rfm_assets.core.rfm import missing_months
 from rfm_assets.partitions import MONTHLY
 
-# "Every month up to this one": a window far longer than any history, clipped to the partitions.
-ALL_HISTORY = dg.TimeWindowPartitionMapping(start_offset=-1200, end_offset=0, allow_nonexistent_upstream_partitions=True)
-PREVIOUS_AND_THIS = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True)
+with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta: say it once, here
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    # "Every month up to this one": a window far longer than any history, clipped to the partitions.
+    ALL_HISTORY = dg.TimeWindowPartitionMapping(start_offset=-1200, end_offset=0,
+                                                allow_nonexistent_upstream_partitions=True)
+    PREVIOUS_AND_THIS = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0,
+                                                      allow_nonexistent_upstream_partitions=True)
 
 
 def first_month() -> date:

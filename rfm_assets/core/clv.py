@@ -7,7 +7,8 @@ a month's last day), one purchase per distinct purchase day, ``recency`` and ``T
 Outcomes of :func:`fit_clv` (``ClvFit.status``):
   - ``'fitted'``: both models converged with finite parameters and finite predictions.
   - ``'insufficient_history'``: fewer than ``ClvConfig.min_repeat_customers`` customers have a repeat
-    purchase; ``message`` says how many were found. Nothing is fitted and :func:`score_customers`
+    purchase, or the oldest customer's T is under ``ClvConfig.min_history_weeks`` (a dropout process
+    cannot be told apart from a purchase rate in a few weeks; such fits diverge); ``message`` says which. Nothing is fitted and :func:`score_customers`
     refuses to run (ValueError): a month this early has no CLV, which callers report, not an error.
   - ``'failed'``: every penalizer in ``ClvConfig.penalizers`` failed for a model; ``attempts`` lists
     each try and its outcome. Callers raise.
@@ -58,6 +59,7 @@ class ClvConfig:
     horizon_months: int = 12
     annual_discount_rate: float = 0.10
     min_repeat_customers: int = 50
+    min_history_weeks: float = 13.0  # about a quarter: the oldest customer's T must reach it
     penalizers: tuple[float, ...] = (0.0, 0.001, 0.01, 0.1)
 
 
@@ -229,7 +231,12 @@ def fit_clv(summary: pd.DataFrame, config: ClvConfig = ClvConfig()) -> ClvFit:
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     fit = ClvFit(status="fitted", n_customers=len(summary), n_repeat_customers=len(repeat))
     needed = max(1, config.min_repeat_customers)
-    if len(repeat) < needed:
+    span = float(summary["T"].max()) if len(summary) else 0.0
+    if span < config.min_history_weeks:
+        fit.status = "insufficient_history"
+        fit.message = (f"the history spans only {span:.1f} weeks (the oldest customer's T); at least "
+                       f"{config.min_history_weeks:g} weeks are needed to fit BG/NBD + Gamma-Gamma")
+    elif len(repeat) < needed:
         fit.status = "insufficient_history"
         fit.message = (f"only {len(repeat)} of {len(summary)} customers have a repeat purchase day with positive "
                        f"value; at least {needed} are needed to fit BG/NBD + Gamma-Gamma")

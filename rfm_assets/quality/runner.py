@@ -68,8 +68,11 @@ class Report:
 @cache
 def _batch_definition() -> Any:
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    # No "Calculating Metrics" bars on stderr: a run's output is for people, one line per month.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_pandas("warehouse_partition")
     return source.add_dataframe_asset("partition").add_batch_definition_whole_dataframe("whole")
 

@@ -179,6 +179,95 @@ def clv_holdout_metrics_suite(month: date) -> list:
     ]
 
 
+def forecast_revenue_history_suite(month: date) -> list:
+    """One row per series and day, revenue >= 0, days up to the month's end, the company series present."""
+    return [
+        _columns("forecast_revenue_history"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "ds"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="revenue"),
+        gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeBetween(column="ds", max_value=datetime.combine(add_months(month, 1),
+                                                                                 datetime.min.time()),
+                                          strict_max=True),
+        gxe.ExpectColumnDistinctValuesToContainSet(column="series", value_set=["company", "company_customers"]),
+    ]
+
+
+def cluster_revenue_forecasts_suite(month: date, horizon_months: int = 24) -> list:
+    """lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95, no NaN, one row per series and month, the months
+    after the snapshot month (24 per series: the custom check `horizon_per_series`)."""
+    bounds = ["lo_95", "lo_80", "forecast", "hi_80", "hi_95"]
+    first = datetime.combine(add_months(month, 1), datetime.min.time())
+    last = datetime.combine(add_months(month, horizon_months), datetime.min.time())
+    return [
+        _columns("cluster_revenue_forecasts"),
+        gxe.ExpectTableRowCountToBeBetween(min_value=horizon_months),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "ds"]),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*bounds, "series", "ds", "model"]],
+        *[gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=hi, column_B=lo, or_equal=True)
+          for lo, hi in zip(bounds, bounds[1:], strict=False)],
+        gxe.ExpectColumnValuesToBeBetween(column="lo_95", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeBetween(column="hi_95", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeBetween(column="ds", min_value=first, max_value=last),
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
+    ]
+
+
+def forecast_backtest_metrics_suite(month: date) -> list:
+    """One row per series, model and grain; finite non-negative errors; one chosen model per series."""
+    return [
+        _columns("forecast_backtest_metrics"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "model", "grain"]),
+        gxe.ExpectColumnValuesToBeBetween(column="mase", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeBetween(column="smape", min_value=0, max_value=200),
+        gxe.ExpectColumnValuesToBeBetween(column="interval_scale", min_value=1, max_value=FINITE),
+        gxe.ExpectColumnValuesToNotBeNull(column="mase"),
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
+    ]
+
+
+def dormant_features_suite(month: date) -> list:
+    """One row per dormant customer; recency spans at least the two dormant months; F >= 1, M > 0."""
+    return [
+        _columns("dormant_features"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="recency_days", min_value=(add_months(month, 1) - add_months(month, -2)).days,
+                                          max_value=(add_months(month, 1) - add_months(month, -5)).days),
+        gxe.ExpectColumnValuesToBeBetween(column="frequency", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="monetary", min_value=0, strict_min=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="tenure_days", column_B="recency_days", or_equal=True),
+    ]
+
+
+def dormant_model_metrics_suite(month: date) -> list:
+    """One row per model; rates, precision, recall and AUC in [0, 1]; at most one chosen model."""
+    return [
+        _columns("dormant_model_metrics"),
+        gxe.ExpectColumnValuesToBeUnique(column="model"),
+        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
+          for c in ("base_rate", "precision_at_k", "recall_at_k", "auc")],
+        gxe.ExpectColumnValuesToBeBetween(column="k", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="evaluation_anchor",
+                                          max_value=datetime.combine(add_months(month, -3), datetime.min.time())),
+    ]
+
+
+def dormant_targets_suite(month: date) -> list:
+    """One row per customer, probabilities in [0, 1], ranks unique 1..n, a known persona."""
+    return [
+        _columns("dormant_targets"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="probability", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToNotBeNull(column="probability"),
+        gxe.ExpectColumnValuesToBeUnique(column="rank"),
+        gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="expected_revenue", min_value=0, max_value=FINITE),
+        gxe.ExpectColumnValuesToBeInSet(column="persona", value_set=["Loyal", "Regular", "Big Fish", "One-time"]),
+    ]
+
+
 def build_suites(window_months: int = 12) -> dict[str, Suite]:
     """Every asset's suite, keyed by table (= asset) name."""
     return {
@@ -193,4 +282,10 @@ def build_suites(window_months: int = 12) -> dict[str, Suite]:
         "customer_lifetime_value": customer_lifetime_value_suite,
         "clv_model_params": clv_model_params_suite,
         "clv_holdout_metrics": clv_holdout_metrics_suite,
+        "forecast_revenue_history": forecast_revenue_history_suite,
+        "cluster_revenue_forecasts": cluster_revenue_forecasts_suite,
+        "forecast_backtest_metrics": forecast_backtest_metrics_suite,
+        "dormant_features": dormant_features_suite,
+        "dormant_model_metrics": dormant_model_metrics_suite,
+        "dormant_targets": dormant_targets_suite,
     }
