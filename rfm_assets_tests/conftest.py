@@ -8,12 +8,20 @@ import pytest
 from rfm_assets.core.generator import GeneratorConfig, generate
 
 SMALL = replace(GeneratorConfig(), n_customers=700, n_months=8, seed=7)
+# A year: the first month with a dormant anchor whose outcome is known and an older training anchor.
+YEAR = replace(GeneratorConfig(), n_customers=1_200, n_months=12, seed=11)
 
 
 @pytest.fixture(scope="session")
 def small_dataset(tmp_path_factory):
     """An 8-month synthetic Online Retail II export (about 50k lines), generated once per session."""
     return generate(tmp_path_factory.mktemp("small_source"), SMALL)
+
+
+@pytest.fixture(scope="session")
+def year_dataset(tmp_path_factory):
+    """A 12-month synthetic Online Retail II export (about 100k lines), generated once per session."""
+    return generate(tmp_path_factory.mktemp("year_source"), YEAR)
 
 
 def make_resources(tmp_path: Path, source_csv: Path, **params):

@@ -41,7 +41,7 @@ def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
                      description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
                      "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
                      "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
-                     "history (< 50 repeat customers) are written empty on purpose, with the reason in "
+                     "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
                      "the metadata.",
                      group_name=GROUP, kinds=KINDS, owners=OWNERS),
         dg.AssetSpec("clv_model_params", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],

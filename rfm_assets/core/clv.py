@@ -7,8 +7,8 @@ a month's last day), one purchase per distinct purchase day, ``recency`` and ``T
 Outcomes of :func:`fit_clv` (``ClvFit.status``):
   - ``'fitted'``: both models converged with finite parameters and finite predictions.
   - ``'insufficient_history'``: fewer than ``ClvConfig.min_repeat_customers`` customers have a repeat
-    purchase, or the oldest customer's T is under ``ClvConfig.min_history_weeks`` (a dropout process
-    cannot be told apart from a purchase rate in a few weeks; such fits diverge); ``message`` says which. Nothing is fitted and :func:`score_customers`
+    purchase, or the oldest customer's T is under ``ClvConfig.min_history_weeks`` (about six months:
+    dropout cannot be told apart from a low purchase rate in less; such fits diverge); ``message`` says which. Nothing is fitted and :func:`score_customers`
     refuses to run (ValueError): a month this early has no CLV, which callers report, not an error.
   - ``'failed'``: every penalizer in ``ClvConfig.penalizers`` failed for a model; ``attempts`` lists
     each try and its outcome. Callers raise.
@@ -59,7 +59,10 @@ class ClvConfig:
     horizon_months: int = 12
     annual_discount_rate: float = 0.10
     min_repeat_customers: int = 50
-    min_history_weeks: float = 13.0  # about a quarter: the oldest customer's T must reach it
+    # About six months (Jan-Jun is 25.9 weeks): shorter histories cannot separate dropout from a low
+    # purchase rate; a and b collapse towards 0 and lifetimes' predictions overflow (seen on the
+    # embedded dataset at 13-21 weeks, fine from 25.7 weeks on).
+    min_history_weeks: float = 25.0
     penalizers: tuple[float, ...] = (0.0, 0.001, 0.01, 0.1)
 
 

@@ -17,9 +17,10 @@ Time rules, for the latest loaded month M:
 Probabilities are Platt-calibrated out of time (dormant_model.FinalModel).
 Expected revenue = probability x mean future revenue of past buyers in the same
 average-order-value quintile (dormant_model.SpendModel).
-CLV features (p_alive, expected_purchases_12m, clv_12m of the anchor month) are used only when
-customer_lifetime_value holds every anchor involved (all known anchors and M), so training and
-scoring always share one feature set; a customer without a CLV row gets 0.
+CLV features (p_alive, expected_purchases_12m, clv_12m of the anchor month) are used when
+customer_lifetime_value holds M, E and at least one training anchor; the anchors without CLV (the
+first months, before BG/NBD can be fitted) are then left out of training and the final fit, so
+training, evaluation and scoring share one feature set; a customer without a CLV row gets 0.
 """
 
 from __future__ import annotations
@@ -61,11 +62,6 @@ def clv_months(con: duckdb.DuckDBPyConnection) -> set[date]:
     if not table_exists(con, CLV_TABLE):
         return set()
     return {r[0] for r in con.execute(f"select distinct snapshot_month from {CLV_TABLE}").fetchall()}
-
-
-def clv_usable(con: duckdb.DuckDBPyConnection, anchors: list[date]) -> bool:
-    """True when the CLV table holds every one of ``anchors`` (then, and only then, CLV features are used)."""
-    return bool(anchors) and {month_start(a) for a in anchors} <= clv_months(con)
 
 
 def anchor_features(con: duckdb.DuckDBPyConnection, anchor: date, *, with_clv: bool | None = None) -> pd.DataFrame:
@@ -179,7 +175,14 @@ def run_dormant(
         return DormantResult(NO_TRAINING_ANCHOR, f"out-of-time selection needs an anchor <= "
                              f"{add_months(evaluation_anchor, -OUTCOME_MONTHS):%Y-%m} besides the evaluation "
                              f"anchor {evaluation_anchor:%Y-%m}: 3 more months of data are needed", month, **plan)
-    use_clv = clv_usable(con, [*known, month])
+    # CLV features when the month, the evaluation anchor and at least one training anchor have CLV;
+    # anchors without it (the first months, before BG/NBD can be fitted) then sit out, so training,
+    # evaluation and scoring share one feature set.
+    have = clv_months(con)
+    use_clv = month in have and evaluation_anchor in have and any(a in have for a in training)
+    if use_clv:
+        known, training = [a for a in known if a in have], [a for a in training if a in have]
+        plan |= {"training_anchors": tuple(training), "final_anchors": tuple(known)}
     panel = anchor_panel(con, known, with_clv=use_clv)
     train = panel[panel["anchor"].isin(training)].reset_index(drop=True)
     held_out = panel[panel["anchor"] == evaluation_anchor].reset_index(drop=True)

@@ -17,7 +17,10 @@ Per series (a cluster name or 'company'):
   The lowest MASE wins (the baseline wins ties). skill = 1 - MASE(chosen) / MASE(monthly baseline).
 - Intervals: each model's own 80/95% intervals. Weekly bounds are summed into months, as if the
   weeks' errors were perfectly correlated (conservative). The chosen model's intervals are widened
-  by ``interval_scale`` = max(1, RMS of backtest error / sigma implied by its 95% bound).
+  by ``interval_scale`` = max(1, RMS of backtest error / sigma implied by its 95% bound), capped at
+  MAX_INTERVAL_SCALE: at most 3 windows of 3 months cannot support more (a model whose own
+  intervals are near zero would otherwise be blown up hundreds of times); a warning names the
+  series where the cap binds.
   Everything is clipped at 0 (revenue can't be negative; this only raises coverage), and
   lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95 always holds.
 - Cluster forecasts are not reconciled: they need not add up to the company forecast.
@@ -49,6 +52,7 @@ MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
 SEASON_WEEKS = 52
 MIN_MONTHS = 6  # shorter histories get no backtest, only a Naive forecast
 MIN_TRAIN_MONTHS = 3  # shortest training window in a non-seasonal backtest
+MAX_INTERVAL_SCALE = 3.0  # most the backtest may widen a model's own intervals
 BACKTEST_COLUMNS = ["series", "model", "grain", "season_length", "mase", "smape", "is_baseline", "chosen",
                     "n_windows", "interval_scale"]
 TIMING_COLUMNS = ["series", "model", "grain", "seconds"]
@@ -181,7 +185,7 @@ def _score(y: np.ndarray, ends: list[int], res: list[dict], lag: int, top: int) 
     z = np.concatenate(zs)
     z = z[np.isfinite(z)]
     return {"mase": float(np.mean(mases)), "smape": float(np.mean(smapes)),
-            "interval_scale": max(1.0, float(np.sqrt(np.mean(z ** 2)))) if len(z) else 1.0}
+            "interval_scale_raw": max(1.0, float(np.sqrt(np.mean(z ** 2)))) if len(z) else 1.0}
 
 
 def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig, warn: list[str]) -> tuple:
@@ -221,6 +225,7 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
                                  "is_baseline": grain == "monthly" and i == 0, "chosen": False,
                                  "n_windows": n_win,
                                  **_score(y, ends, res, m if seasonal else 1, max(cfg.levels)), "_obj": obj})
+                    rows[-1]["interval_scale"] = min(rows[-1]["interval_scale_raw"], MAX_INTERVAL_SCALE)
         ranked = sorted(rows, key=lambda r: (r["mase"], not r["is_baseline"])) + ranked
     h = cfg.horizon_months
     pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in _value_columns(cfg.levels)}
@@ -229,6 +234,10 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
             pick, values = cand, res[0]
             break
     pick["chosen"] = True
+    if pick.get("interval_scale_raw", 1.0) > MAX_INTERVAL_SCALE:
+        warn.append(f"{name}: backtest errors were {pick['interval_scale_raw']:.0f}x what {pick['model']}'s own "
+                    f"intervals imply; intervals widened by the cap {MAX_INTERVAL_SCALE:g}x only: treat them "
+                    "as too narrow")
     fc = pd.DataFrame({"series": name, "ds": [add_months(last, k) for k in range(1, h + 1)],
                        "model": pick["model"], "grain": pick["grain"]} | values)
     base = next((r for r in rows if r["is_baseline"]), {})
@@ -238,7 +247,7 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
              "skill": 1 - mase / base_mase if base_mase > 0 else math.nan,
              "forecast_total": float(values["forecast"].sum())}
     times = [{"series": name, "model": k[0], "grain": k[1], "seconds": v} for k, v in timing.items()]
-    return [{k: v for k, v in r.items() if k != "_obj"} for r in rows], fc, skill, times
+    return [{k: v for k, v in r.items() if k not in ("_obj", "interval_scale_raw")} for r in rows], fc, skill, times
 
 
 def _prepare(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:

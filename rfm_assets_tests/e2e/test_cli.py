@@ -1,33 +1,25 @@
 """`rfm-assets run` end to end, in a subprocess, on a small generated dataset."""
 
 import os
-import subprocess
-import sys
+from datetime import date
 
 import duckdb
 import pytest
 
 from rfm_assets.core.warehouse import table_checksum
+from rfm_assets_tests.e2e.conftest import run_cli as _run
 
 pytestmark = pytest.mark.slow
 
 MONTHLY_TABLES = ["raw_orders", "cleaned_transactions", "customer_returns", "cohort_retention", "rfm_snapshots",
-                  "segment_migration", "customer_clusters", "cluster_profiles", "customer_lifetime_value",
-                  "clv_model_params", "clv_holdout_metrics"]
+                  "segment_migration", "customer_clusters", "cluster_profiles", "forecast_revenue_history",
+                  "cluster_revenue_forecasts", "customer_lifetime_value", "clv_model_params",
+                  "clv_holdout_metrics", "forecast_backtest_metrics", "dormant_features",
+                  "dormant_model_metrics", "dormant_targets"]
+NEVER_EMPTY = 10  # the first ten tables have rows every month; the others may be empty on purpose early on
+N_MONTHS = 12
 
 
-def _run(env, *args):
-    return subprocess.run([sys.executable, "-m", "rfm_assets.cli", "run", *args], env=env,
-                          capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory, small_dataset):
-    home = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "RFM_WAREHOUSE": str(home / "wh.duckdb"), "RFM_SOURCE": str(small_dataset.csv_path),
-           "DAGSTER_HOME": str(home / "dagster_home")}
-    proc = _run(env)
-    return env, home / "wh.duckdb", proc
 
 
 def _checksums(path):
@@ -41,18 +33,23 @@ def test_run_fills_every_table_for_every_month(first_run):
     env, path, proc = first_run
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]
-    assert len(lines) == 8 and all(" ok " in line for line in lines), proc.stdout
-    assert "done: 8 months" in proc.stdout
+    assert len(lines) == N_MONTHS and all(" ok " in line for line in lines), proc.stdout
+    assert f"done: {N_MONTHS} months" in proc.stdout
+    assert "Calculating Metrics" not in proc.stderr  # no progress-bar noise
     with duckdb.connect(str(path), read_only=True) as con:
         for table in MONTHLY_TABLES:
             built = con.execute("select count(*) from _partitions where table_name = ?", [table]).fetchone()[0]
-            assert built == 8, table
-        for table in MONTHLY_TABLES[:8]:
+            assert built == N_MONTHS, table
+        for table in MONTHLY_TABLES[:NEVER_EMPTY]:
             months = con.execute(f"select count(distinct snapshot_month) from {table}").fetchone()[0]
-            assert months == 8, table
+            assert months == N_MONTHS, table
         fitted = con.execute("select count(distinct snapshot_month) from customer_lifetime_value").fetchone()[0]
-        assert fitted >= 4  # the first months may lack repeat customers, later ones must be fitted
-        assert con.execute("select count(*) from cohort_retention_triangle").fetchone()[0] == 8
+        assert fitted >= 6  # under six months of history there is no fit; later months must be fitted
+        # The last month is the first with a known dormant outcome and an older training anchor.
+        for table in ("dormant_model_metrics", "dormant_targets"):
+            months = [r[0] for r in con.execute(f"select distinct snapshot_month from {table}").fetchall()]
+            assert months == [date(2010, 12, 1)], table
+        assert con.execute("select count(*) from cohort_retention_triangle").fetchone()[0] == N_MONTHS
 
 
 def test_second_run_leaves_every_table_identical(first_run):

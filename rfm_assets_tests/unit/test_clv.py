@@ -207,14 +207,14 @@ def test_insufficient_history_is_a_status_not_an_error(sim):
         params_long(fit, date(2019, 1, 1))
 
 
-def test_a_history_shorter_than_a_quarter_is_not_fitted():
-    # 200 customers, 100 of them with repeats: enough customers, but every T is under 13 weeks.
+def test_a_history_shorter_than_six_months_is_not_fitted():
+    # 200 customers, 133 of them with repeats: enough customers, but every T is under 25 weeks.
     summary = pd.DataFrame({"customer_id": [str(i) for i in range(200)],
                             "frequency": [i % 3 for i in range(200)], "recency": [(i % 3) * 2.0 for i in range(200)],
-                            "T": [12.9] * 200, "monetary_value": [10.0 * (i % 3) for i in range(200)]})
+                            "T": [24.9] * 200, "monetary_value": [10.0 * (i % 3) for i in range(200)]})
     fit = fit_clv(summary)
-    assert fit.status == "insufficient_history" and "spans only 12.9 weeks" in fit.message
-    assert fit_clv(summary.assign(T=13.0)).status != "insufficient_history"
+    assert fit.status == "insufficient_history" and "spans only 24.9 weeks" in fit.message
+    assert fit_clv(summary.assign(T=25.0)).status != "insufficient_history"
 
 
 def test_scores_are_finite_and_agree_with_lifetimes(fitted):

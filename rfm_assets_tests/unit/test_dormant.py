@@ -106,14 +106,14 @@ def test_anchor_rules_and_statuses(con):
     assert result.status == dm.TOO_FEW_POSITIVES and "10000" in result.message and result.targets.empty
 
 
-def test_clv_features_only_when_every_anchor_has_them(con):
+def test_clv_features_of_an_anchor_only_when_it_has_them(con):
     write_transactions(con, hand_frame(HAND))
-    assert "p_alive" not in dm.anchor_features(con, JUNE) and not dm.clv_usable(con, [JUNE])
+    assert "p_alive" not in dm.anchor_features(con, JUNE) and dm.clv_months(con) == set()
     con.execute("""create table customer_lifetime_value as select date '2011-06-01' as snapshot_month,
         'A' as customer_id, 0.7 as p_alive, 1.5 as expected_purchases_12m, 45.0 as clv_12m""")
     f = dm.anchor_features(con, JUNE).set_index("customer_id")
     assert f.loc["A", "p_alive"] == 0.7 and np.isnan(f.loc["B", "p_alive"])
-    assert dm.clv_usable(con, [JUNE]) and not dm.clv_usable(con, [JUNE, date(2011, 5, 1)])
+    assert dm.clv_months(con) == {JUNE}
     with pytest.raises(ValueError, match="2011-05"):
         dm.anchor_features(con, date(2011, 5, 1), with_clv=True)
 
@@ -202,6 +202,25 @@ def test_no_signal_gives_no_lift(tmp_path):
     chosen = result.metrics.set_index("model").loc[result.chosen_model]
     assert 0.6 <= chosen["lift_vs_random"] <= 1.5 and 0.4 <= chosen["auc"] <= 0.6
     assert not result.use_clv and not any(c.startswith("p_alive") for c in result.feature_columns)
+
+
+@pytest.mark.parametrize(("clv_from", "used"), [(date(2011, 5, 1), True), (date(2011, 7, 1), False)])
+def test_anchors_without_clv_sit_out_when_clv_is_used(tmp_path, clv_from, used):
+    with connect(tmp_path / "w.duckdb") as c:
+        write_transactions(c, simulate(1500, signal=True, seed=4))
+        c.execute("""create table customer_lifetime_value as
+            select m.snapshot_month, t.customer_id, 0.5 as p_alive, 1.0 as expected_purchases_12m, 10.0 as clv_12m
+            from (select distinct customer_id from cleaned_transactions where customer_id is not null) as t
+            cross join (select distinct snapshot_month from cleaned_transactions) as m
+            where m.snapshot_month >= ?""", [clv_from])
+        result = dm.run_dormant(c, date(2011, 12, 1), min_positives=5)
+    assert result.use_clv is used and result.evaluation_anchor == date(2011, 9, 1)
+    if used:  # only 2011-05 and 2011-06 are <= E-3 and have CLV
+        assert result.training_anchors == (date(2011, 5, 1), date(2011, 6, 1))
+        assert min(result.final_anchors) == clv_from and "p_alive" in result.feature_columns
+    else:  # no training anchor has CLV: every anchor is used, without CLV features
+        assert result.training_anchors[-1] == date(2011, 6, 1) and len(result.training_anchors) > 2
+        assert "p_alive" not in result.feature_columns
 
 
 def test_gain_chart_is_a_png():
