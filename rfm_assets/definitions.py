@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from rfm_assets.assets import behaviour, forecasting, ingestion, lifetime_value, reactivation, segments
+from rfm_assets.checks.forecast_checks import FORECAST_CHECKS
 from rfm_assets.checks.gx_checks import all_gx_checks
 from rfm_assets.jobs import monthly_job
 from rfm_assets.partitions import SETTINGS
@@ -12,7 +13,7 @@ from rfm_assets.resources import build_resources
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
-    asset_checks=all_gx_checks(),
+    asset_checks=[*all_gx_checks(), *FORECAST_CHECKS],
     jobs=[monthly_job],
     resources=build_resources(SETTINGS),
 )
