@@ -80,11 +80,12 @@ def dormant_reactivation(
                           allow_empty=True)
         result = dormant.run_dormant(con, month, config, first_month=first_month())
         metrics = result.metrics.assign(snapshot_month=month) if not result.metrics.empty else result.metrics
-        replace_partition_frame(con, "dormant_model_metrics", month,
-                                _typed(metrics, METRIC_COLUMNS, {"snapshot_month": "datetime64[s]",
-                                                                 "evaluation_anchor": "datetime64[s]",
-                                                                 "model": "str", "chosen": "bool"}),
-                                allow_empty=True)
+        con.register("__dormant_metrics", _typed(metrics, METRIC_COLUMNS, {
+            "snapshot_month": "datetime64[s]", "evaluation_anchor": "datetime64[s]", "model": "str",
+            "chosen": "bool"}))
+        replace_partition(con, "dormant_model_metrics", month, "select * replace (evaluation_anchor::date as "
+                          "evaluation_anchor) from __dormant_metrics", allow_empty=True)
+        con.unregister("__dormant_metrics")
         replace_partition_frame(con, "dormant_targets", month,
                                 _typed(result.targets, TARGET_COLUMNS, {"snapshot_month": "datetime64[s]",
                                                                         "customer_id": "str", "rank": "int64",

@@ -39,7 +39,7 @@ def test_every_series_has_24_nested_monthly_forecasts(wh):
     assert set(fc["series"]) == names | {"company"}
     expected = list(pd.date_range("2011-01-01", periods=24, freq="MS").date)
     for _, group in fc.groupby("series"):
-        assert sorted(group["ds"]) == expected
+        assert sorted(pd.to_datetime(group["ds"]).dt.date) == expected
     bounds = fc[["lo_95", "lo_80", "forecast", "hi_80", "hi_95"]].to_numpy()
     assert np.isfinite(bounds).all() and (bounds >= 0).all() and (np.diff(bounds, axis=1) >= -1e-9).all()
 
@@ -90,5 +90,8 @@ def test_model_comparison_has_every_candidate_and_yardstick(wh):
                                      "rfm_heuristic", "random"}
     assert metrics["chosen"].sum() == 1
     assert (metrics["evaluation_anchor"] == pd.Timestamp("2010-09-01")).all()
+    kind = wh.execute("select data_type from information_schema.columns where table_name = 'dormant_model_metrics' "
+                      "and column_name = 'evaluation_anchor'").fetchone()[0]
+    assert kind == "DATE"
     row = metrics.set_index("model").loc["random"]
     assert row["precision_at_k"] == pytest.approx(row["base_rate"])
