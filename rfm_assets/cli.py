@@ -3,6 +3,7 @@
 `rfm-assets run` executes the same job the Dagster UI launches (``monthly_job``), month by month,
 oldest first, in process, against the instance in ``DAGSTER_HOME`` (so runs show in the UI) or an
 ephemeral one. It stops at the first month with a failed step or blocking check and exits 1.
+When every month succeeded it runs ``publish_job``: refresh the BI views, publish the BI copy.
 """
 
 from __future__ import annotations
@@ -87,6 +88,29 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
                   f"`rfm-assets run --from {key[:7]}`.", file=sys.stderr)
             return 1
     print(f"done: {len(keys)} months in {time.perf_counter() - started:.1f}s", flush=True)
+    return publish(defs, instance, verbose)
+
+
+def publish(defs, instance, verbose: bool = False) -> int:  # noqa: ANN001 - dagster types
+    """Refresh the BI views and publish the read-only BI copy (``publish_job``), after a successful run."""
+    from rfm_assets.jobs import PUBLISH_JOB_NAME
+
+    t0 = time.perf_counter()
+    result = defs.resolve_job_def(PUBLISH_JOB_NAME).execute_in_process(
+        instance=instance, raise_on_error=False, run_config={} if verbose else QUIET_LOGS)
+    failures = _failures(result)
+    if not result.success or failures:
+        for line in failures:
+            print(f"          {line}", flush=True)
+        print("publishing the BI views failed; the previous BI copy is kept", file=sys.stderr)
+        return 1
+    metadata = {ev.asset_key.to_user_string(): ev.materialization.metadata
+                for ev in result.get_asset_materialization_events()}
+    skipped = [f"{name} (needs {md['missing_tables'].value})" for name, md in metadata.items()
+               if "missing_tables" in md]
+    copy = metadata.get("warehouse_bi_copy", {}).get("path")
+    print(f"published BI copy {copy.value if copy else '?'} in {time.perf_counter() - t0:.1f}s"
+          + (f"; views not created: {', '.join(skipped)}" if skipped else ""), flush=True)
     return 0
 
 

@@ -25,3 +25,19 @@ def test_every_asset_describes_itself():
         assert spec.group_name in {"ingestion", "customer_behaviour", "lifetime_value", "forecasting",
                                    "reactivation", "bi_views"}, spec.key
         assert spec.kinds and spec.owners, spec.key
+
+
+def test_bi_views_read_only_defined_assets_and_run_in_their_own_job():
+    from rfm_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    views = {k for k in graph.get_all_asset_keys() if graph.get(k).group_name == "bi_views"}
+    assert {k.to_user_string() for k in views} >= {"mart_customer_360", "mart_segment_summary", "warehouse_bi_copy"}
+    materializable = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
+    for key in views:
+        assert graph.get(key).parent_keys and graph.get(key).parent_keys <= materializable, key
+        assert graph.get(key).partitions_def is None, key
+    monthly = set(defs.resolve_job_def("monthly_job").asset_layer.asset_graph.get_all_asset_keys())
+    publish = defs.resolve_job_def("publish_job")
+    assert not monthly & views
+    assert publish.partitions_def is None and views <= set(publish.asset_layer.asset_graph.get_all_asset_keys())

@@ -1,0 +1,61 @@
+-- mart_dormant_targets: the month's win-back list (every dormant customer, ranked), with the
+-- customer's RFM segment and cluster and the chosen model's out-of-time scores, for the campaign
+-- team's BI and e-mail tools. Filter in_campaign = true for the customers the campaign contacts.
+-- customer_id is cast to text where a table may still hold only months written empty (their
+-- placeholder column types are replaced when the first non-empty month is written).
+with targets as (
+    select
+        snapshot_month, customer_id::varchar as customer_id, country, frequency, monetary, probability, expected_revenue,
+        expected_profit, rank as target_rank, persona, suggested_action, selected
+    from dormant_targets
+),
+
+segments as (
+    select snapshot_month, customer_id, rfm_segment, recency_days
+    from rfm_snapshots
+),
+
+clusters as (
+    select snapshot_month, customer_id, cluster_name
+    from customer_clusters
+),
+
+chosen_model as (
+    select snapshot_month, model, evaluation_anchor, auc, precision_at_k, lift_vs_random, lift_vs_heuristic
+    from dormant_model_metrics
+    where chosen
+),
+
+final as (
+    select
+        t.snapshot_month,
+        t.target_rank,
+        t.customer_id,
+        t.country,
+        t.persona,
+        t.suggested_action,
+        t.selected as in_campaign,
+        t.probability,
+        t.expected_revenue,
+        t.expected_profit,
+        t.frequency,
+        t.monetary,
+        s.recency_days,
+        s.rfm_segment,
+        c.cluster_name,
+        m.model,
+        m.evaluation_anchor,
+        m.auc,
+        m.precision_at_k,
+        m.lift_vs_random,
+        m.lift_vs_heuristic
+    from targets as t
+    left join segments as s
+        on s.snapshot_month = t.snapshot_month and s.customer_id = t.customer_id
+    left join clusters as c
+        on c.snapshot_month = t.snapshot_month and c.customer_id = t.customer_id
+    left join chosen_model as m
+        on m.snapshot_month = t.snapshot_month
+)
+
+select * from final
