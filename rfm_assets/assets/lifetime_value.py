@@ -68,12 +68,14 @@ def clv_models(
             raise dg.Failure(description=f"CLV fit failed for {month:%Y-%m}: {fit.message}",
                              metadata={"attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts))})
         fitted = fit.status == "fitted"
-        scores = clv.score_customers(fit, summary, config) if fitted else pd.DataFrame(columns=CLV_COLUMNS[1:])
+        scores = clv.score_customers(fit, summary, config) if fitted else pd.DataFrame(  # typed, even empty
+            {c: pd.Series(dtype={"customer_id": "string", "frequency": "int64"}.get(c, "float64"))
+             for c in CLV_COLUMNS[1:]})
         scores.insert(0, "snapshot_month", month)
         replace_partition_frame(con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted)
         long = clv.params_long(fit, month) if fitted else pd.DataFrame(
-            {"snapshot_month": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype=str),
-             "param": pd.Series(dtype=str), "value": pd.Series(dtype=float)})
+            {"snapshot_month": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype="string"),
+             "param": pd.Series(dtype="string"), "value": pd.Series(dtype=float)})
         replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
         clv_md = partition_metadata(con, "customer_lifetime_value", month)
         params_md = partition_metadata(con, "clv_model_params", month)

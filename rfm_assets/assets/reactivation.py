@@ -81,16 +81,17 @@ def dormant_reactivation(
         result = dormant.run_dormant(con, month, config, first_month=first_month())
         metrics = result.metrics.assign(snapshot_month=month) if not result.metrics.empty else result.metrics
         con.register("__dormant_metrics", _typed(metrics, METRIC_COLUMNS, {
-            "snapshot_month": "datetime64[s]", "evaluation_anchor": "datetime64[s]", "model": "str",
-            "chosen": "bool"}))
+            "snapshot_month": "datetime64[s]", "evaluation_anchor": "datetime64[s]", "model": "string",
+            "n_customers": "int64", "n_buyers": "int64", "k": "int64", "chosen": "bool",
+            **{c: "float64" for c in METRIC_COLUMNS[6:-1] if c != "k"}}))
         replace_partition(con, "dormant_model_metrics", month, "select * replace (evaluation_anchor::date as "
                           "evaluation_anchor) from __dormant_metrics", allow_empty=True)
         con.unregister("__dormant_metrics")
-        replace_partition_frame(con, "dormant_targets", month,
-                                _typed(result.targets, TARGET_COLUMNS, {"snapshot_month": "datetime64[s]",
-                                                                        "customer_id": "str", "rank": "int64",
-                                                                        "selected": "bool"}),
-                                allow_empty=True)
+        replace_partition_frame(con, "dormant_targets", month, _typed(result.targets, TARGET_COLUMNS, {
+            "snapshot_month": "datetime64[s]", "customer_id": "string", "country": "string", "frequency": "int64",
+            "monetary": "float64", "probability": "float64", "expected_revenue": "float64",
+            "expected_profit": "float64", "rank": "int64", "persona": "string", "suggested_action": "string",
+            "selected": "bool"}), allow_empty=True)
         features_md = partition_metadata(con, "dormant_features", month)
         metrics_md = partition_metadata(con, "dormant_model_metrics", month)
         targets_md = partition_metadata(con, "dormant_targets", month)
