@@ -37,12 +37,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 import duckdb
 import numpy as np
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from lifetimes.utils import _customer_lifetime_value
+from scipy.special import hyp2f1
 
 from rfm_assets.core.sqlfiles import load_sql
 
@@ -124,10 +126,33 @@ def _patterns(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.Data
     return codes, unique
 
 
+def expected_repeat_purchases(
+    params: dict[str, float], t: float, frequency: np.ndarray, recency: np.ndarray, T: np.ndarray  # noqa: N803
+) -> np.ndarray:
+    """BG/NBD E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10), as lifetimes computes it, sign-safe.
+
+    lifetimes takes log(2F1(r+x, b+x; a+b+x-1; z)), which is NaN where the term is negative: for new
+    customers (x = 0) when a + b < 1, which short histories produce. Same formula without the log,
+    and Euler's transformation 2F1(a, b; c; z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) where 2F1 overflows.
+    """
+    r, alpha, a, b = (params[k] for k in BG_PARAMS)
+    x, tx, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    c = a + b + x - 1
+    z = t / (alpha + age + t)
+    with np.errstate(all="ignore"):
+        hyp = hyp2f1(r + x, b + x, c, z)
+        hyp = np.where(np.isfinite(hyp), hyp, hyp2f1(c - r - x, c - b - x, c, z) * (1 - z) ** (c - r - b - 2 * x))
+        second = 1 - hyp * ((alpha + age) / (alpha + age + t)) ** (r + x)
+        ratio = np.where(x > 0, a / np.where(x > 0, b + x - 1, 1.0) * ((alpha + age) / (alpha + tx)) ** (r + x), 0.0)
+        return c / (a - 1) * second / (1 + ratio)
+
+
 def _bg_fitter(params: dict[str, float]) -> BetaGeoFitter:
     bgf = BetaGeoFitter()
     bgf.params_ = pd.Series({k: params[k] for k in BG_PARAMS})
-    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+    robust = partial(expected_repeat_purchases, params)  # also what lifetimes' CLV sums (via predict)
+    bgf.conditional_expected_number_of_purchases_up_to_time = robust
+    bgf.predict = robust
     return bgf
 
 

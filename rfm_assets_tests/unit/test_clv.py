@@ -16,6 +16,7 @@ from lifetimes.utils import ConvergenceError, calibration_and_holdout_data, summ
 from rfm_assets.core.clv import (
     ClvConfig,
     clv_summary,
+    expected_repeat_purchases,
     fit_clv,
     params_long,
     population_mean_spend,
@@ -329,3 +330,25 @@ def test_a_million_customers_fit_in_seconds():
     assert rel(bg["r"] / bg["alpha"], TRUE_BG["r"] / TRUE_BG["alpha"]) < 0.10
     assert rel(bg["a"] / (bg["a"] + bg["b"]), TRUE_BG["a"] / (TRUE_BG["a"] + TRUE_BG["b"])) < 0.10
     assert rel(population_mean_spend(fit.gg_params), 300.0) < 0.05
+
+
+@pytest.mark.parametrize("params", [(0.9765, 8.8252, 0.0199, 0.105), (0.25, 4.0, 0.8, 2.5), (0.9, 7.9, 0.29, 1.34)])
+def test_expected_purchases_agree_with_lifetimes_and_stay_finite(params):
+    """Where lifetimes is finite the two agree; where it is NaN (a + b < 1, new customers; the first
+    params were fitted on 17 weeks of the embedded data) ours is finite and, for x = 0 and T = 0,
+    equals the population's unconditional E[X(t)] (eq. 9, a different formula)."""
+    named = dict(zip(("r", "alpha", "a", "b"), params, strict=True))
+    rng = np.random.default_rng(0)
+    age = rng.uniform(0, 30, 3000)
+    x = rng.integers(0, 10, 3000)
+    tx = np.where(x > 0, age * rng.uniform(0, 1, 3000), 0.0)
+    x[0], tx[0], age[0] = 0, 0.0, 0.0
+    bgf = BetaGeoFitter()
+    bgf.params_ = pd.Series(named)
+    with np.errstate(all="ignore"):
+        theirs = bgf.conditional_expected_number_of_purchases_up_to_time(52.0, x, tx, age)
+    ours = expected_repeat_purchases(named, 52.0, x, tx, age)
+    finite = np.isfinite(theirs)
+    assert np.isfinite(ours).all() and (ours >= 0).all()
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-10)
+    assert ours[0] == pytest.approx(bgf.expected_number_of_purchases_up_to_time(52.0), rel=1e-10)
