@@ -28,7 +28,7 @@ def partition_metadata(
     n_rows = con.execute(f"select count(*) from {table} where snapshot_month = ?", [month]).fetchone()[0]
     preview = con.execute(
         f"select * from {table} where snapshot_month = ? limit {PREVIEW_ROWS}", [month]
-    ).df()
+    ).to_arrow_table().to_pandas()  # via arrow, DATE columns stay dates (not '2010-01-01 00:00:00')
     return {
         "dagster/row_count": dg.MetadataValue.int(int(n_rows)),
         "dagster/column_schema": column_schema(con, table, sidecar),
