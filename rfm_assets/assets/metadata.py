@@ -34,7 +34,7 @@ def partition_metadata(
         "dagster/column_schema": column_schema(con, table, sidecar),
         "dagster/table_name": dg.MetadataValue.text(table),
         "grain": dg.MetadataValue.text(sidecar.grain),
-        "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if n_rows else "_no rows this month_"),
+        "preview": dg.MetadataValue.md(preview.to_markdown(index=False, disable_numparse=True) if n_rows else "_no rows this month_"),
     }
 
 
