@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: venv run test lint dev clean
+.PHONY: venv run test lint dev clean test-browser plots
 
 venv: $(STAMP)
 
@@ -32,6 +32,15 @@ test: $(STAMP) lint
 
 dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The UI in headless Chromium only (Debian's chromium; .ci/run installs it). Screenshots go to
+# $UI_SCREENSHOTS_DIR when set.
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+
+# The PNG plots of the latest materializations recorded in $(DAGSTER_HOME), as files in data/plots.
+plots: $(STAMP)
+	$(BIN)/python -m rfm_assets_tests.browser.render_plots --out data/plots $(ARGS)
 
 clean:
 	rm -rf $(VENV) data/ .pytest_cache
