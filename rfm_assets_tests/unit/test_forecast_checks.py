@@ -13,8 +13,8 @@ MONTH = date(2011, 6, 1)
 
 
 def _history(con, rows):
-    frame = pd.DataFrame(rows, columns=["series", "ds", "revenue"]).assign(snapshot_month=MONTH)
-    con.execute("create or replace table forecast_revenue_history as select * from frame")
+    con.register("history", pd.DataFrame(rows, columns=["series", "ds", "revenue"]).assign(snapshot_month=MONTH))
+    con.execute("create or replace table forecast_revenue_history as select * from history")
 
 
 def _gap_ok(frame):
@@ -38,8 +38,8 @@ def test_reconciliation_is_checked_inside_the_window_only():
 def test_horizon_counts_distinct_months_per_series():
     con = duckdb.connect()
     months = pd.date_range("2011-07-01", periods=24, freq="MS")
-    frame = pd.DataFrame({"snapshot_month": MONTH, "series": ["company"] * 24 + ["A"] * 23,
-                          "ds": list(months) + list(months[:23])})
-    con.execute("create table cluster_revenue_forecasts as select * from frame")
+    con.register("forecasts", pd.DataFrame({"snapshot_month": MONTH, "series": ["company"] * 24 + ["A"] * 23,
+                                            "ds": list(months) + list(months[:23])}))
+    con.execute("create table cluster_revenue_forecasts as select * from forecasts")
     got = horizon_frame(con, MONTH).set_index("series")
     assert got.loc["company", "months"] == 24 and got.loc["A", "months"] == 23
