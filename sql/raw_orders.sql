@@ -1,4 +1,5 @@
 -- raw_orders: the month's source lines as they came (typed by the staging step), nothing removed.
+-- The staged file already leaves out the lines quarantined at staging (see quarantined_lines.sql).
 -- parameters: $month (first day of the month), $staged_path (normalised parquet), $loaded_at
 with source as (
     select * from read_parquet($staged_path)

@@ -17,22 +17,28 @@ with params as (
 ),
 
 history as (
-    select t.customer_id, t.order_id, t.order_date, t.line_revenue, t.snapshot_month
+    select
+        t.customer_id,
+        t.order_id,
+        t.order_date,
+        t.line_revenue,
+        t.snapshot_month >= (select window_start from params) as in_window
     from cleaned_transactions as t
     where t.customer_id is not null
       and t.snapshot_month <= (select snapshot_month from params)
 ),
 
-first_purchase as (
-    select customer_id, min(order_date) as first_purchase_date
+-- one pass over the history: first purchase ever, and the window's R, F, M (filtered aggregates)
+rfm as (
+    select
+        customer_id,
+        min(order_date) as first_purchase_date,
+        max(order_date) filter (where in_window) as last_purchase_date,
+        count(distinct order_id) filter (where in_window) as frequency,
+        sum(line_revenue::decimal(38, 6)) filter (where in_window)::double as monetary
     from history
     group by customer_id
-),
-
-in_window as (
-    select *
-    from history
-    where snapshot_month >= (select window_start from params)
+    having bool_or(in_window)
 ),
 
 returns_in_window as (
@@ -42,16 +48,6 @@ returns_in_window as (
     group by customer_id
 ),
 
-rfm as (
-    select
-        w.customer_id,
-        max(w.order_date) as last_purchase_date,
-        count(distinct w.order_id) as frequency,
-        sum(w.line_revenue::decimal(38, 6))::double as monetary
-    from in_window as w
-    group by w.customer_id
-),
-
 measured as (
     select
         p.snapshot_month,
@@ -59,15 +55,14 @@ measured as (
         datediff('day', r.last_purchase_date, p.as_of_date) as recency_days,
         r.frequency,
         r.monetary,
-        datediff('day', f.first_purchase_date, p.as_of_date) as tenure_days,
+        datediff('day', r.first_purchase_date, p.as_of_date) as tenure_days,
         r.monetary / r.frequency as avg_order_value,
         coalesce(ret.returned_value, 0) as returned_value,
-        f.first_purchase_date,
+        r.first_purchase_date,
         r.last_purchase_date,
         p.window_start as window_start_month
     from rfm as r
     cross join params as p
-    join first_purchase as f using (customer_id)
     left join returns_in_window as ret using (customer_id)
 ),
 

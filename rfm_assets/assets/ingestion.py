@@ -30,7 +30,7 @@ def raw_orders(
     month = partition_month(context)
     staged = order_source.stage()
     with warehouse.connect() as con:
-        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at)
+        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at, staged.rejects_path)
         metadata = partition_metadata(con, "raw_orders", month)
     context.log.info(f"raw_orders {month:%Y-%m}: {n_rows:,} lines from {', '.join(staged.files)}")
     return dg.MaterializeResult(
@@ -49,6 +49,31 @@ def raw_orders(
     group_name="ingestion",
     kinds={"duckdb", "sql"},
     owners=OWNERS,
+    tags={"layer": "raw"},
+)
+def quarantined_lines(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, order_source: OrderSourceResource
+) -> dg.MaterializeResult:
+    """Source lines of the month held back at staging, each with its reason (`sql/quarantined_lines.sql`):
+    a few unreadable numbers in a file, dates in the future or far from the rest of the data, absurd
+    quantities, prices or amounts. Never in raw_orders, never dropped silently. Usually empty."""
+    month = partition_month(context)
+    staged = order_source.stage()
+    with warehouse.connect() as con:
+        counts = ingest.build_quarantined_lines(con, month, staged.rejects_path, staged.loaded_at)
+        metadata = partition_metadata(con, "quarantined_lines", month)
+    if counts:
+        context.log.warning(f"quarantined_lines {month:%Y-%m}: {counts}")
+    return dg.MaterializeResult(metadata={
+        **metadata, **{f"quarantined_{reason}": dg.MetadataValue.int(n) for reason, n in counts.items()}})
+
+
+@dg.asset(
+    partitions_def=MONTHLY,
+    deps=[raw_orders, quarantined_lines],
+    group_name="ingestion",
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
     tags={"layer": "clean"},
 )
 def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -63,6 +88,7 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
     with warehouse.connect() as con:
         result = ingest.build_cleaned_transactions(con, month)
         metadata = partition_metadata(con, "cleaned_transactions", month)
+        quarantined = ingest.quarantined_counts(con, month)
     removed_md = "\n".join(["| rule | lines removed |", "|---|---:|"] +
                            [f"| {rule} | {n:,} |" for rule, n in result.removed.items()])
     return dg.MaterializeResult(
@@ -72,6 +98,8 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
             "removed_by_rule": dg.MetadataValue.md(removed_md),
             "revenue": dg.MetadataValue.float(round(result.revenue, 2)),
             "guest_lines": dg.MetadataValue.int(result.guest_lines),
+            "quarantined_lines": dg.MetadataValue.int(sum(quarantined.values())) if quarantined is not None
+            else dg.MetadataValue.text("quarantined_lines not built for this month"),
         }
     )
 

@@ -4,15 +4,18 @@
 import dagster as dg
 
 from rfm_assets.partitions import MONTHLY, SETTINGS, partition_month
-from rfm_assets.quality.runner import validate
+from rfm_assets.quality.runner import Report
+from rfm_assets.quality.sql_engine import validate_partition
 from rfm_assets.quality.suites import Suite, build_suites
 from rfm_assets.resources import WarehouseResource
 
 
-def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True) -> dg.AssetChecksDefinition:
+def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True, engine: str = "duckdb") -> dg.AssetChecksDefinition:
     """A check that validates one month of ``table`` against ``suite``.
 
-    Blocking: a failure stops the asset's downstream assets for that month in the same run.
+    Blocking: a failure stops the asset's downstream assets for that month in the same run. The
+    suite's expectations run inside DuckDB (``quality/sql_engine.py``), those without a translation
+    on GX on pandas; ``engine="pandas"`` runs them all on GX.
     """
 
     @dg.asset_check(
@@ -25,22 +28,34 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True) -> dg.Ass
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         month = partition_month(context)
         with warehouse.connect() as con:
-            df = con.execute(f"select * from {table} where snapshot_month = ?", [month]).df()
-        report = validate(df, f"{table}_suite", suite(month))
+            report, ran = validate_partition(con, table, month, f"{table}_suite", suite(month), engine)
         return dg.AssetCheckResult(
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            description=f"{len(report.failures)} of {len(report.outcomes)} expectations failed"
-            if report.failures
-            else f"all {len(report.outcomes)} expectations met",
+            description=_summary(report),
             metadata={
                 "result": dg.MetadataValue.md(report.describe()),
                 "failed_expectations": dg.MetadataValue.text(", ".join(o.label for o in report.failures) or "none"),
                 "rows_validated": dg.MetadataValue.int(report.row_count),
+                "engine": dg.MetadataValue.text(ran),
             },
         )
 
     return _check
+
+
+def _summary(report: Report) -> str:
+    """One line naming the failed expectations, their counts and a few offending values."""
+    if not report.failures:
+        return f"all {len(report.outcomes)} expectations met on {report.row_count:,} rows"
+    parts = []
+    for o in report.failures[:4]:
+        if o.unexpected_count:
+            parts.append(f"{o.label}: {o.unexpected_count:,} unexpected, e.g. {o.samples[:3]}")
+        else:
+            parts.append(f"{o.label}: observed {str(o.observed_value)[:80]}")
+    more = f"; and {len(report.failures) - 4} more" if len(report.failures) > 4 else ""
+    return f"{len(report.failures)} of {len(report.outcomes)} expectations failed: {'; '.join(parts)}{more}"
 
 
 def all_gx_checks() -> list[dg.AssetChecksDefinition]:

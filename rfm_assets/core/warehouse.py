@@ -85,8 +85,8 @@ def replace_partition(
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace temp table {stage} as {query}", params or {})
-        columns = [name for name, _ in _schema(con, stage)]
-        if PARTITION_COLUMN not in columns:
+        types = dict(_schema(con, stage))
+        if PARTITION_COLUMN not in types:
             raise WarehouseError(f"{table}: the new rows have no {PARTITION_COLUMN} column")
         n_rows, n_outside = con.execute(
             f"select count(*), count(*) filter (where {PARTITION_COLUMN} is distinct from ?) from {stage}",
@@ -101,8 +101,9 @@ def replace_partition(
                 f"{table}: no rows for {month:%Y-%m}; refusing to replace the month with nothing "
                 "(the previous contents are kept)"
             )
-        con.execute(f"create or replace temp table {stage} as "
-                    f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}")
+        if types[PARTITION_COLUMN] != "DATE":  # e.g. a pandas frame's timestamps: copy once, cast
+            con.execute(f"create or replace temp table {stage} as "
+                        f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}")
         _swap_in(con, table, stage, month, empty=n_rows == 0)
         _record(con, table, month, int(n_rows))
         con.execute(f"drop table {stage}")

@@ -83,7 +83,7 @@ def _sample_rows(df: pd.DataFrame, column: str | None, samples: list[Any]) -> st
     rows = df[df[column].isin([s for s in samples if s is not None])].head(5)
     if rows.empty and any(s is None for s in samples):
         rows = df[df[column].isna()].head(5)
-    return rows.to_markdown(index=False) if not rows.empty else ""
+    return rows.to_markdown(index=False, disable_numparse=True) if not rows.empty else ""
 
 
 def validate(df: pd.DataFrame, suite_name: str, expectations: list[Any]) -> Report:

@@ -14,6 +14,7 @@ from functools import partial
 import great_expectations.expectations as gxe
 
 from rfm_assets.core.months import add_months
+from rfm_assets.core.sources.quarantine import REASONS as QUARANTINE_REASONS
 from rfm_assets.core.sqlfiles import load_sidecar
 
 Suite = Callable[[date], list]
@@ -57,6 +58,20 @@ def cleaned_transactions_suite(month: date) -> list:
         _in_month("invoice_date", month),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "source_row"]),
         gxe.ExpectColumnValuesToNotMatchRegex(column="customer_id", regex=FLOAT_RENDERED_ID),
+    ]
+
+
+def quarantined_lines_suite(month: date) -> list:
+    """Held-back lines: a known reason and the offending values on each, traceable to file and row, dated.
+    Usually empty, which it accepts."""
+    return [
+        _columns("quarantined_lines"),
+        gxe.ExpectColumnValuesToNotBeNull(column="reason"),
+        gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=list(QUARANTINE_REASONS)),
+        gxe.ExpectColumnValuesToNotBeNull(column="offending_values"),
+        gxe.ExpectColumnValuesToNotBeNull(column="source_file"),
+        gxe.ExpectColumnValuesToNotBeNull(column="invoice_date"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "source_row"]),
     ]
 
 
@@ -273,6 +288,7 @@ def build_suites(window_months: int = 12) -> dict[str, Suite]:
     return {
         "raw_orders": raw_orders_suite,
         "cleaned_transactions": cleaned_transactions_suite,
+        "quarantined_lines": quarantined_lines_suite,
         "customer_returns": customer_returns_suite,
         "cohort_retention": cohort_retention_suite,
         "rfm_snapshots": partial(rfm_snapshots_suite, window_months=window_months),

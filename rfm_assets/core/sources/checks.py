@@ -2,7 +2,10 @@
 
 Every checked column (date, numbers) needs a valid value on every line, so the aggregate only
 counts NULLs per file. Only when a file has some is it read again with the ``__bad_*`` flags, to
-name the offending values and their rows.
+name the offending values and their rows. A date that cannot be read refuses the source (the line
+cannot be placed in any month); unusable numbers on at most ``MAX_QUARANTINE_SHARE`` of a file's
+lines are sporadic dirt, and those lines are quarantined (see ``quarantine.py``); on more lines
+they are a format problem (decimal commas, currency signs) and the source is refused.
 """
 
 from __future__ import annotations
@@ -14,14 +17,25 @@ import duckdb
 
 from rfm_assets.core.sources.errors import SourceError
 from rfm_assets.core.sources.readers import Unit
-from rfm_assets.core.sources.typing_sql import CHECKED, DATE_EXAMPLES, sql_literal, typed_sql
+from rfm_assets.core.sources.typing_sql import (
+    CHECKED,
+    DATE_EXAMPLES,
+    NUMBERS,
+    STAGED_COLUMNS,
+    sql_literal,
+    typed_sql,
+)
 
 MAX_SAMPLES = 5
+MAX_QUARANTINE_SHARE = 0.01
 _DAY_FIRST = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%y %H:%M", "%d/%m/%y")
+Checked = list[tuple[Unit, dict[str, str]]]
 
 
-def check_staged(con: duckdb.DuckDBPyConnection, staged: Path, units: list[tuple[Unit, dict[str, str]]]) -> None:
-    """Raise SourceError for a unit without data rows or with missing or untyped values."""
+def check_staged(con: duckdb.DuckDBPyConnection, staged: Path, units: Checked) -> Checked:
+    """Raise SourceError for a unit without data rows, with unreadable dates, or with unusable numbers
+    on more than ``MAX_QUARANTINE_SHARE`` of its lines; return the units whose few bad lines are to be
+    quarantined."""
     nulls = ", ".join(f"count(*) - count({c})" for c in CHECKED)
     counts = {
         row[0]: row[1:]
@@ -29,12 +43,41 @@ def check_staged(con: duckdb.DuckDBPyConnection, staged: Path, units: list[tuple
             f"select source_file, count(*), {nulls} from read_parquet({sql_literal(str(staged))}) group by 1"
         ).fetchall()
     }
+    sporadic = []
     for unit, resolved in units:
         if unit.label not in counts:
             what = "a header but no data rows" if unit.kind in ("csv", "xlsx") else "no data rows"
             raise SourceError(unit.label, f"the file has {what}")
-        if any(counts[unit.label][1:]):
-            explain(con, unit, resolved, rows=counts[unit.label][0])
+        rows, *missing = counts[unit.label]
+        by_column = {c: n for c, n in zip(CHECKED, missing, strict=True) if c in resolved and n}
+        if not by_column:
+            continue
+        n_bad = sum(n for c, n in by_column.items() if c in NUMBERS)  # an upper bound of the bad lines
+        if "invoice_date" in by_column or n_bad > MAX_QUARANTINE_SHARE * rows:
+            explain(con, unit, resolved, rows=rows)
+            raise SourceError(unit.label, "the file has lines with missing or unreadable values")  # not reached
+        sporadic.append((unit, resolved))
+    return sporadic
+
+
+def typing_rejects_sql(units: Checked) -> str | None:
+    """The lines of ``units`` with an unusable number, as staged columns plus ``reason`` and
+    ``offending_values`` (``Price='abc'; Quantity=(empty)``); None when there are none."""
+    selects = []
+    for unit, resolved in units:
+        numbers = [c for c in NUMBERS if c in resolved]
+        shown = ", ".join(
+            f"case when __bad_{c} = '' then {sql_literal(resolved[c] + '=(empty)')} "
+            f"when __bad_{c} is not null then {sql_literal(resolved[c] + '=')} || '''' || __bad_{c} || '''' end"
+            for c in numbers)
+        text = " or ".join(f"__bad_{c} <> ''" for c in numbers)
+        selects.append(
+            f"select {', '.join(STAGED_COLUMNS)}, "
+            f"case when {text} then 'not_a_number' else 'missing_number' end as reason, "
+            f"concat_ws('; ', {shown}) as offending_values "
+            f"from ({typed_sql(unit.sql, unit.columns, resolved, unit.label, flags=True)}) "
+            f"where {' or '.join(f'__bad_{c} is not null' for c in numbers)}")
+    return " union all ".join(selects) or None
 
 
 def explain(con: duckdb.DuckDBPyConnection, unit: Unit, resolved: dict[str, str], rows: int) -> None:
@@ -75,6 +118,9 @@ def _describe(staged: str, n_text: int, n_empty: int, rows: int, values: list[st
                          f"decimal point and no thousands separator or currency sign)")
     if n_empty:
         parts.append(f"{n_empty:,} of {rows:,} rows have no value, but every line needs one")
+    if staged != "invoice_date":
+        parts.append(f"more than {MAX_QUARANTINE_SHARE:.0%} of the lines, so the file is refused rather than "
+                     "those lines quarantined")
     return "; ".join(parts)
 
 

@@ -4,7 +4,9 @@ DuckDB reads the data (parallel, bounded memory), every column as VARCHAR, with 
 (',' delimiter, '"' quote) and strict mode, so a ragged row or an unterminated quote is an error
 rather than a silently shifted or dropped line. DuckDB decodes only UTF-8 (and rejects the cp1252
 bytes 0x80-0x9F under 'latin-1'), so a file that is not valid UTF-8 is transcoded once from cp1252
-(latin-1 for the five bytes cp1252 leaves undefined) into a UTF-8 copy in the work folder.
+(latin-1 for the five bytes cp1252 leaves undefined) into a UTF-8 copy in the work folder. A file
+that mixes both (UTF-8 lines such as 'CAFÉ' pasted into a cp1252 export) has no single right
+decoding: it is refused, naming lines of each kind.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from rfm_assets.core.sources.errors import SourceError
 from rfm_assets.core.sources.typing_sql import sql_literal
 
 _CHUNK = 1 << 24
+# UTF-8 sequences of characters plausible in an order export (U+0080-U+017F, U+2000-U+20BF, U+2122):
+# in a cp1252 file they would read as mojibake ('Ã‰' for 'É').
+_PLAUSIBLE_UTF8 = re.compile(rb"[\xc2-\xc5][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]|\xe2\x84\xa2")
 _MAGIC = {b"PK\x03\x04": "an XLSX workbook (a ZIP archive)", b"PAR1": "a Parquet file",
           b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook"}
 
@@ -47,8 +52,43 @@ def prepare_csv(path: Path, workdir: Path) -> tuple[Path, str, list[str]]:
     elif _is_utf8(path):
         readable, encoding = path, "utf-8"
     else:
+        _refuse_mixed_encodings(path)
         readable, encoding = _transcode(path, workdir, "cp1252"), "cp1252"
     return readable, encoding, read_header(readable, path.name)
+
+
+def _refuse_mixed_encodings(path: Path) -> None:
+    """Raise SourceError when a file that is not valid UTF-8 also holds lines that are UTF-8 text."""
+    with open(path, "rb") as fh:
+        if not any(_PLAUSIBLE_UTF8.search(chunk) for chunk in iter(lambda: fh.read(_CHUNK), b"")):
+            return
+    utf8, other, n_utf8, n_other, columns = [], [], 0, 0, {}
+    with open(path, "rb") as fh:
+        header = next(csv.reader([fh.readline().decode("cp1252", "rfm_latin1_fallback")]), [])
+        for number, line in enumerate(fh, start=2):
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                n_other += 1
+                text = line.decode("cp1252", "rfm_latin1_fallback")
+                if len(other) < 3:
+                    other.append(f"line {number} (not UTF-8, read as cp1252): {text.strip()[:120]!r}")
+            else:
+                if not _PLAUSIBLE_UTF8.search(line):
+                    continue
+                n_utf8 += 1
+                if len(utf8) < 2:
+                    utf8.append(f"line {number} (UTF-8): {text.strip()[:120]!r}")
+            for i, field in enumerate(next(csv.reader([text]), [])):
+                if not field.isascii():
+                    columns.setdefault(header[i] if i < len(header) else f"column{i + 1}", None)
+    if n_utf8 and n_other:
+        raise SourceError(path.name, f"the file mixes text encodings: {n_utf8:,} line(s) are UTF-8 and {n_other:,} "
+                                     "line(s) are not (cp1252/latin-1), so no single decoding reads every line "
+                                     "right; re-save the whole file in one encoding (UTF-8)",
+                          column=", ".join(columns) or None, samples=utf8 + other)
 
 
 def _is_utf8(path: Path) -> bool:

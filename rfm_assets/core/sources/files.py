@@ -11,7 +11,7 @@ from rfm_assets.core.sources.errors import SourceError
 from rfm_assets.core.sources.spec import FILE_TYPES, SourceSpec
 
 # Bump when the staged schema or the typing rules change: old cache entries are then restaged.
-STAGING_VERSION = 1
+STAGING_VERSION = 2  # 2: quarantined lines (rejects file), trusted month range
 
 
 def source_files(path: Path) -> list[Path]:

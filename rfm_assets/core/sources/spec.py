@@ -51,8 +51,10 @@ class StagedSource:
     loaded_at: datetime  # naive UTC; when this fingerprint was first staged
     files: tuple[str, ...]
     row_count: int
-    first_month: date  # first day of the month of the earliest invoice_date
+    first_month: date  # first day of the month of the earliest invoice_date (stray quarantined lines aside)
     last_month: date
+    rejects_path: Path  # the quarantined lines (quarantine.REJECT_COLUMNS), possibly none
+    quarantined: int = 0  # how many lines were quarantined
 
 
 def parse_column_mapping(text: str) -> dict[str, str]:

@@ -1,9 +1,11 @@
 """``stage_source``: read every file of a source once into one typed Parquet file, cached by fingerprint.
 
-The cache entry is ``<fingerprint>.parquet`` plus ``<fingerprint>.json`` (the sidecar with
-``loaded_at``, files, row count and month range). Both are written under temporary names and moved
-into place with ``os.replace``; ``.staging.lock`` keeps two processes from staging at the same time
-(the second then finds the first one's entry, with the same ``loaded_at``).
+The cache entry is ``<fingerprint>.parquet`` (the lines to load), ``<fingerprint>.rejects.parquet``
+(the quarantined lines, see ``quarantine.py``) and ``<fingerprint>.json`` (the sidecar with
+``loaded_at``, files, row count, month range and quarantined counts). All are written under
+temporary names and moved into place with ``os.replace``, the sidecar last; ``.staging.lock``
+keeps two processes from staging at the same time (the second then finds the first one's entry,
+with the same ``loaded_at``).
 """
 
 from __future__ import annotations
@@ -20,18 +22,19 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_assets.core.sources.checks import check_staged
+from rfm_assets.core.sources.checks import check_staged, typing_rejects_sql
 from rfm_assets.core.sources.columns import resolve_columns
 from rfm_assets.core.sources.csv_reader import describe_csv_error
 from rfm_assets.core.sources.errors import SourceError
 from rfm_assets.core.sources.files import fingerprint, source_files
+from rfm_assets.core.sources.quarantine import split_quarantine
 from rfm_assets.core.sources.readers import Unit, open_units
 from rfm_assets.core.sources.spec import SourceSpec, StagedSource, validate_spec
 from rfm_assets.core.sources.typing_sql import MACROS, STAGED_COLUMNS, sql_literal, typed_sql
 
 MEMORY_LIMIT = "1GB"
 PRUNE_AFTER_S = 24 * 3600  # other fingerprints' entries older than this are deleted after a staging
-_ENTRY = re.compile(r"^[0-9a-f]{64}\.(parquet|json)$")
+_ENTRY = re.compile(r"^[0-9a-f]{64}(\.rejects)?\.(parquet|json)$")
 
 
 def stage_source(spec: SourceSpec, staging_dir: Path) -> StagedSource:
@@ -64,12 +67,15 @@ def source_month_range(spec: SourceSpec, staging_dir: Path) -> tuple[date, date]
 
 def _stage(spec: SourceSpec, files: list[Path], fp: str, staging_dir: Path) -> StagedSource:
     workdir = staging_dir / f".work-{fp[:16]}-{os.getpid()}"
-    final, sidecar = staging_dir / f"{fp}.parquet", staging_dir / f"{fp}.json"
+    final, sidecar, rejects = _entry(staging_dir, fp)
     tmp_parquet, tmp_sidecar = workdir / "staged.parquet", workdir / "staged.json"
+    tmp_typed, tmp_rejects = workdir / "typed.parquet", workdir / "rejects.parquet"
+    loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     workdir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
         con.execute(f"set memory_limit='{MEMORY_LIMIT}'; set temp_directory={sql_literal(str(workdir / 'spill'))}")
+        con.execute("set enable_progress_bar=false")  # no progress bars on the operator's stderr
         # row numbers come from a streaming window over each file read in order (WITH ORDINALITY), so
         # the output need not keep insertion order: that makes the Parquet write ~2x faster
         con.execute("set preserve_insertion_order=false")
@@ -80,25 +86,27 @@ def _stage(spec: SourceSpec, files: list[Path], fp: str, staging_dir: Path) -> S
 
         units = [(unit, check_header(unit.label, list(unit.columns)))
                  for file in files for unit in open_units(con, file, workdir, check_header)]
-        _copy_typed(con, units, spec, tmp_parquet)
-        check_staged(con, tmp_parquet, units)
-        rows, first, last = con.execute(
-            f"select count(*), min(invoice_date), max(invoice_date) from read_parquet({sql_literal(str(tmp_parquet))})"
-        ).fetchone()
+        _copy_typed(con, units, spec, tmp_typed)
+        sporadic = check_staged(con, tmp_typed, units)
+        first, last, quarantined = split_quarantine(con, tmp_typed, typing_rejects_sql(sporadic), loaded_at,
+                                                    tmp_parquet, tmp_rejects, label=str(spec.path))
+        rows = con.execute(f"select count(*) from read_parquet({sql_literal(str(tmp_parquet))})").fetchone()[0]
         doc = {
             "fingerprint": fp,
-            "loaded_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0).isoformat(),
+            "loaded_at": loaded_at.isoformat(),
             "files": [f.name for f in files],
             "row_count": rows,
-            "first_month": date(first.year, first.month, 1).isoformat(),
-            "last_month": date(last.year, last.month, 1).isoformat(),
+            "first_month": first.isoformat(),
+            "last_month": last.isoformat(),
+            "quarantined": quarantined,
             "format": spec.format,
             "columns": spec.columns,
             "encodings": {u.label: u.encoding for u, _ in units if u.encoding},
         }
         tmp_sidecar.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp_rejects, rejects)
         os.replace(tmp_parquet, final)
-        os.replace(tmp_sidecar, sidecar)
+        os.replace(tmp_sidecar, sidecar)  # last: the sidecar is what makes the entry valid
     finally:
         con.close()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -131,9 +139,14 @@ def _unit_of_error(message: str, units: list[Unit]) -> Unit | None:
     return units[0] if len(units) == 1 else None
 
 
+def _entry(staging_dir: Path, fp: str) -> tuple[Path, Path, Path]:
+    """The staged parquet, its sidecar and its quarantined lines."""
+    return staging_dir / f"{fp}.parquet", staging_dir / f"{fp}.json", staging_dir / f"{fp}.rejects.parquet"
+
+
 def _read_cache(staging_dir: Path, fp: str) -> StagedSource | None:
-    final, sidecar = staging_dir / f"{fp}.parquet", staging_dir / f"{fp}.json"
-    if not (final.exists() and sidecar.exists()):
+    final, sidecar, rejects = _entry(staging_dir, fp)
+    if not (final.exists() and sidecar.exists() and rejects.exists()):
         return None
     try:
         doc = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -151,6 +164,8 @@ def _from_sidecar(parquet: Path, doc: dict) -> StagedSource:
         row_count=int(doc["row_count"]),
         first_month=date.fromisoformat(doc["first_month"]),
         last_month=date.fromisoformat(doc["last_month"]),
+        rejects_path=parquet.with_name(f"{doc['fingerprint']}.rejects.parquet"),
+        quarantined=sum(doc.get("quarantined", {}).values()),
     )
 
 

@@ -1,0 +1,125 @@
+"""The baseline: what a data scientist writes in a notebook, and the weighted-vs-unweighted fit.
+
+``notebook``: pandas reads the whole CSV, drops what the project's cleaning drops (same rules, so
+the results can be compared), computes RFM with a groupby, then lifetimes'
+``summary_data_from_transaction_data`` and an UNWEIGHTED BG/NBD (every customer a row) and
+Gamma-Gamma (on raw monetary values) fit, and scores 12-month CLV per customer with lifetimes'
+``customer_lifetime_value``. Its outputs go to Parquet/JSON for the agreement checks.
+
+``weighting``: on the project's own CLV summary, the project's weighted fits (identical rows
+compressed into lifetimes' ``weights``) against unweighted fits of the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks.timing import Laps
+
+NON_PRODUCT_CODES = ["POST", "DOT", "M", "D", "C2", "C3", "S", "B", "PADS", "CRUK", "BANK CHARGES", "AMAZONFEE",
+                     "ADJUST", "ADJUST2", "TEST001", "TEST002"]
+BG_PARAMS, GG_PARAMS = ("r", "alpha", "a", "b"), ("p", "q", "v")
+
+
+def notebook(args: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    from rfm_assets.core.months import add_months, month_end
+
+    month = date.fromisoformat(args["month"])
+    as_of, nxt = pd.Timestamp(month_end(month)), pd.Timestamp(add_months(month, 1))
+    window_start = pd.Timestamp(add_months(month, -(args.get("window_months", 12) - 1)))
+    out, laps = Path(args["out_dir"]), Laps()
+    out.mkdir(parents=True, exist_ok=True)
+    with laps("read_csv"):
+        df = pd.read_csv(args["csv"], dtype={"Invoice": str, "StockCode": str}, parse_dates=["InvoiceDate"])
+    lines = len(df)
+    with laps("clean"):
+        df = df[df["Customer ID"].notna() & (df["InvoiceDate"] < nxt)]
+        df["Customer ID"] = df["Customer ID"].astype("int64").astype(str)  # 20000.0 -> '20000'
+        df = df[~df["Invoice"].str.upper().str.startswith(("C", "A"))]
+        code = df["StockCode"].str.strip().str.upper()
+        df = df[~code.isin(NON_PRODUCT_CODES) & ~code.str.startswith("GIFT_0001_")]
+        df = df[(df["Price"] > 0) & (df["Quantity"] > 0)].drop_duplicates()
+        df["revenue"] = df["Quantity"] * df["Price"]
+        df["day"] = df["InvoiceDate"].dt.normalize()
+    with laps("rfm_groupby"):
+        window = df[df["InvoiceDate"] >= window_start]
+        rfm = window.groupby("Customer ID").agg(last=("day", "max"), frequency=("Invoice", "nunique"),
+                                                monetary=("revenue", "sum"))
+        rfm["recency_days"] = (as_of - rfm["last"]).dt.days
+    with laps("lifetimes_summary"):
+        summary = summary_data_from_transaction_data(df, "Customer ID", "InvoiceDate", monetary_value_col="revenue",
+                                                     observation_period_end=as_of, freq="D")
+        summary["recency"] /= 7  # weeks, the project's unit (days / 7)
+        summary["T"] /= 7
+    with laps("bg_nbd_fit"):
+        bgf = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    with laps("gamma_gamma_fit"):
+        ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+    with laps("score"):
+        monthly_rate = 1.10 ** (1 / 12) - 1
+        clv = ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
+                                          summary["monetary_value"], time=12, discount_rate=monthly_rate, freq="W")
+        p_alive = bgf.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"])
+    rfm[["recency_days", "frequency", "monetary"]].reset_index(names="customer_id").to_parquet(out / "rfm.parquet")
+    summary.assign(clv_12m=np.asarray(clv), p_alive=np.asarray(p_alive)).reset_index(names="customer_id").to_parquet(
+        out / "summary.parquet")
+    params = {"bg_nbd": {k: float(bgf.params_[k]) for k in BG_PARAMS},
+              "gamma_gamma": {k: float(ggf.params_[k]) for k in GG_PARAMS}}
+    (out / "params.json").write_text(json.dumps(params, indent=1))
+    return laps.result(lines=lines, customers=len(summary), **params)
+
+
+def _rel(a: dict[str, float], b: dict[str, float]) -> float:
+    return max(abs(a[k] - b[k]) / abs(b[k]) for k in b)
+
+
+def weighting(args: dict[str, Any]) -> dict[str, Any]:
+    """Weighted (project) vs unweighted fits on the project's own summary of the month."""
+    import numpy as np
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+    from rfm_assets.core import clv
+    from rfm_assets.core.months import month_end
+    from rfm_assets.core.warehouse import connect
+
+    with connect(args["warehouse"], read_only=True) as con:
+        summary = clv.clv_summary(con, month_end(date.fromisoformat(args["month"])))
+    laps = Laps()
+    with laps("bg_weighted"):
+        _, pat = clv._patterns(summary, clv.PATTERN)
+        bg_w = BetaGeoFitter(penalizer_coef=0.0).fit(pat["frequency"].to_numpy(), pat["recency"].to_numpy(),
+                                                     pat["T"].to_numpy(), weights=pat["weight"].to_numpy())
+    with laps("bg_unweighted"):
+        bg_u = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    with laps("gg_weighted_scaled"):
+        gg_w, _ = clv._fit_gg(repeat, 0.0)
+    with laps("gg_unweighted_scaled"):
+        scale = float(repeat["monetary_value"].mean())
+        fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"] / scale)
+        gg_us = {"p": float(fitted.params_["p"]), "q": float(fitted.params_["q"]), "v": float(fitted.params_["v"]) * scale}
+    with laps("gg_unweighted_raw"):
+        fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+        gg_ur = {k: float(fitted.params_[k]) for k in GG_PARAMS}
+    bw = {k: float(bg_w.params_[k]) for k in BG_PARAMS}
+    bu = {k: float(bg_u.params_[k]) for k in BG_PARAMS}
+    s = laps.seconds
+    return {"seconds": s["bg_weighted"] + s["gg_weighted_scaled"],
+            **{f"lap_{k}": v for k, v in s.items()},
+            "customers": len(summary), "patterns": len(pat), "repeat_customers": len(repeat),
+            "gg_patterns": int(repeat.groupby(["frequency", "monetary_value"]).ngroups),
+            "bg_weighted": bw, "bg_unweighted": bu, "bg_max_rel_diff": _rel(bw, bu),
+            "gg_weighted_scaled": gg_w, "gg_unweighted_scaled": gg_us, "gg_unweighted_raw": gg_ur,
+            "gg_scaled_max_rel_diff": _rel(gg_w, gg_us), "gg_raw_max_rel_diff": _rel(gg_w, gg_ur),
+            "bg_speedup": s["bg_unweighted"] / s["bg_weighted"],
+            "gg_speedup_vs_raw": s["gg_unweighted_raw"] / s["gg_weighted_scaled"],
+            "finite": bool(np.isfinite(list(bw.values()) + list(bu.values())).all())}

@@ -1,0 +1,70 @@
+"""`python -m benchmarks.run` at a tiny scale, so the benchmark never rots (full runs are not in CI).
+
+One run (8 months, 700 customers; the months before the last built with the core functions, not
+`rfm-assets run`, to keep it short) checks that the script finishes, that its agreement checks
+(floor and notebook against the project) pass, and that the report has every row.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks.project import PIECES
+
+pytestmark = pytest.mark.slow  # a whole month through Dagster plus ~15 child processes
+
+REPO = Path(__file__).resolve().parents[2]
+AGREEMENTS = 9  # month run, bare read, floor RFM, pandas RFM, summary, CLV, BG x2, Gamma-Gamma
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    cmd = [sys.executable, "-m", "benchmarks.run", "--scale", "0.0737", "--months", "8", "--seed", "7",
+           "--prefix", "core", "--data-dir", str(root / "data"), "--results-dir", str(root / "results"),
+           "--out", str(root / "RESULTS.md")]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
+    results = list((root / "results").glob("*.json"))
+    return proc, root, json.loads(results[0].read_text()) if len(results) == 1 else None
+
+
+def test_script_runs_and_every_agreement_check_passes(bench):
+    proc, _, rec = bench
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert rec is not None
+    assert len(rec["agreement"]) == AGREEMENTS
+    assert all(a["passed"] for a in rec["agreement"]), rec["agreement"]
+
+
+def test_month_lines_match_a_plain_count_of_the_csv(bench):
+    _, root, rec = bench
+    csv_path = next((root / "data").glob("m8_*/source/online_retail_ii.csv"))
+    month = datetime.fromisoformat(rec["month"])
+    with csv_path.open(newline="") as fh:
+        n = sum(1 for row in csv.DictReader(fh)
+                if datetime.fromisoformat(row["InvoiceDate"]).replace(day=1, hour=0, minute=0, second=0) == month)
+    assert n > 0
+    assert rec["month_lines"] == n
+    assert rec["floor"]["bare_read"]["rows"] == n
+
+
+def test_report_has_every_row(bench):
+    _, root, rec = bench
+    text = (root / "RESULTS.md").read_text()
+    for piece in PIECES:
+        assert f"| `{piece}` |" in text, piece
+    for row in ("**floor**: bare read of the month", "**floor**: one-query RFM",
+                "**baseline**: pandas + lifetimes notebook", "weighted BG/NBD + Gamma-Gamma fit (project)",
+                "**whole month**", "RFM snapshot / floor one-query RFM", "**Dagster total**",
+                "validation: check steps", "RFM snapshot within 1.5x", "RFM + CLV >= 10x",
+                "Dagster overhead < 10%", "validation < 20%", "whole month < 2 min"):
+        assert row in text, row
+    for agreement in rec["agreement"]:
+        assert f"| {agreement['check']} |" in text, agreement["check"]
+    for piece, measured in rec["pieces"].items():
+        assert measured["seconds"] > 0 and measured["peak_rss_mb"] > 50, piece
