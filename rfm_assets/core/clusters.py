@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 FEATURES = ("recency_days", "frequency", "monetary")
 SEED = 0
-SILHOUETTE_SAMPLE = 5_000
+SILHOUETTE_SAMPLE = 2_000  # points scored per k: silhouette standard error ~0.01, distances 4M not 25M
 EXPLORE_SAMPLE = 20_000
 
 

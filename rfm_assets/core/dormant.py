@@ -9,11 +9,13 @@ Time rules, for the latest loaded month M:
   - an anchor's outcome is known when A+3 <= M, and it is usable when its base window lies in the
     data (A-5 >= first month): :func:`known_outcome_anchors`;
   - evaluation anchor E = the newest known anchor (M-3);
-  - candidates are trained on anchors A <= E-3 only. Their outcome windows end by E, the month at
-    whose end a campaign for E would have been planned, so the comparison sees exactly what that
-    campaign could have known; no training label overlaps E's outcome window E+1..E+3;
-  - the chosen model (best AUC on E) is refit on every known anchor (labels end by M) and scores
-    the customers dormant now (anchor M).
+  - candidates are trained on the newest TRAINING_WINDOW (12) anchors A <= E-3 only. Their
+    outcome windows end by E, the month at whose end a campaign for E would have been planned, so
+    the comparison sees exactly what that campaign could have known; no training label overlaps E's outcome window E+1..E+3;
+  - the chosen model (best AUC on E) is refit on the newest TRAINING_WINDOW known anchors (labels
+    end by M) and scores the customers dormant now (anchor M).
+  The window (a year of anchors: every season once) keeps the model on recent behaviour and the
+  cost of a month constant as history grows, instead of growing with every month loaded.
 Probabilities are Platt-calibrated out of time (dormant_model.FinalModel).
 Expected revenue = probability x mean future revenue of past buyers in the same
 average-order-value quintile (dormant_model.SpendModel).
@@ -46,6 +48,7 @@ from rfm_assets.core.warehouse import table_exists
 
 CLV_TABLE = "customer_lifetime_value"
 BASE_START, OUTCOME_MONTHS = 5, 3  # base window starts at A-5; outcome window is A+1..A+3
+TRAINING_WINDOW = 12  # anchors a model learns from: one year, so each calendar month once
 OK, NO_KNOWN_OUTCOME, NO_TRAINING_ANCHOR = "ok", "no_known_outcome", "no_training_anchor"
 TOO_FEW_POSITIVES, NO_DORMANT_CUSTOMERS = "too_few_positives", "no_dormant_customers"
 
@@ -111,12 +114,13 @@ def known_outcome_anchors(first_month: date, month: date) -> list[date]:
 
 
 def evaluation_plan(first_month: date, month: date) -> tuple[date | None, list[date]]:
-    """(evaluation anchor, training anchors): the newest known anchor E and the known anchors <= E-3."""
+    """(evaluation anchor, training anchors): the newest known anchor E and the newest
+    TRAINING_WINDOW known anchors <= E-3."""
     known = known_outcome_anchors(first_month, month)
     if not known:
         return None, []
     latest_training = add_months(known[-1], -OUTCOME_MONTHS)
-    return known[-1], [a for a in known if a <= latest_training]
+    return known[-1], [a for a in known if a <= latest_training][-TRAINING_WINDOW:]
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def run_dormant(
         return DormantResult(NO_KNOWN_OUTCOME, f"no anchor with a known outcome yet: the first anchor "
                              f"{earliest:%Y-%m} is known once {add_months(earliest, OUTCOME_MONTHS):%Y-%m} is loaded",
                              month)
-    known = known_outcome_anchors(first, month)
+    known = known_outcome_anchors(first, month)[-TRAINING_WINDOW:]  # the final model's anchors
     plan = {"evaluation_anchor": evaluation_anchor, "training_anchors": tuple(training),
             "final_anchors": tuple(known)}
     if not training:
@@ -183,8 +187,9 @@ def run_dormant(
     if use_clv:
         known, training = [a for a in known if a in have], [a for a in training if a in have]
         plan |= {"training_anchors": tuple(training), "final_anchors": tuple(known)}
-    panel = anchor_panel(con, known, with_clv=use_clv)
-    train = panel[panel["anchor"].isin(training)].reset_index(drop=True)
+    everything = anchor_panel(con, sorted(set(known) | set(training)), with_clv=use_clv)
+    panel = everything[everything["anchor"].isin(known)].reset_index(drop=True)
+    train = everything[everything["anchor"].isin(training)].reset_index(drop=True)
     held_out = panel[panel["anchor"] == evaluation_anchor].reset_index(drop=True)
     n_pos, n_eval_pos = int(train["bought_again"].sum()), int(held_out["bought_again"].sum())
     if n_pos < min_positives or not 0 < n_eval_pos < len(held_out):

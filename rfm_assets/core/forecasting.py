@@ -4,7 +4,11 @@ Per series (a cluster name or 'company'):
 - History: daily revenue summed into calendar months and ISO weeks (labelled by Monday) from the series'
   first day to the end of the last complete month at ``as_of``. Days with no rows count as zero.
 - Candidates: AutoETS, AutoARIMA, AutoTheta and the baseline SeasonalNaive (same month last year).
-  Under two seasons (24 months) only non-seasonal variants run and the baseline is Naive.
+  Under two seasons (24 months) only non-seasonal variants run, the baseline is Naive, and
+  AutoARIMA sits out: measured over 36-month benchmark datasets and the default data (270
+  series-months), non-seasonal AutoARIMA won 5-10% of backtests, its MASE averaged 1.4-1.9x the
+  best other candidate's, and it took ~70% of the forecasting time (0.5 s per series per fit).
+  From 24 months on it runs (it wins 17-25% of seasonal backtests).
   With under MIN_MONTHS months, or an all-zero history, there is no backtest: Naive, plus a warning.
 - Grain: all candidates run on month totals. AutoETS (non-seasonal: ETS seasons must be <= 24) and
   AutoTheta (season 52) also run on week totals; each week's forecast is spread evenly over its
@@ -109,7 +113,8 @@ def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
     make = {"AutoETS": lambda: AutoETS(season_length=m, model="ZZZ" if seasonal else "ZZN"),
             "AutoARIMA": lambda: AutoARIMA(season_length=m, seasonal=seasonal),
             "AutoTheta": lambda: AutoTheta(season_length=m)}
-    return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in cfg.models]
+    models = [n for n in cfg.models if seasonal or n != "AutoARIMA"]  # see the module doc
+    return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in models]
 
 
 def _weeks_to_months(mondays: np.ndarray, values: dict[str, np.ndarray], cutoff: date, h: int) -> dict:

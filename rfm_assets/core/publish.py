@@ -4,11 +4,15 @@ BI tools never open the pipeline's warehouse: DuckDB allows one writing process,
 holding the file would make a run fail with "Could not set lock on file" (and could see a month
 some tables already hold and others do not yet). Instead, after a successful run:
 
-1. open the warehouse read-only (this waits while a writer holds it, and keeps writers out while
-   the copy is taken, so the copy is one consistent state);
-2. ``COPY FROM DATABASE`` every table and view into a temporary file beside the target, add the
-   ``bi_catalog`` table (each BI view's newest complete month, rows, grain), checkpoint;
-3. make the file read-only (mode 0444) and ``os.replace`` it over the target.
+1. open the warehouse read-only: this waits while a writer holds it, and DuckDB's shared file
+   lock keeps writers out while the connection is open, so the database file and its WAL are one
+   consistent state for as long as we hold it;
+2. copy the file (and the WAL, if any) byte for byte into a temporary file beside the target and
+   release the warehouse; a file copy runs at disk speed, where ``COPY FROM DATABASE`` re-encoded
+   every table (23 s for a 36-month, 10M-line warehouse; the copy takes about a second);
+3. open the temporary file, add the ``bi_catalog`` table (each BI view's newest complete month,
+   rows, grain), checkpoint (folds the WAL in), make it read-only (mode 0444) and ``os.replace``
+   it over the target.
 
 ``os.replace`` is atomic on POSIX: a new connection sees the old copy or the new one, never a mix.
 A BI connection opened before the swap keeps reading the old file (its inode lives on until the
@@ -18,6 +22,7 @@ connection closes), so it sees one consistent state too. No dagster here.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +34,6 @@ from rfm_assets.core import views as bi_views
 from rfm_assets.core.warehouse import connect
 
 CATALOG = "bi_catalog"
-_ALIAS = "bi_publish"
 
 
 @dataclass(frozen=True)
@@ -64,17 +68,16 @@ def publish_copy(
     _remove(tmp)
     view_defs = bi_views.load_view_defs() if view_defs is None else view_defs
     try:
-        with connect(warehouse, read_only=True, lock_timeout_s=lock_timeout_s) as con:
+        with connect(warehouse, read_only=True, lock_timeout_s=lock_timeout_s):
+            # held open only for its shared lock: no writer can touch the file or its WAL meanwhile
+            shutil.copyfile(warehouse, tmp)
+            if Path(f"{warehouse}.wal").exists():
+                shutil.copyfile(f"{warehouse}.wal", f"{tmp}.wal")
+        with duckdb.connect(str(tmp)) as con:
             con.execute("set enable_progress_bar = false")
-            source = con.execute("select current_database()").fetchone()[0]
-            con.execute(f"attach '{_quote(tmp)}' as {_ALIAS} (read_write)")
-            try:
-                con.execute(f'copy from database "{source}" to {_ALIAS}')
-                _write_catalog(con, source, view_defs)
-                con.execute(f"checkpoint {_ALIAS}")
-                tables, views = _relations(con, _ALIAS)
-            finally:
-                con.execute(f"detach {_ALIAS}")
+            _write_catalog(con, view_defs)
+            con.execute("checkpoint")
+            tables, views = _relations(con, con.execute("select current_database()").fetchone()[0])
         if Path(f"{tmp}.wal").exists():  # everything must be in the file itself before it is published
             raise RuntimeError(f"{tmp}.wal left after checkpoint; not publishing")
         os.chmod(tmp, 0o444)
@@ -87,19 +90,19 @@ def publish_copy(
                          seconds=time.perf_counter() - started)
 
 
-def _write_catalog(con: duckdb.DuckDBPyConnection, source: str, view_defs: list[bi_views.ViewDef]) -> None:
-    """``bi_catalog``: one row per BI view present in the copy, with its newest complete month."""
-    con.execute(f"create or replace table {_ALIAS}.{CATALOG} (view_name varchar, history_view varchar, "
+def _write_catalog(con: duckdb.DuckDBPyConnection, view_defs: list[bi_views.ViewDef]) -> None:
+    """``bi_catalog`` in ``con``'s database: one row per BI view present, with its newest complete month."""
+    con.execute(f"create or replace table {CATALOG} (view_name varchar, history_view varchar, "
                 "newest_month date, newest_month_rows bigint, grain varchar, description varchar, "
                 "published_at timestamp)")
-    present = set(_relations(con, source)[1])
+    present = set(_relations(con, con.execute("select current_database()").fetchone()[0])[1])
     now = datetime.now(UTC).replace(tzinfo=None)
     for view in view_defs:
         if view.name not in present:
             continue
-        rows = con.execute(f'select count(*) from "{source}".main.{view.name}').fetchone()[0]
+        rows = con.execute(f"select count(*) from main.{view.name}").fetchone()[0]
         newest = bi_views.latest_complete_month(con, bi_views.monthly_tables(con, bi_views.base_tables(view, view_defs)))
-        con.execute(f"insert into {_ALIAS}.{CATALOG} values (?, ?, ?, ?, ?, ?, ?)",
+        con.execute(f"insert into {CATALOG} values (?, ?, ?, ?, ?, ?, ?)",
                     [view.name, view.history_name, newest, rows, view.sidecar.grain, view.sidecar.description, now])
 
 
@@ -107,10 +110,6 @@ def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> tuple[tuple[str,
     rows = con.execute("select table_name, table_type from information_schema.tables "
                        "where table_catalog = ? and table_schema = 'main' order by 1", [catalog]).fetchall()
     return (tuple(n for n, t in rows if t == "BASE TABLE"), tuple(n for n, t in rows if t == "VIEW"))
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _fsync(path: Path) -> None:

@@ -95,5 +95,6 @@ def test_failed_blocking_check_stops_downstream(ingested, tmp_path, small_datase
     assert not result.success
     assert failed_checks(result) == [("cleaned_transactions", "gx_suite")]
     assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == []
-    evaluation = result.get_asset_check_evaluations()[0]
+    evaluation = next(e for e in result.get_asset_check_evaluations()
+                      if e.asset_key.to_user_string() == "cleaned_transactions" and e.check_name == "gx_suite")
     assert "customer_id" in evaluation.metadata["result"].value and ".0" in evaluation.metadata["result"].value

@@ -97,7 +97,8 @@ def test_anchor_rules_and_statuses(con):
     anchors = dm.known_outcome_anchors(date(2010, 1, 1), date(2011, 12, 1))
     assert (anchors[0], anchors[-1], len(anchors)) == (date(2010, 6, 1), date(2011, 9, 1), 16)
     evaluation, training = dm.evaluation_plan(date(2010, 1, 1), date(2011, 12, 1))
-    assert (evaluation, training[-1], len(training)) == (date(2011, 9, 1), date(2011, 6, 1), 13)
+    # 13 anchors <= E-3 (Jun 2010 .. Jun 2011); the newest 12 train
+    assert (evaluation, training[0], training[-1], len(training)) == (date(2011, 9, 1), date(2010, 7, 1), date(2011, 6, 1), 12)
     write_transactions(con, hand_frame(HAND))  # data from Sep 2010
     assert dm.run_dormant(con, date(2011, 3, 1)).status == dm.NO_KNOWN_OUTCOME  # first anchor Feb, known in May
     assert dm.run_dormant(con, date(2011, 6, 1)).status == dm.NO_TRAINING_ANCHOR  # anchors Feb, Mar only
