@@ -9,22 +9,21 @@ Screenshots go to $UI_SCREENSHOTS_DIR if set, else to a pytest temporary folder.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from rfm_assets.core.months import add_months
 from rfm_assets_tests.browser.plots import Plot, latest_plots
 from rfm_assets_tests.browser.ui import (
-    CHROMIUM_ARGS,
     GRAPH_NODE_NAME,
-    dismiss_community_modal,
+    chromium_page,
     require_chromium,
+    screenshot_dir,
     unmatched,
 )
 from rfm_assets_tests.browser.webserver import dagster_dev
@@ -48,10 +47,7 @@ def asset_names() -> list[str]:
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
-    folder = os.environ.get("UI_SCREENSHOTS_DIR")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("ui_screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return screenshot_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +66,8 @@ def server(tmp_path_factory, small_dataset):
 
 @pytest.fixture(scope="module")
 def page(server):
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1600, "height": 1000}, base_url=server.url)
-        context.set_default_timeout(30_000)
-        # Pre-dismiss the UI's community sign-up dialog so screenshots show the page; should the key
-        # ever change, the locator handler still clears the dialog before any click.
-        context.add_init_script("window.localStorage.setItem('communityNux', '1')")
-        page = context.new_page()
-        dismiss_community_modal(page)
+    with chromium_page(server.url) as page:
         yield page
-        browser.close()
 
 
 @pytest.fixture(scope="module")

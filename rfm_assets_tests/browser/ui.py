@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, sync_playwright
 
 # The machine has no internet: keep Chromium from calling home (updates, sync, QUIC probes).
 CHROMIUM_ARGS = [
@@ -26,6 +28,32 @@ def require_chromium() -> str:
     if os.environ.get("CI"):
         pytest.fail("chromium is not installed: CI must install it (.ci/run runs apt-get install chromium)")
     pytest.skip("chromium is not installed (apt-get install chromium); under CI=true this fails instead")
+
+
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """$UI_SCREENSHOTS_DIR if set (created), else a fresh pytest temporary folder."""
+    folder = os.environ.get("UI_SCREENSHOTS_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("ui_screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextmanager
+def chromium_page(base_url: str) -> Iterator[Page]:
+    """A page of headless Debian Chromium on ``base_url`` (a running Dagster UI), 1600x1000."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=require_chromium(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1600, "height": 1000}, base_url=base_url)
+            context.set_default_timeout(30_000)
+            # Pre-dismiss the UI's community sign-up dialog so screenshots show the page; should the
+            # key ever change, the locator handler still clears the dialog before any click.
+            context.add_init_script("window.localStorage.setItem('communityNux', '1')")
+            page = context.new_page()
+            dismiss_community_modal(page)
+            yield page
+        finally:
+            browser.close()
 
 
 def dismiss_community_modal(page: Page) -> None:

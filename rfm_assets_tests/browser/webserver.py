@@ -79,18 +79,31 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+def instance_home(workdir: Path) -> Path:
+    """``workdir/dagster_home`` holding the repo's ``dagster_home/dagster.yaml`` (created if needed)."""
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def project_env(env: Mapping[str, str], home: Path) -> dict[str, str]:
+    """This process's environment without inherited ``RFM_*`` variables, plus ``env`` and DAGSTER_HOME."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
+    full_env.update({**env, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"})
+    return full_env
+
+
 @contextmanager
 def dagster_dev(workdir: Path, env: Mapping[str, str]) -> Iterator[Webserver]:
     """Run `dagster dev -w workspace.yaml` from the repo root with ``env`` added to a clean RFM_* env.
 
     Inherited ``RFM_*`` variables are dropped so only ``env`` configures the project; DAGSTER_HOME
-    is a fresh folder under ``workdir``.
+    is ``instance_home(workdir)``: a fresh folder, unless the caller already recorded runs there
+    (e.g. with `rfm-assets run` under the same ``project_env``) for the UI to show.
     """
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True)
-    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
-    full_env.update({**env, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"})
+    home = instance_home(workdir)
+    full_env = project_env(env, home)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = workdir / "dagster_dev.log"
