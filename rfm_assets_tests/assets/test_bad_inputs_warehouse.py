@@ -7,7 +7,6 @@ import shutil
 import duckdb
 import pytest
 
-from rfm_assets.core.warehouse import table_checksum
 from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.bad_inputs.make_corpus import (
@@ -19,6 +18,7 @@ from rfm_assets_tests.bad_inputs.make_corpus import (
     good_lines,
     write_case,
 )
+from rfm_assets_tests.checksums import warehouse_checksums
 
 INGESTION = ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"]
 CASES = {case.name: case for case in cases()}
@@ -31,13 +31,6 @@ def _resources(base, source, source_format="online_retail", columns=None):
                                             staging_dir=str(base / "staging")),
         "params": AnalysisParamsResource(),
     }
-
-
-def _checksums(path):
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'main' and table_type = 'BASE TABLE'").fetchall()]
-        return {t: table_checksum(con, t) for t in tables}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +56,7 @@ def _failure(result):
 
 def test_every_refused_case_leaves_the_warehouse_untouched(good_month, tmp_path):
     warehouse = _copy(good_month, tmp_path)
-    before = _checksums(warehouse)
+    before = warehouse_checksums(warehouse)
     assert set(before) >= {"raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns", "_partitions"}
     refused = [c for c in CASES.values() if c.decision == "refuse"]
     assert len(refused) >= 12
@@ -76,7 +69,7 @@ def test_every_refused_case_leaves_the_warehouse_untouched(good_month, tmp_path)
         message = _failure(result)
         for snippet in case.expect + ((case.file,) if case.file else ()) + ((case.column,) if case.column else ()):
             assert snippet in message, (case.name, message)
-        assert _checksums(warehouse) == before, case.name
+        assert warehouse_checksums(warehouse) == before, case.name
 
 
 @pytest.mark.parametrize("name", ["text_in_numbers_sporadic", "absurd_values", "future_date", "date_far_outside"])
@@ -100,10 +93,10 @@ def test_quarantined_lines_are_kept_with_their_reason(good_month, tmp_path, name
 
 def test_a_month_whose_every_line_is_quarantined_is_refused_and_says_why(good_month, tmp_path):
     warehouse = _copy(good_month, tmp_path)
-    before = _checksums(warehouse)
+    before = warehouse_checksums(warehouse)
     absurd = [row[:5] + ["20000000"] + row[6:] for row in good_lines()]
     source = write_case(Case("all_absurd", {"orders.csv": csv_bytes(absurd)}, "quarantine", ()), tmp_path / "src")
     result = materialize(_resources(tmp_path, source), MONTH, INGESTION, raise_on_error=False)
     assert not result.success
     assert f"Every line of {MONTH} was quarantined ({BASE_LINES} absurd_price)" in _failure(result)
-    assert _checksums(warehouse) == before
+    assert warehouse_checksums(warehouse) == before

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from rfm_assets.core.warehouse import table_checksum
+from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.e2e.conftest import run_cli as _run
 
 pytestmark = pytest.mark.slow
@@ -18,15 +18,6 @@ MONTHLY_TABLES = ["raw_orders", "cleaned_transactions", "customer_returns", "coh
                   "dormant_model_metrics", "dormant_targets"]
 NEVER_EMPTY = 10  # the first ten tables have rows every month; the others may be empty on purpose early on
 N_MONTHS = 12
-
-
-
-
-def _checksums(path):
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'main' and table_type = 'BASE TABLE'").fetchall()]
-        return {t: table_checksum(con, t) for t in tables}
 
 
 def test_run_fills_every_table_for_every_month(first_run):
@@ -55,10 +46,10 @@ def test_run_fills_every_table_for_every_month(first_run):
 def test_second_run_leaves_every_table_identical(first_run):
     env, path, proc = first_run
     assert proc.returncode == 0
-    before = _checksums(path)
+    before = warehouse_checksums(path)
     again = _run(env)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert _checksums(path) == before
+    assert warehouse_checksums(path) == before
 
 
 def test_month_range_outside_partitions_is_explained(first_run):

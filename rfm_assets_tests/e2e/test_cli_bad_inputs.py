@@ -7,21 +7,14 @@ import os
 import duckdb
 import pytest
 
-from rfm_assets.core.warehouse import table_checksum
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.bad_inputs.make_corpus import MONTH, Case, cases, csv_bytes, good_lines, write_case
+from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.conftest import make_resources
 from rfm_assets_tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.slow
 CASES = {case.name: case for case in cases()}
-
-
-def _checksums(path):
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'main' and table_type = 'BASE TABLE'").fetchall()]
-        return {t: table_checksum(con, t) for t in tables}
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +43,21 @@ def _env(warehouse, source, **extra):
 ])
 def test_bad_source_is_named_on_stderr_and_nothing_changes(warehouse, tmp_path, name, extra):
     case = CASES[name]
-    before = _checksums(warehouse)
+    before = warehouse_checksums(warehouse)
     proc = run_cli(_env(warehouse, write_case(case, tmp_path / name), **extra), "--from", MONTH, "--to", MONTH)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"cannot stage source file '{case.file}'" in proc.stderr and f"column: '{case.column}'" in proc.stderr
     assert all(snippet in proc.stderr for snippet in case.expect), proc.stderr
-    assert _checksums(warehouse) == before
+    assert warehouse_checksums(warehouse) == before
 
 
 def test_misspelled_format_variable_is_named(warehouse, tmp_path):
     source = write_case(CASES["misspelled_format"], tmp_path / "src")
-    before = _checksums(warehouse)
+    before = warehouse_checksums(warehouse)
     proc = run_cli(_env(warehouse, source, RFM_SOURCE_FORMAT="onlineretail"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "RFM_SOURCE_FORMAT='onlineretail'" in proc.stderr and "online_retail" in proc.stderr
-    assert _checksums(warehouse) == before
+    assert warehouse_checksums(warehouse) == before
 
 
 def test_failed_blocking_check_stops_the_month_and_is_named(tmp_path):
