@@ -243,8 +243,9 @@ def curve(recs: list[dict[str, Any]]) -> str:
 
 def render(results_dir: Path) -> str:
     """RESULTS.md from every result file in ``results_dir``, plus benchmarks/FINDINGS.md if present."""
-    recs = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json") if p.stem != "default_backfill"),
-                  key=lambda r: r["lines"])
+    # line-scale records only: the default backfill is read below, customers.json is benchmarks.customers'
+    recs = sorted((json.loads(p.read_text()) for p in results_dir.glob("*.json")
+                   if p.stem not in ("default_backfill", "customers")), key=lambda r: r["lines"])
     bf_path = results_dir / "default_backfill.json"
     backfill = json.loads(bf_path.read_text()) if bf_path.exists() else None
     latest = max([*recs, *([backfill] if backfill else [])], key=lambda r: r["finished"], default=None)

@@ -68,3 +68,18 @@ def test_report_has_every_row(bench):
         assert f"| {agreement['check']} |" in text, agreement["check"]
     for piece, measured in rec["pieces"].items():
         assert measured["seconds"] > 0 and measured["peak_rss_mb"] > 50, piece
+
+
+def test_customer_scale_script_runs_and_agrees(tmp_path):
+    """`python -m benchmarks.customers` at 3,000 customers: finishes, RFM equals the floor's, the
+    weighted fit equals the unweighted one, and the lines written are one per simulated purchase."""
+    out = tmp_path / "customers.json"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.customers", "--customers", "3k", "--out", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (rec,) = json.loads(out.read_text())["records"]
+    assert rec["customers"] == 3000 and rec["lines"] >= 3000  # every customer buys at least once
+    assert rec["agreement"]["rfm_rows_differing_from_floor"] == 0 and rec["rfm_rows"] > 0
+    assert rec["agreement"]["bg_weighted_vs_unweighted_max_rel_diff"] < 1e-3
+    assert rec["clv_customers"] == 3000  # CLV summary covers everyone who ever bought by the last month
+    assert "| RFM snapshot / floor |" in proc.stdout
