@@ -32,7 +32,7 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True, engine: s
         return dg.AssetCheckResult(
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            description=_summary(report),
+            description=summarize(report),
             metadata={
                 "result": dg.MetadataValue.md(report.describe()),
                 "failed_expectations": dg.MetadataValue.text(", ".join(o.label for o in report.failures) or "none"),
@@ -44,7 +44,7 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True, engine: s
     return _check
 
 
-def _summary(report: Report) -> str:
+def summarize(report: Report) -> str:
     """One line naming the failed expectations, their counts and a few offending values."""
     if not report.failures:
         return f"all {len(report.outcomes)} expectations met on {report.row_count:,} rows"

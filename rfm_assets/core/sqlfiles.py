@@ -19,6 +19,7 @@ class Sidecar:
     description: str
     grain: str
     columns: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()  # columns that identify a row (the grain), where the sidecar states them
 
 
 @cache
@@ -39,4 +40,5 @@ def load_sidecar(name: str, directory: Path = SQL_DIR) -> Sidecar:
         description=data.get("description", "").strip(),
         grain=data["grain"],
         columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
+        keys=tuple(str(k) for k in data.get("keys") or ()),
     )

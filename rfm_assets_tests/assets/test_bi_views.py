@@ -14,7 +14,7 @@ import pytest
 from rfm_assets.assets.bi_views import BI_COPY, VIEW_DEFS, view_asset
 from rfm_assets.core import views
 from rfm_assets.core.publish import CATALOG
-from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, INGESTION, materialize
+from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
 
 MONTHS = ["2010-01", "2010-02", "2010-03"]
@@ -25,7 +25,10 @@ NEEDED = (dg.AssetSelection.assets(*UPSTREAM).upstream().required_multi_asset_ne
 
 
 def _publish(resources):
-    result = dg.materialize(ASSETS, resources=resources, selection=BI)
+    """The BI layer with its checks (each view's suite, the copy's); every check must pass."""
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=BI)
+    checked = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations() if e.passed}
+    assert checked == {v.name for v in VIEW_DEFS} | {BI_COPY}, failed_checks(result)
     return {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
             for e in result.get_asset_materialization_events()}
 
@@ -214,3 +217,35 @@ def test_a_new_view_file_becomes_an_asset_with_edges_from_its_sql(built, tmp_pat
     assert event.materialization.metadata["status"].value == "created"
     champions = _df(tmp_path / "warehouse.duckdb", "select * from mart_champions")
     assert (champions.champions == champions.segment_size).all() and len(champions) == 1
+
+
+def test_a_view_that_breaks_its_grain_fails_its_suite_and_is_not_published(built, tmp_path, small_dataset):
+    resources = _copy(built, tmp_path, small_dataset)
+    published = tmp_path / "bi" / "warehouse_bi.duckdb"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # one customer twice in March's snapshot
+        con.execute("insert into rfm_snapshots select * from rfm_snapshots "
+                    "where snapshot_month = date '2010-03-01' order by customer_id limit 1")
+        twice = con.execute("select min(customer_id) from rfm_snapshots where snapshot_month = date '2010-03-01'"
+                            ).fetchone()[0]
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=BI, raise_on_error=False)
+    assert ("mart_customer_360", "gx_suite") in failed_checks(result)
+    evaluation = next(e for e in result.get_asset_check_evaluations()
+                      if e.asset_key.to_user_string() == "mart_customer_360" and e.check_name == "gx_suite")
+    assert "expect_compound_columns_to_be_unique" in evaluation.description and twice in evaluation.description
+    built_now = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert BI_COPY not in built_now and not published.exists()  # blocking: the bad state is never published
+
+
+def test_bi_copy_check_fails_on_a_writable_or_inconsistent_copy(built, tmp_path, small_dataset):
+    resources = _copy(built, tmp_path, small_dataset)
+    _publish(resources)
+    copy = tmp_path / "bi" / "warehouse_bi.duckdb"
+    copy.chmod(0o644)
+    with duckdb.connect(str(copy)) as con:  # a catalog that no longer matches its view
+        con.execute(f"update {CATALOG} set newest_month_rows = newest_month_rows + 1 "
+                    "where view_name = 'mart_segment_summary'")
+    only_check = dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey(BI_COPY), "copy_is_readable"))
+    result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=only_check, raise_on_error=False)
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert "writable" in evaluation.description and "mart_segment_summary" in evaluation.description
