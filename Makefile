@@ -8,7 +8,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+# The operator's instance (run history, the UI's state) is the checkout's dagster_home/, for the
+# targets that work on it. The tests never see it: each pytest session makes its own temporary
+# DAGSTER_HOME, warehouse and data folder (rfm_assets_tests/conftest.py) and fails if the session
+# changed dagster_home/ or data/.
+run dev plots: export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: venv run test lint dev clean test-browser plots
 
