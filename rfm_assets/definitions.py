@@ -10,6 +10,7 @@ from rfm_assets.checks.bi_checks import all_bi_checks
 from rfm_assets.checks.drift_checks import all_drift_checks
 from rfm_assets.checks.forecast_checks import FORECAST_CHECKS
 from rfm_assets.checks.gx_checks import all_gx_checks
+from rfm_assets.checks.ingestion_checks import INGESTION_CHECKS
 from rfm_assets.jobs import monthly_job, publish_job
 from rfm_assets.partitions import SETTINGS
 from rfm_assets.resources import build_resources
@@ -19,7 +20,7 @@ from rfm_assets.sensors import landing_folder_sensor, publish_after_monthly_runs
 defs = dg.Definitions(
     assets=[*dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
             *bi_assets()],
-    asset_checks=[*all_gx_checks(), *FORECAST_CHECKS, *all_drift_checks(), *all_bi_checks()],
+    asset_checks=[*all_gx_checks(), *FORECAST_CHECKS, *all_drift_checks(), *all_bi_checks(), *INGESTION_CHECKS],
     jobs=[monthly_job, publish_job],
     schedules=[monthly_schedule],
     sensors=[publish_after_monthly_runs, landing_folder_sensor],

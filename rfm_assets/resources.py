@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -47,6 +48,12 @@ class OrderSourceResource(dg.ConfigurableResource):
     staging_dir: str = "data/staging"
     default_source_dir: str = "data/default_source"
     default_scale: float = 1.0
+    accept_empty_months: str = ""  # RFM_ACCEPT_EMPTY_MONTHS: 'all' or 'YYYY-MM,...'
+
+    def accepts_emptied(self, month: date) -> bool:
+        """True when the operator accepts that ``month`` lost every line it had (RFM_ACCEPT_EMPTY_MONTHS)."""
+        wanted = {part.strip() for part in self.accept_empty_months.split(",")}
+        return "all" in wanted or f"{month:%Y-%m}" in wanted
 
     def spec(self) -> SourceSpec:
         if self.path is None:
@@ -97,6 +104,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             staging_dir=str(settings.staging_dir),
             default_source_dir=str(settings.default_source_dir),
             default_scale=settings.default_scale,
+            accept_empty_months=settings.accept_empty_months,
         ),
         "params": AnalysisParamsResource(
             window_months=settings.window_months,

@@ -42,6 +42,7 @@ class Settings:
     margin: float | None = None  # RFM_MARGIN: gross margin on reactivated revenue (0..1]
     campaign_budget: float | None = None  # RFM_CAMPAIGN_BUDGET: caps contacts at budget // contact cost
     bi_copy: Path | None = None  # RFM_BI_COPY: read-only copy for BI tools (default data/bi/warehouse_bi.duckdb)
+    accept_empty_months: str = ""  # RFM_ACCEPT_EMPTY_MONTHS: 'all' or 'YYYY-MM,...' that may lose all their lines
 
     @property
     def data_dir(self) -> Path:
@@ -93,6 +94,7 @@ class Settings:
             margin=_optional(env, "RFM_MARGIN", float),
             campaign_budget=_optional(env, "RFM_CAMPAIGN_BUDGET", float),
             bi_copy=Path(env["RFM_BI_COPY"]) if env.get("RFM_BI_COPY") else None,
+            accept_empty_months=_month_list(env.get("RFM_ACCEPT_EMPTY_MONTHS") or ""),
         )
 
 
@@ -104,6 +106,17 @@ def _optional(env: Mapping[str, str], name: str, kind: type) -> int | float | No
         return kind(text)
     except ValueError:
         raise ValueError(f"{name}={text!r} is not a {kind.__name__}") from None
+
+
+def _month_list(text: str) -> str:
+    """'all', or the months of a comma-separated YYYY-MM list normalised ('' when none)."""
+    if text.strip().lower() == "all":
+        return "all"
+    try:
+        months = sorted({month_start(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise ValueError(f"RFM_ACCEPT_EMPTY_MONTHS={text!r}: use 'all' or months like 2011-03,2011-04") from None
+    return ",".join(f"{m:%Y-%m}" for m in months)
 
 
 def _cluster_k(text: str) -> int | None:

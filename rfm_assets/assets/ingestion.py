@@ -25,14 +25,20 @@ def raw_orders(
 
     The source (a file or folder of Online Retail / generic exports) is staged once into a typed
     parquet file, cached while the files are unchanged; each month then reads its slice. A month
-    with no lines at all is refused rather than written empty.
+    of the source's span with no lines is a month without orders: written empty, recorded so in the
+    ledger, flagged by the WARN check `empty_month`. A month that had lines and lost them all is
+    refused unless the operator accepts it (`RFM_ACCEPT_EMPTY_MONTHS`).
     """
     month = partition_month(context)
     staged = order_source.stage()
     with warehouse.connect() as con:
-        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at, staged.rejects_path)
+        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at, staged.rejects_path,
+                                         span=(staged.first_month, staged.last_month),
+                                         accept_emptied=order_source.accepts_emptied(month))
         metadata = partition_metadata(con, "raw_orders", month)
     context.log.info(f"raw_orders {month:%Y-%m}: {n_rows:,} lines from {', '.join(staged.files)}")
+    if not n_rows:
+        context.log.warning(f"raw_orders {month:%Y-%m}: no lines in the source; built as an empty month")
     return dg.MaterializeResult(
         metadata={
             **metadata,

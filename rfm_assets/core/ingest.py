@@ -9,7 +9,13 @@ from pathlib import Path
 import duckdb
 
 from rfm_assets.core.sqlfiles import load_sql
-from rfm_assets.core.warehouse import WarehouseError, built_months, replace_partition
+from rfm_assets.core.warehouse import (
+    PartitionEmptiedError,
+    WarehouseError,
+    built_months,
+    ledger_row_count,
+    replace_partition,
+)
 
 REMOVAL_RULES = (
     "cancellation",
@@ -31,26 +37,55 @@ class CleaningResult:
 
 def build_raw_orders(
     con: duckdb.DuckDBPyConnection, month: date, staged_path: Path, loaded_at: object,
-    rejects_path: Path | None = None,
+    rejects_path: Path | None = None, *, span: tuple[date, date] | None = None, accept_emptied: bool = False,
 ) -> int:
     """Replace ``raw_orders`` for ``month`` with the staged source's lines of that month.
 
-    A month without lines is refused; with ``rejects_path`` the refusal also counts the month's
-    quarantined lines, so a month whose every line was quarantined says so.
+    A month without lines inside ``span`` (the source's first and last month) is a real month with
+    no orders: it is written empty and the ledger records why. Refused, with the warehouse unchanged:
+    a month without lines outside ``span``, and a month the ledger records with lines that now has
+    none (the source lost data) unless ``accept_emptied`` (the operator's RFM_ACCEPT_EMPTY_MONTHS).
+    With ``rejects_path``, messages and the recorded reason count the month's quarantined lines.
     """
     params = {"month": month, "staged_path": str(staged_path), "loaded_at": loaded_at}
+    inside = span is not None and span[0] <= month <= span[1]
+    before = ledger_row_count(con, "raw_orders", month)
+    held = _quarantined_note(con, month, rejects_path)
+    if inside and not before:
+        reason = f"no source lines in {month:%Y-%m}, inside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}"
+    else:
+        reason = (f"the source lost every line of {month:%Y-%m} (held {before or 0:,}); emptied as accepted by "
+                  "the operator (RFM_ACCEPT_EMPTY_MONTHS)")
     try:
-        return replace_partition(con, "raw_orders", month, load_sql("raw_orders"), params)
+        return replace_partition(con, "raw_orders", month, load_sql("raw_orders"), params,
+                                 allow_empty=inside or bool(before),  # a month that had lines: see keep_nonempty
+                                 empty_reason=reason + (f"; quarantined: {held}" if held else ""),
+                                 keep_nonempty=not accept_emptied)
+    except PartitionEmptiedError as exc:
+        raise WarehouseError(
+            f"raw_orders: the source has no lines for {month:%Y-%m} any more: {exc.before:,} rows before, 0 after. "
+            f"Refused, nothing changed.{_every_line(month, held)} If the source really lost that month, accept "
+            f"it with RFM_ACCEPT_EMPTY_MONTHS={month:%Y-%m} (or 'all') and rerun."
+        ) from None
     except WarehouseError as exc:
-        if rejects_path is None:
+        if "no rows for" not in str(exc):
             raise
-        held = con.execute("select reason, count(*) from read_parquet(?) where report_month = ? group by 1 "
-                           "order by 1", [str(rejects_path), month]).fetchall()
-        if not held:
-            raise
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in held)
-        raise WarehouseError(f"{exc} Every line of {month:%Y-%m} was quarantined ({reasons}); "
-                             "see the quarantined_lines table or the source's .rejects.parquet.") from None
+        where = (f" {month:%Y-%m} is outside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}." if span else "")
+        raise WarehouseError(f"{exc}{where}{_every_line(month, held)}") from None
+
+
+def _every_line(month: date, held: str) -> str:
+    return (f" Every line of {month:%Y-%m} was quarantined ({held}); see the quarantined_lines table or the "
+            "source's .rejects.parquet." if held else "")
+
+
+def _quarantined_note(con: duckdb.DuckDBPyConnection, month: date, rejects_path: Path | None) -> str:
+    """'N reason, ...' for the month's lines quarantined at staging ('' when none or unknown)."""
+    if rejects_path is None:
+        return ""
+    held = con.execute("select reason, count(*) from read_parquet(?) where report_month = ? group by 1 "
+                       "order by 1", [str(rejects_path), month]).fetchall()
+    return ", ".join(f"{n:,} {reason}" for reason, n in held)
 
 
 def build_quarantined_lines(
@@ -73,7 +108,10 @@ def quarantined_counts(con: duckdb.DuckDBPyConnection, month: date) -> dict[str,
 
 
 def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date) -> CleaningResult:
-    """Classify the month's raw lines by the documented rules and keep the valid purchases."""
+    """Classify the month's raw lines by the documented rules and keep the valid purchases.
+
+    Empty when raw_orders was built empty for the month (or every line was removed); refused while
+    raw_orders has not been built for it."""
     con.execute(
         f"create or replace temp table __classified as {load_sql('cleaned_transactions')}", {"month": month}
     )
@@ -86,11 +124,15 @@ def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date) -> C
         unknown = set(counts) - set(REMOVAL_RULES)
         if unknown:
             raise ValueError(f"cleaning SQL produced undocumented reasons {sorted(unknown)}")
+        raw = ledger_row_count(con, "raw_orders", month)  # None: raw_orders not built, an empty result is refused
         kept = replace_partition(
             con,
             "cleaned_transactions",
             month,
             "select * exclude (removal_reason) from __classified where removal_reason is null",
+            allow_empty=raw is not None,
+            empty_reason="raw_orders has no lines this month" if not raw
+            else f"all {raw:,} raw lines removed by the cleaning rules",
         )
         revenue, guests = con.execute(
             "select coalesce(sum(line_revenue), 0), count(*) filter (where customer_id is null) "

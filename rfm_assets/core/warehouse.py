@@ -20,12 +20,26 @@ import duckdb
 
 PARTITION_COLUMN = "snapshot_month"
 # Ledger of built partitions, written in the same transaction as the data: tells "built, empty"
-# apart from "never built", which the point-in-time guards of later assets need.
+# apart from "never built", which the point-in-time guards of later assets need. Columns:
+# table_name, snapshot_month, row_count, empty_reason (why a month was written with no rows; null
+# when it has rows). Ledgers written before empty_reason existed gain the column on the next write.
 LEDGER = "_partitions"
+DEFAULT_EMPTY_REASON = "no rows; empty allowed for this table"
 
 
 class WarehouseError(RuntimeError):
     """A write that was refused; the warehouse keeps its previous contents."""
+
+
+class PartitionEmptiedError(WarehouseError):
+    """A month the ledger records with rows would be written empty (the source lost its data)."""
+
+    def __init__(self, table: str, month: date, before: int) -> None:
+        self.table, self.month, self.before = table, month, before
+        super().__init__(
+            f"{table}: {month:%Y-%m} held {before:,} rows when last built and the new data has 0; refusing "
+            "to empty a month that had data (the previous contents are kept)"
+        )
 
 
 @contextmanager
@@ -74,11 +88,15 @@ def replace_partition(
     params: dict[str, Any] | None = None,
     *,
     allow_empty: bool = False,
+    empty_reason: str | None = None,
+    keep_nonempty: bool = False,
 ) -> int:
     """Replace exactly ``month`` of ``table`` with the rows of ``query``, atomically.
 
     The query must yield a ``snapshot_month`` column equal to ``month`` on every row. An empty
-    result is refused unless ``allow_empty`` (a month that legitimately has no rows); a refused or
+    result is refused unless ``allow_empty`` (a month that legitimately has no rows), and then the
+    ledger records ``empty_reason``. With ``keep_nonempty`` an empty result is also refused
+    (:class:`PartitionEmptiedError`) when the ledger records the month with rows. A refused or
     failed write rolls back and leaves the table as it was. Returns the number of rows written.
     """
     stage = f"__stage_{table}"
@@ -101,11 +119,15 @@ def replace_partition(
                 f"{table}: no rows for {month:%Y-%m}; refusing to replace the month with nothing "
                 "(the previous contents are kept)"
             )
+        if n_rows == 0 and keep_nonempty:
+            before = ledger_row_count(con, table, month)
+            if before:
+                raise PartitionEmptiedError(table, month, before)
         if types[PARTITION_COLUMN] != "DATE":  # e.g. a pandas frame's timestamps: copy once, cast
             con.execute(f"create or replace temp table {stage} as "
                         f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}")
         _swap_in(con, table, stage, month, empty=n_rows == 0)
-        _record(con, table, month, int(n_rows))
+        _record(con, table, month, int(n_rows), None if n_rows else (empty_reason or DEFAULT_EMPTY_REASON))
         con.execute(f"drop table {stage}")
         con.execute("commit")
     except BaseException:
@@ -114,12 +136,14 @@ def replace_partition(
     return int(n_rows)
 
 
-def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int) -> None:
+def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None) -> None:
     con.execute(
         f"create table if not exists {LEDGER} (table_name varchar, snapshot_month date, row_count bigint, "
-        "primary key (table_name, snapshot_month))"
+        "empty_reason varchar, primary key (table_name, snapshot_month))"
     )
-    con.execute(f"insert or replace into {LEDGER} values (?, ?, ?)", [table, month, n_rows])
+    con.execute(f"alter table {LEDGER} add column if not exists empty_reason varchar")  # older ledgers
+    con.execute(f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) "
+                "values (?, ?, ?, ?)", [table, month, n_rows, empty_reason])
 
 
 def built_months(con: duckdb.DuckDBPyConnection, table: str) -> set[date]:
@@ -128,6 +152,33 @@ def built_months(con: duckdb.DuckDBPyConnection, table: str) -> set[date]:
         return set()
     rows = con.execute(f"select snapshot_month from {LEDGER} where table_name = ?", [table]).fetchall()
     return {r[0] for r in rows}
+
+
+def ledger_row_count(con: duckdb.DuckDBPyConnection, table: str, month: date) -> int | None:
+    """Rows the ledger records for ``month`` of ``table`` when last written; None if never built."""
+    if not table_exists(con, LEDGER):
+        return None
+    row = con.execute(f"select row_count from {LEDGER} where table_name = ? and snapshot_month = ?",
+                      [table, month]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def built_empty_months(con: duckdb.DuckDBPyConnection, table: str) -> dict[date, str]:
+    """Months of ``table`` written empty on purpose, with the reason recorded (every row-count-0 month:
+    only an explicitly allowed empty write records one; older ledgers give a generic reason)."""
+    if not table_exists(con, LEDGER):
+        return {}
+    has_reason = con.execute("select count(*) from information_schema.columns where table_name = ? "
+                             "and column_name = 'empty_reason'", [LEDGER]).fetchone()[0]
+    reason = "coalesce(empty_reason, ?)" if has_reason else "?"
+    rows = con.execute(f"select snapshot_month, {reason} from {LEDGER} where table_name = ? and row_count = 0",
+                       [DEFAULT_EMPTY_REASON, table]).fetchall()
+    return {m: r for m, r in rows}
+
+
+def is_built_empty(con: duckdb.DuckDBPyConnection, table: str, month: date) -> bool:
+    """True when the ledger records ``month`` of ``table`` as built with no rows, on purpose."""
+    return ledger_row_count(con, table, month) == 0
 
 
 def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date, *, empty: bool) -> None:
