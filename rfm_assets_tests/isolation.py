@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from rfm_assets.core.package_data import ensure_instance_config  # reads no setting
+
 REPO = Path(__file__).resolve().parents[1]
 GUARDED = ("dagster_home", "data")  # the operator's instance and data, relative to the checkout
 HASH_LIMIT = 64 * 2**20  # larger files are compared by size and mtime only (a write changes the mtime)
@@ -21,7 +23,8 @@ Snapshot = dict[str, tuple]
 
 
 def isolate_environment(root: Path | None = None) -> Path:
-    """Point DAGSTER_HOME and RFM_WAREHOUSE (hence the data folder beside it) at a fresh temporary folder.
+    """Point DAGSTER_HOME (with the shipped dagster.yaml) and RFM_WAREHOUSE (hence the data folder beside
+    it) at a fresh temporary folder.
 
     Every other ``RFM_*`` variable the operator may have exported is removed, so the suite runs on
     the defaults it was written for, never on the operator's source. Returns the folder.
@@ -31,7 +34,7 @@ def isolate_environment(root: Path | None = None) -> Path:
         del os.environ[name]
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     os.environ["RFM_WAREHOUSE"] = str(root / "data" / "warehouse.duckdb")
-    (root / "dagster_home").mkdir(parents=True, exist_ok=True)
+    ensure_instance_config(root / "dagster_home")  # the shipped dagster.yaml: as the operator's instance runs
     return root
 
 
@@ -44,6 +47,8 @@ def snapshot(base: Path = REPO, guarded: tuple[str, ...] = GUARDED) -> Snapshot:
             continue
         for path in [top, *top.rglob("*")]:
             rel = path.relative_to(base).as_posix()
+            if "__pycache__" in path.parts:  # Python's bytecode of dagster_home/__init__.py, not instance state
+                continue
             if path.is_dir():
                 out[rel] = ("dir",)
                 continue

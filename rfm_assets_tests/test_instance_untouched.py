@@ -22,6 +22,8 @@ def test_instance_warehouse_and_data_folder_are_temporary():
     assert _outside_checkout(os.environ["DAGSTER_HOME"])
     assert _outside_checkout(settings.warehouse) and _outside_checkout(settings.data_dir)
     assert settings.source is None  # an operator's RFM_SOURCE never reaches the tests
+    shipped = (REPO / "dagster_home" / "dagster.yaml").read_text()
+    assert (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").read_text() == shipped  # via importlib.resources
     with dg.DagsterInstance.get() as instance:
         assert Path(instance.root_directory).resolve() == Path(os.environ["DAGSTER_HOME"]).resolve()
 

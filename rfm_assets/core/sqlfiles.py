@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+from rfm_assets.core.package_data import sql_dir
+
+SQL_DIR = sql_dir()  # sql/ in the repository, the package data rfm_assets.sql when installed
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,11 @@ from pathlib import Path
 
 import duckdb
 
+from rfm_assets.core.package_data import views_dir
 from rfm_assets.core.sqlfiles import Sidecar, load_sidecar
 from rfm_assets.core.warehouse import LEDGER, PARTITION_COLUMN, table_exists
 
-VIEWS_DIR = Path(__file__).resolve().parents[2] / "dbt_like_views"
+VIEWS_DIR = views_dir()  # dbt_like_views/ in the repository, rfm_assets.views when installed
 HISTORY_SUFFIX = "_history"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
