@@ -3,10 +3,18 @@
 - ``RFM_START_MONTH`` / ``RFM_END_MONTH`` (YYYY-MM) override either end.
 - ``RFM_END_MONTH=live``: no fixed end; partitions run up to the last complete calendar month,
   so a live shop's monthly schedule always finds the month that just ended.
+
+Loading the definitions reads no line of the source: the source's months come from the range its
+last staging recorded (``core/sources/month_range.py``; every run stages in ``raw_orders``, and
+``rfm-assets run`` stages before loading). When the files changed since, that range is used until
+the next staging refreshes it (a warning says so; reload the code location after the run). Only a
+source never staged in this data folder is staged at load, once, since nothing else can tell its months.
+The embedded default dataset's months are known from its settings without generating it.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +23,7 @@ import dagster as dg
 from rfm_assets.core.default_source import default_month_range
 from rfm_assets.core.months import add_months, month_start
 from rfm_assets.core.sources import SourceSpec, parse_column_mapping, source_month_range
+from rfm_assets.core.sources.month_range import recorded_month_range
 from rfm_assets.settings import Settings
 
 
@@ -27,7 +36,12 @@ def month_range(settings: Settings) -> tuple[date, date]:
     else:
         mapping = parse_column_mapping(settings.columns) if settings.columns else None
         spec = SourceSpec(path=Path(settings.source), format=settings.source_format, columns=mapping)
-        first, last = source_month_range(spec, settings.staging_dir)
+        recorded = recorded_month_range(spec, settings.staging_dir)
+        if recorded is not None and not recorded.current:
+            logging.getLogger(__name__).warning(
+                f"{settings.source} changed since it was last staged: the partitions end at {recorded.last:%Y-%m} "
+                "until the next run stages it (reload the code location then to see new months)")
+        first, last = (recorded.first, recorded.last) if recorded else source_month_range(spec, settings.staging_dir)
     return settings.start_month or first, settings.end_month or last
 
 

@@ -120,3 +120,13 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             export_dir=str(settings.export_dir),
         ),
     }
+
+
+def stage_configured_source(settings: Settings) -> StagedSource | None:
+    """Stage ``RFM_SOURCE`` now (a no-op when its files are unchanged since the last staging), which also
+    records its month range: what ``rfm-assets run`` calls before loading the definitions, so that
+    the partitions cover every month its files hold. None for the embedded default dataset, whose
+    months are known without it."""
+    if settings.source is None:
+        return None
+    return build_resources(settings)["order_source"].stage()

@@ -5,7 +5,8 @@ The cache entry is ``<fingerprint>.parquet`` (the lines to load), ``<fingerprint
 ``loaded_at``, files, row count, month range and quarantined counts). All are written under
 temporary names and moved into place with ``os.replace``, the sidecar last; ``.staging.lock``
 keeps two processes from staging at the same time (the second then finds the first one's entry,
-with the same ``loaded_at``).
+with the same ``loaded_at``). Every staging also records the source's month range
+(``month_range.py``), which loading the definitions reads instead of the source.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rfm_assets.core.sources.columns import resolve_columns
 from rfm_assets.core.sources.csv_reader import describe_csv_error
 from rfm_assets.core.sources.errors import SourceError
 from rfm_assets.core.sources.files import fingerprint, source_files
+from rfm_assets.core.sources.month_range import record_month_range, recorded_month_range
 from rfm_assets.core.sources.quarantine import split_quarantine
 from rfm_assets.core.sources.readers import Unit, open_units
 from rfm_assets.core.sources.spec import SourceSpec, StagedSource, validate_spec
@@ -49,18 +51,26 @@ def stage_source(spec: SourceSpec, staging_dir: Path) -> StagedSource:
     fp = fingerprint(spec, files)
     staging_dir.mkdir(parents=True, exist_ok=True)
     cached = _read_cache(staging_dir, fp)
-    if cached is not None:
-        return cached
-    with _locked(staging_dir / ".staging.lock"):
-        cached = _read_cache(staging_dir, fp)  # another process may have staged it while we waited
-        if cached is None:
-            cached = _stage(spec, files, fp, staging_dir)
+    if cached is None:
+        with _locked(staging_dir / ".staging.lock"):
+            cached = _read_cache(staging_dir, fp)  # another process may have staged it while we waited
+            if cached is None:
+                cached = _stage(spec, files, fp, staging_dir)
     _prune(staging_dir, keep=fp)
+    record_month_range(spec, staging_dir, cached)
     return cached
 
 
 def source_month_range(spec: SourceSpec, staging_dir: Path) -> tuple[date, date]:
-    """First and last month (first days) of the source's invoice dates; stages the source if needed."""
+    """First and last month (first days) of the source, as its last staging recorded them.
+
+    Reads no line of the source when a staging of it was recorded, even if its files changed since
+    (the range then lags until the next staging). A source never staged in ``staging_dir`` is staged
+    now, once: its months cannot be known otherwise.
+    """
+    recorded = recorded_month_range(spec, staging_dir)
+    if recorded is not None:
+        return recorded.first, recorded.last
     staged = stage_source(spec, staging_dir)
     return staged.first_month, staged.last_month
 
