@@ -1,13 +1,15 @@
 """Empty months: the ledger records why a month is empty, raw_orders builds a month of the source with
 no lines, and refuses (changing nothing) a month that had lines and lost them unless accepted."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import great_expectations.expectations as gxe
+import pandas as pd
 import pytest
 
 from rfm_assets.checks.gx_checks import month_expectations
+from rfm_assets.core.forecasting import forecast_all
 from rfm_assets.core.ingest import build_cleaned_transactions, build_raw_orders
 from rfm_assets.core.warehouse import (
     PartitionEmptiedError,
@@ -138,3 +140,11 @@ def test_suites_accept_an_empty_month_only_when_the_ledger_says_so():
     assert _row_count_bounds(month_expectations(raw_orders_suite, FEB)) == [(1, None)]
     assert _row_count_bounds(month_expectations(raw_orders_suite, FEB, built_empty=True)) == [(0, 0)]
     assert len(month_expectations(raw_orders_suite, FEB, built_empty=True)) == len(raw_orders_suite(FEB))
+
+
+def test_forecasts_see_a_month_without_days_as_zero():
+    days = [d for d in (JAN + timedelta(days=i) for i in range(120)) if d.month != 3]  # no day in March
+    daily = pd.DataFrame([{"series": "company", "ds": d, "y": 10.0} for d in days])
+    history = forecast_all(pd.DataFrame(daily), date(2011, 4, 30)).history
+    monthly = dict(zip(history["ds"], history["y"], strict=True))
+    assert monthly == {JAN: 310.0, FEB: 280.0, MAR: 0.0, APR: 300.0}
