@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import KMeans
-from sklearn.metrics import pairwise_distances, silhouette_score
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
+
+# sklearn is imported inside the functions that use it: importing the definitions stays cheap.
 
 FEATURES = ("recency_days", "frequency", "monetary")
 SEED = 0
@@ -64,6 +63,9 @@ def _silhouettes(x: np.ndarray, k_range: range) -> dict[int, float]:
     """Silhouette per k on a fixed sample. The pairwise distances of the scored points are computed
     once and shared by every k (the same points sklearn's ``silhouette_score(sample_size=...,
     random_state=SEED)`` would draw), instead of once per k: same scores, a fraction of the time."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
     rng = np.random.default_rng(SEED)
     sample = x if len(x) <= EXPLORE_SAMPLE else x[rng.choice(len(x), EXPLORE_SAMPLE, replace=False)]
     scored = np.random.RandomState(SEED).permutation(len(sample))[:SILHOUETTE_SAMPLE]
@@ -95,6 +97,8 @@ def fit_clusters(rfm: pl.DataFrame, k: int | None = 4, k_range: range = range(2,
 
 
 def _fit_clusters(rfm: pl.DataFrame, k: int | None, k_range: range) -> ClusterResult:
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
     if rfm.height == 0:
         raise ValueError("no customers to cluster")
     rfm = rfm.sort("customer_id")  # input order must not influence the result

@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from rfm_assets.core.plots import pyplot
 
 ACTIONS = {
     "Loyal": "Membership / VIP offer: exclusive discount to welcome them back",
@@ -153,6 +151,7 @@ def gain_chart(y: np.ndarray, scores: Mapping[str, np.ndarray], k: int, customer
     """PNG: share of buyers captured vs share of customers contacted, per model, plus random and k."""
     y = np.asarray(y, dtype=float)
     n, buyers = len(y), y.sum()
+    plt = pyplot()  # headless matplotlib, imported on first use
     fig, ax = plt.subplots(figsize=(7, 5))
     share = np.arange(0, n + 1) / max(n, 1)
     for name, s in scores.items():

@@ -20,13 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
+
+# sklearn is imported inside the functions that use it: importing the definitions stays cheap.
 
 SEED = 0
 NUMERIC_FEATURES = (
@@ -75,6 +71,11 @@ def _signed_log(x: np.ndarray) -> np.ndarray:
 
 def candidate_models() -> dict[str, Any]:
     """Fresh, unfitted candidates by name (in tie-break order)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     def logit(l1_ratio: float) -> Any:
         return make_pipeline(
             FunctionTransformer(_signed_log), StandardScaler(),
@@ -113,6 +114,8 @@ def _row(name: str, y: np.ndarray, revenue: np.ndarray, picked: np.ndarray, auc:
 
 
 def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else np.nan
 
 
@@ -197,6 +200,8 @@ class FinalModel:
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
     fitted = LogisticRegression(C=np.inf).fit(_logit(scores)[:, None], y)
     if fitted.coef_[0, 0] > 0:
         return float(fitted.intercept_[0]), float(fitted.coef_[0, 0])
@@ -205,12 +210,16 @@ def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def fit_final(name: str, train: pd.DataFrame, spec: FeatureSpec, evaluation: Evaluation) -> FinalModel:
     """Refit candidate ``name`` on ``train`` (all known anchors) and calibrate it on ``evaluation``."""
+    from sklearn.base import clone
+
     intercept, slope = _platt(evaluation.scores[name], evaluation.y)
     model = _fit(clone(candidate_models()[name]), spec.matrix(train), train["bought_again"].to_numpy(dtype=int))
     return FinalModel(name, spec, model, intercept, slope)
 
 
 def _fit(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+
     # Above MAX_TRAIN_ROWS every candidate learns from the same seeded sample (same rows whatever the
     # model): at 10M lines a year of anchors is ~150k rows and liblinear alone took 12 s on them.
     if len(y) > MAX_TRAIN_ROWS:

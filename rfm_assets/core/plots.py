@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 DPI = 80
+
+
+def pyplot() -> ModuleType:
+    """matplotlib.pyplot on the headless Agg backend, imported on first use (importing the definitions
+    stays cheap)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _png(fig: plt.Figure) -> bytes:
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=DPI)
-    plt.close(fig)
+    pyplot().close(fig)
     return buf.getvalue()
 
 
@@ -37,7 +49,7 @@ def heatmap(
     grid = np.array([[np.nan if v is None else float(v) for v in row] for row in values], dtype=float)
     height = max(3.0, 0.32 * len(row_labels) + 1.5)
     width = max(5.0, 0.42 * len(col_labels) + 2.5)
-    fig, ax = plt.subplots(figsize=(min(width, 16), min(height, 12)))
+    fig, ax = pyplot().subplots(figsize=(min(width, 16), min(height, 12)))
     image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto")
     ax.set_xticks(range(len(col_labels)), labels=col_labels, rotation=60, ha="right", fontsize=7)
     ax.set_yticks(range(len(row_labels)), labels=row_labels, fontsize=7)
@@ -58,7 +70,7 @@ def heatmap(
 def bars(labels: Sequence[str], values: Sequence[float], title: str, *, xlabel: str = "") -> bytes:
     """Horizontal bar chart, largest at the top."""
     order = np.argsort(values)
-    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.35 * len(labels) + 1)))
+    fig, ax = pyplot().subplots(figsize=(7, max(2.5, 0.35 * len(labels) + 1)))
     ax.barh([labels[i] for i in order], [values[i] for i in order], color="#3b7dd8")
     for y, i in enumerate(order):
         ax.text(values[i], y, f" {values[i]:,.0f}", va="center", fontsize=8)
@@ -72,7 +84,7 @@ def scatter_groups(
     xlabel: str, ylabel: str, logx: bool = False, logy: bool = False,
 ) -> bytes:
     """Scatter plot coloured by group (at most a few thousand points: sample before calling)."""
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, ax = pyplot().subplots(figsize=(7, 5))
     xs, ys, gs = np.asarray(x, float), np.asarray(y, float), np.asarray(groups)
     for name in sorted(set(gs.tolist())):
         mask = gs == name
@@ -92,7 +104,7 @@ def histogram(values: Sequence[float], title: str, *, xlabel: str, log: bool = T
     """Histogram; with ``log`` the x axis is log-spaced (values <= 0 are counted in the first bin)."""
     data = np.asarray(values, float)
     data = data[np.isfinite(data)]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     if log and data.size and data.max() > 0:
         positive = data[data > 0]
         low = max(positive.min(), 1e-2) if positive.size else 1e-2
@@ -111,7 +123,7 @@ def lines(
     x: Sequence[float], series: dict[str, Sequence[float]], title: str, *, xlabel: str, ylabel: str
 ) -> bytes:
     """One line per named series over a shared x."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = pyplot().subplots(figsize=(7, 4))
     for name, ys in series.items():
         ax.plot(list(x), list(ys), marker="o", label=name)
     ax.set_title(title, fontsize=10)

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
 
-import great_expectations.expectations as gxe
-
 from rfm_assets.core.months import add_months
 from rfm_assets.core.sources.quarantine import REASONS as QUARANTINE_REASONS
 from rfm_assets.core.sqlfiles import load_sidecar
+from rfm_assets.quality.lazy_gx import gxe  # great_expectations, imported when a check runs
 
 Suite = Callable[[date], list]
 
