@@ -10,7 +10,7 @@ from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.assets.segments import customer_clusters
-from rfm_assets.core import forecasting
+from rfm_assets.core import forecast_plots, forecasting
 from rfm_assets.core.months import month_end
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
@@ -88,7 +88,7 @@ def revenue_forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     yield dg.MaterializeResult(asset_key="forecast_revenue_history", metadata=history_md)
     yield dg.MaterializeResult(asset_key="cluster_revenue_forecasts", metadata={
         **forecast_md, "chosen_models": dg.MetadataValue.md(skill), "warnings": notes,
-        "forecast_plot": image(forecasting.plot_all(result), "revenue forecasts"),
+        "forecast_plot": image(forecast_plots.plot_all(result), "revenue forecasts"),
         "fit_seconds": timing,
     })
     yield dg.MaterializeResult(asset_key="forecast_backtest_metrics", metadata={

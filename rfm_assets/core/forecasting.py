@@ -25,14 +25,15 @@ Per series (a cluster name or 'company'):
   MAX_INTERVAL_SCALE: at most 3 windows of 3 months cannot support more (a model whose own
   intervals are near zero would otherwise be blown up hundreds of times); a warning names the
   series where the cap binds.
-  Everything is clipped at 0 (revenue can't be negative; this only raises coverage), and
-  lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95 always holds.
+- Envelope (``forecast_envelope``): a candidate whose point forecast exceeds 2x the history's
+  largest month grown at its observed, capped growth falls back to the next-ranked one (down to
+  Naive); then every value is clipped to [0, 4x that]; both with a warning. So
+  lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95 always holds, within the envelope.
 - Cluster forecasts are not reconciled: they need not add up to the company forecast.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import time
 import warnings
@@ -41,16 +42,14 @@ from datetime import date, timedelta
 from statistics import NormalDist
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from statsforecast import StatsForecast  # noqa: E402
-from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive  # noqa: E402
+from rfm_assets.core.forecast_envelope import envelope
+from rfm_assets.core.forecast_history import prepare_history, weeks_to_months
+from rfm_assets.core.months import add_months, month_end, month_start
 
-from rfm_assets.core.months import add_months, month_end, month_start  # noqa: E402
+# statsforecast is imported where it is used: importing it costs ~1 s of code-load time.
 
 MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
 SEASON_WEEKS = 52
@@ -105,6 +104,8 @@ def _value_columns(levels: tuple[int, ...]) -> list[str]:
 
 def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
     """The models of a grain; at monthly grain the baseline comes first."""
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
+
     m = cfg.season_length_months if seasonal else 1
     if grain == "weekly":
         make = {"AutoETS": lambda: AutoETS(model="ZZN"),
@@ -117,22 +118,14 @@ def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
     return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in models]
 
 
-def _weeks_to_months(mondays: np.ndarray, values: dict[str, np.ndarray], cutoff: date, h: int) -> dict:
-    """Spread weekly values evenly over their days; month totals of the ``h`` months after ``cutoff``."""
-    days = (mondays.astype("datetime64[D]")[:, None] + np.arange(7)).ravel()
-    end = np.datetime64(month_end(add_months(cutoff, h)), "D")
-    keep = (days > np.datetime64(cutoff, "D")) & (days <= end)
-    idx = (days.astype("datetime64[M]") - np.datetime64(add_months(month_start(cutoff), 1), "M")).astype(int)
-    return {k: np.bincount(idx[keep], weights=np.repeat(v / 7, 7)[keep], minlength=h)
-            for k, v in values.items()}
-
-
 def _run(model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: list[date], h: int,
          levels: tuple[int, ...]) -> list[dict[str, np.ndarray]]:
     """Month totals (mean, lo_<l>, hi_<l>) of ``model`` fitted at each cutoff (a month end), h months on.
 
     One StatsForecast call fits every cutoff, each as its own unique_id.
     """
+    from statsforecast import StatsForecast
+
     frames, steps = [], []
     for i, cut in enumerate(cutoffs):
         if grain == "monthly":
@@ -152,7 +145,7 @@ def _run(model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: l
     for i, cut in enumerate(cutoffs):
         part = fc[fc["unique_id"] == i].head(steps[i])
         values = {k: part[c].to_numpy(float) for k, c in cols.items()}
-        out.append(values if grain == "monthly" else _weeks_to_months(part["ds"].to_numpy(), values, cut, h))
+        out.append(values if grain == "monthly" else weeks_to_months(part["ds"].to_numpy(), values, cut, h))
     return out
 
 
@@ -212,6 +205,8 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
         timing[key] = timing.get(key, 0.0) + time.perf_counter() - start
         return res
 
+    from statsforecast.models import Naive
+
     rows: list[dict] = []
     ranked = [{"model": "Naive", "grain": "monthly", "_obj": Naive()}]  # the last resort
     if not y.any() or n < MIN_MONTHS:
@@ -233,12 +228,21 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
                     rows[-1]["interval_scale"] = min(rows[-1]["interval_scale_raw"], MAX_INTERVAL_SCALE)
         ranked = sorted(rows, key=lambda r: (r["mase"], not r["is_baseline"])) + ranked
     h = cfg.horizon_months
+    env, dropped = envelope(y, h), []
     pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in _value_columns(cfg.levels)}
     for cand in ranked:
         if (res := run(cand["_obj"], cand["grain"], [month_end(last)], h, cand.get("interval_scale", 1.0))):
+            if cand is not ranked[-1] and (why := env.point_breach(res[0]["forecast"])):
+                dropped.append(f"{cand['model']} ({cand['grain']}): {why}")
+                continue
             pick, values = cand, res[0]
             break
     pick["chosen"] = True
+    if dropped:
+        warn.append(f"{name}: fell back to {pick['model']} ({pick['grain']}): " + "; ".join(dropped))
+    values, clipped = env.clip(values)
+    if clipped:
+        warn.append(f"{name}: {pick['model']} ({pick['grain']}) {clipped}")
     if pick.get("interval_scale_raw", 1.0) > MAX_INTERVAL_SCALE:
         warn.append(f"{name}: backtest errors were {pick['interval_scale_raw']:.0f}x what {pick['model']}'s own "
                     f"intervals imply; intervals widened by the cap {MAX_INTERVAL_SCALE:g}x only: treat them "
@@ -255,24 +259,6 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
     return [{k: v for k, v in r.items() if k not in ("_obj", "interval_scale_raw")} for r in rows], fc, skill, times
 
 
-def _prepare(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:
-    """Per series: (monthly totals, weekly totals), zero-filled from its first day to the end of ``last``."""
-    df = pd.DataFrame({"series": daily["series"].astype(str), "y": pd.to_numeric(daily["y"], errors="coerce"),
-                       "ds": pd.to_datetime(daily["ds"]).dt.normalize()})
-    if (bad := int((df["y"].isna() | (df["y"] < 0)).sum())) > 0:
-        warn.append(f"{bad} daily rows with a missing or negative revenue were counted as 0")
-    df["y"], end = df["y"].fillna(0.0).clip(lower=0.0), pd.Timestamp(month_end(last))
-    if (late := int((df["ds"] > end).sum())) > 0:
-        warn.append(f"{late} daily rows after {end.date()} (the end of the history) were ignored")
-    df, out = df[df["ds"].notna() & (df["ds"] <= end)], {}
-    for name, g in df.groupby("series", sort=True):
-        mon = g.groupby(g["ds"].dt.to_period("M").dt.to_timestamp())["y"].sum()
-        wk = g.groupby(g["ds"] - pd.to_timedelta(g["ds"].dt.weekday, unit="D"))["y"].sum()
-        out[str(name)] = (mon.reindex(pd.date_range(mon.index.min(), end, freq="MS"), fill_value=0.0),
-                          wk.reindex(pd.date_range(wk.index.min(), end, freq="W-MON"), fill_value=0.0))
-    return out
-
-
 def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None = None) -> ForecastResult:
     """Forecast each series' monthly revenue ``horizon_months`` months past ``as_of`` (see module doc).
 
@@ -285,7 +271,7 @@ def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None
     last = month_start(as_of) if as_of == month_end(as_of) else add_months(month_start(as_of), -1)
     if as_of != month_end(as_of):
         warn.append(f"as_of {as_of} is not a month end: the history ends {month_end(last)}")
-    prepared = _prepare(daily, last, warn)
+    prepared = prepare_history(daily, last, warn)
     parts = [_series(name, mon, wk, cfg, warn) for name, (mon, wk) in prepared.items()]
     history = [pd.DataFrame({"series": name, "ds": [t.date() for t in mon.index], "y": mon.to_numpy(float)})
                for name, (mon, _) in prepared.items()]
@@ -299,45 +285,3 @@ def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None
         history=pd.concat(history, ignore_index=True) if history else no_history,
         timings=pd.DataFrame([t for p in parts for t in p[3]], columns=TIMING_COLUMNS),
     )
-
-
-def _plot(result: ForecastResult, names: list[str]) -> bytes:
-    """PNG, one panel per series: monthly history, the chosen forecast, shaded interval bands."""
-    cols = 2 if len(names) > 1 else 1
-    rows = max(1, math.ceil(len(names) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(8 if cols == 1 else 13, 3.6 * rows), squeeze=False)
-    skill = result.skill.set_index("series")
-    for ax, series in zip(axes.flat, names, strict=False):
-        hist, fc = (f[f["series"] == series] for f in (result.history, result.forecasts))
-        ax.plot(pd.to_datetime(hist["ds"]), hist["y"], color="black", lw=1.2, label="history")
-        x = pd.to_datetime(fc["ds"])
-        levels = sorted((int(c[3:]) for c in fc.columns if c.startswith("lo_")), reverse=True)
-        for lv, alpha in zip(levels, np.linspace(0.15, 0.35, len(levels)), strict=True):
-            ax.fill_between(x, fc[f"lo_{lv}"], fc[f"hi_{lv}"], color="#3b7dd8", alpha=alpha, lw=0,
-                            label=f"{lv}%")
-        ax.plot(x, fc["forecast"], color="#3b7dd8", lw=1.5, label="forecast")
-        sk = skill.loc[series]
-        note = (f"skill {sk['skill']:+.0%} vs {sk['baseline']}" if np.isfinite(sk["skill"])
-                else "no backtest" if np.isnan(sk["mase"]) else "skill n/a")
-        ax.set_title(f"{series}: {sk['model']} ({sk['grain']}), {note}", fontsize=9)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7, loc="upper left")
-    for ax in axes.flat[len(names):]:
-        ax.set_visible(False)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def plot_series(result: ForecastResult, series: str) -> bytes:
-    """PNG of one series: monthly history, chosen forecast, 80/95% bands; title with model and skill."""
-    if series not in set(result.skill["series"]):
-        raise ValueError(f"no forecast for series {series!r}; have {sorted(result.skill['series'])}")
-    return _plot(result, [series])
-
-
-def plot_all(result: ForecastResult) -> bytes:
-    """PNG small multiples: one :func:`plot_series` panel per series, two columns."""
-    return _plot(result, list(result.skill["series"]))

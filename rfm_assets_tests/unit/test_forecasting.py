@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm_assets.core.forecasting import ForecastConfig, _weeks_to_months, forecast_all, plot_all, plot_series
+from rfm_assets.core.forecast_history import weeks_to_months
+from rfm_assets.core.forecast_plots import plot_all, plot_series
+from rfm_assets.core.forecasting import ForecastConfig, forecast_all
 from rfm_assets.core.months import add_months, month_end
 
 START = date(2020, 1, 1)
@@ -141,7 +143,7 @@ def test_weeks_are_spread_over_their_days_into_months():
     # cutoff 2023-01-31; weeks from Monday 2023-01-30 to Monday 2023-03-27 (covers 31 March)
     mondays = pd.date_range("2023-01-30", "2023-03-27", freq="W-MON").to_numpy()
     values = {"mean": np.full(len(mondays), 7.0)}  # one per day
-    out = _weeks_to_months(mondays, values, date(2023, 1, 31), 2)
+    out = weeks_to_months(mondays, values, date(2023, 1, 31), 2)
     assert out["mean"].tolist() == [28.0, 31.0]  # Jan 30-31 belong to the history, not the forecast
 
 
