@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from rfm_assets.core import warehouse
 from rfm_assets.core.default_source import ensure_default_source
 from rfm_assets.core.sources import SourceSpec, StagedSource, parse_column_mapping, stage_source
 from rfm_assets.settings import DEFAULT_WAREHOUSE, Settings
 
+_SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB file every asset reads and writes (``RFM_WAREHOUSE``)."""
 
-    path: str = DEFAULT_WAREHOUSE
+class WarehouseResource(DuckDBResource):
+    """The DuckDB file every asset reads and writes (``RFM_WAREHOUSE``): dagster-duckdb's ``DuckDBResource``.
+
+    ``database`` (configured as ``path``) is the file and ``connection_config`` holds DuckDB settings
+    applied to every connection (e.g. ``{"memory_limit": "4GB", "threads": 2}``); code written for a
+    ``DuckDBResource`` (``get_connection()``) works with it. Unlike dagster-duckdb's, a connection waits
+    (with backoff, up to ``lock_timeout_seconds``) only while another process holds the write lock, and
+    opens read-only when asked. Writes stay the project's own (``core/warehouse.py``: one transaction
+    per partition, with the ledger), never dagster-duckdb's IO manager.
+    """
+
+    database: str = Field(default=DEFAULT_WAREHOUSE, alias="path", description="Path of the DuckDB warehouse file")
     lock_timeout_seconds: float = 600.0
     bi_copy_path: str | None = None  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
+
+    @property
+    def path(self) -> str:
+        """The warehouse file (``database``)."""
+        return self.database
 
     def bi_copy(self) -> Path:
         """Where the read-only BI copy of the warehouse is published."""
@@ -30,10 +48,19 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.bi_copy_path) if self.bi_copy_path else default_bi_copy(self.path)
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; waits while another process holds the write lock."""
-        with warehouse.connect(self.path, read_only=read_only, lock_timeout_s=self.lock_timeout_seconds) as con:
+    def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection with ``connection_config`` applied; waits while another process holds
+        the write lock."""
+        with warehouse.connect(self.database, read_only=read_only, lock_timeout_s=self.lock_timeout_seconds) as con:
+            for name, value in self.connection_config.items():
+                if not _SETTING.match(name):
+                    raise ValueError(f"connection_config: {name!r} is not a DuckDB setting name")
+                con.execute(f"set {name} = ?", [value])
             yield con
+
+    def connect(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """The same as :meth:`get_connection` (the name the assets and checks use)."""
+        return self.get_connection(read_only=read_only)
 
 
 class OrderSourceResource(dg.ConfigurableResource):
