@@ -10,7 +10,7 @@ from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.core import clv, plots
-from rfm_assets.core.clv_holdout import holdout_metrics
+from rfm_assets.core.clv_holdout import holdout_metrics, overall_metrics
 from rfm_assets.core.months import month_end
 from rfm_assets.core.warehouse import replace_partition_frame
 from rfm_assets.partitions import MONTHLY, partition_month
@@ -24,6 +24,11 @@ CLV_COLUMNS = ["snapshot_month", "customer_id", "frequency", "recency", "T", "mo
 
 def _config(params: AnalysisParamsResource) -> clv.ClvConfig:
     return clv.ClvConfig(annual_discount_rate=params.clv_discount_rate)
+
+
+def _float_or_null(value: float | None) -> dg.MetadataValue:
+    """A float, or null where the metric is undefined (never 0, which would read as a measurement)."""
+    return dg.MetadataValue.null() if value is None else dg.MetadataValue.float(float(value))
 
 
 def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
@@ -86,7 +91,7 @@ def clv_models(
         png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
         extra = {"clv_distribution": image(png, "CLV distribution"),
                  "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
-                 "frequency_monetary_corr": dg.MetadataValue.float(float(fit.frequency_monetary_corr or 0.0))}
+                 "frequency_monetary_corr": _float_or_null(fit.frequency_monetary_corr)}
         params_md["fitted_vs_true"] = dg.MetadataValue.md(_params_vs_truth(fit, order_source.truth()))
     yield dg.MaterializeResult(asset_key="customer_lifetime_value", metadata={**clv_md, **status, **extra})
     yield dg.MaterializeResult(asset_key="clv_model_params", metadata={**params_md, **status})
@@ -114,15 +119,12 @@ def clv_holdout_metrics(
         metadata = partition_metadata(con, "clv_holdout_metrics", month)
     extra: dict = {"status": dg.MetadataValue.text(result.status), "message": dg.MetadataValue.text(result.message or "ok")}
     if fitted:
-        overall = result.metrics[result.metrics["frequency_class"] == "all"].iloc[0]
         bf = result.by_frequency
         png = plots.lines(bf["calibration_frequency"], {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
                           f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
                           xlabel="repeat purchases in calibration (10 = 10+)", ylabel="mean purchases in holdout")
+        extra |= {key: _float_or_null(value) for key, value in overall_metrics(result).items()}
         extra |= {
-            "aggregate_pct_error": dg.MetadataValue.float(float(overall["pct_error"])),
-            "per_customer_mae": dg.MetadataValue.float(float(overall["mae"])),
-            "per_customer_correlation": dg.MetadataValue.float(float(overall["correlation"] or 0.0)),
             "metrics": dg.MetadataValue.md(result.metrics.drop(columns=["snapshot_month"]).round(3).to_markdown(index=False)),
             "calibration_vs_holdout": image(png, "calibration vs holdout"),
         }

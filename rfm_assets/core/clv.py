@@ -1,5 +1,7 @@
 """Customer lifetime value with BG/NBD + Gamma-Gamma (lifetimes 0.11.3); pure, no dagster.
 
+Fitting and scoring live here; predictions from fitted parameters in ``clv_predict`` (re-exported).
+
 Inputs come from ``sql/clv_summary.sql``: every customer's FULL history up to an as-of day (usually
 a month's last day), one purchase per distinct purchase day, ``recency`` and ``T`` in weeks
 (``TIME_UNIT_DAYS`` = 7 days, as floats days / 7); the models here assume that unit.
@@ -37,21 +39,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 
 import duckdb
 import numpy as np
 import pandas as pd
-from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import _customer_lifetime_value
-from scipy.special import hyp2f1
 
+from rfm_assets.core.clv_predict import (  # noqa: F401 - re-exported: the CLV API lives here
+    BG_PARAMS,
+    GG_PARAMS,
+    PATTERN,
+    TIME_UNIT_DAYS,
+    Rejected,
+    bg_fitter,
+    expected_repeat_purchases,
+    gg_fitter,
+    horizon_weeks,
+    monthly_discount_rate,
+    pattern_predictions,
+    population_mean_spend,
+)
 from rfm_assets.core.sqlfiles import load_sql
 
-TIME_UNIT_DAYS = 7
-PATTERN = ["frequency", "recency", "T"]
-BG_PARAMS = ("r", "alpha", "a", "b")
-GG_PARAMS = ("p", "q", "v")
+# lifetimes is imported where it is used (~2 s of code-load time).
 
 
 @dataclass(frozen=True)
@@ -87,34 +96,12 @@ class ClvFit:
     fit_seconds: float = 0.0
 
 
-class _Rejected(ValueError):
-    """A fit that converged to something unusable (non-finite parameters or predictions)."""
-
-
 def clv_summary(
     con: duckdb.DuckDBPyConnection, as_of_date: date, time_unit_days: int = TIME_UNIT_DAYS
 ) -> pd.DataFrame:
     """Per customer frequency, recency, T, monetary_value (sql/clv_summary.sql) as of ``as_of_date``."""
     params = {"as_of_date": as_of_date, "time_unit_days": time_unit_days}
     return con.execute(load_sql("clv_summary"), params).df()
-
-
-def population_mean_spend(gg_params: dict[str, float]) -> float:
-    """Gamma-Gamma's population mean spend per purchase, p * v / (q - 1) (needs q > 1)."""
-    p, q, v = (gg_params[k] for k in GG_PARAMS)
-    if q <= 1:
-        raise ValueError(f"q = {q} <= 1: the population mean spend p*v/(q-1) is undefined")
-    return p * v / (q - 1)
-
-
-def monthly_discount_rate(annual_discount_rate: float) -> float:
-    """The monthly rate equivalent to ``annual_discount_rate``: (1 + annual)^(1/12) - 1."""
-    return (1 + annual_discount_rate) ** (1 / 12) - 1
-
-
-def horizon_weeks(horizon_months: int) -> float:
-    """``horizon_months`` in the models' time unit: 365.25 / 7 * months / 12."""
-    return 365.25 / TIME_UNIT_DAYS * horizon_months / 12
 
 
 def _patterns(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -126,72 +113,11 @@ def _patterns(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.Data
     return codes, unique
 
 
-def expected_repeat_purchases(
-    params: dict[str, float], t: float, frequency: np.ndarray, recency: np.ndarray, T: np.ndarray  # noqa: N803
-) -> np.ndarray:
-    """BG/NBD E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10), as lifetimes computes it, sign-safe.
-
-    lifetimes takes log(2F1(r+x, b+x; a+b+x-1; z)), which is NaN where the term is negative: for new
-    customers (x = 0) when a + b < 1, which short histories produce. Same formula without the log,
-    and Euler's transformation 2F1(a, b; c; z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z) where 2F1 overflows.
-    """
-    r, alpha, a, b = (params[k] for k in BG_PARAMS)
-    x, tx, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
-    c = a + b + x - 1
-    z = t / (alpha + age + t)
-    with np.errstate(all="ignore"):
-        hyp = hyp2f1(r + x, b + x, c, z)
-        hyp = np.where(np.isfinite(hyp), hyp, hyp2f1(c - r - x, c - b - x, c, z) * (1 - z) ** (c - r - b - 2 * x))
-        second = 1 - hyp * ((alpha + age) / (alpha + age + t)) ** (r + x)
-        ratio = np.where(x > 0, a / np.where(x > 0, b + x - 1, 1.0) * ((alpha + age) / (alpha + tx)) ** (r + x), 0.0)
-        return c / (a - 1) * second / (1 + ratio)
-
-
-def _bg_fitter(params: dict[str, float]) -> BetaGeoFitter:
-    bgf = BetaGeoFitter()
-    bgf.params_ = pd.Series({k: params[k] for k in BG_PARAMS})
-    robust = partial(expected_repeat_purchases, params)  # also what lifetimes' CLV sums (via predict)
-    bgf.conditional_expected_number_of_purchases_up_to_time = robust
-    bgf.predict = robust
-    return bgf
-
-
-def _gg_fitter(params: dict[str, float]) -> GammaGammaFitter:
-    ggf = GammaGammaFitter()
-    ggf.params_ = pd.Series({k: params[k] for k in GG_PARAMS})
-    return ggf
-
-
-def _pattern_predictions(
-    bg_params: dict[str, float], pat: pd.DataFrame, config: ClvConfig, discounted: bool = True
-) -> pd.DataFrame:
-    """Expected purchases over the horizon, P(alive) [and discounted purchases] per pattern, finite.
-
-    ``discounted`` = lifetimes' customer_lifetime_value(freq='W') with an order value of 1.
-    """
-    bgf = _bg_fitter(bg_params)
-    f, r, t_ = (pat[k].astype(float) for k in PATTERN)
-    with np.errstate(all="ignore"):
-        out = pd.DataFrame({
-            "expected": bgf.conditional_expected_number_of_purchases_up_to_time(
-                horizon_weeks(config.horizon_months), f.to_numpy(), r.to_numpy(), t_.to_numpy()),
-            "p_alive": bgf.conditional_probability_alive(f.to_numpy(), r.to_numpy(), t_.to_numpy()),
-        })
-        if discounted:
-            out["discounted"] = _customer_lifetime_value(
-                bgf, f, r, t_, pd.Series(1.0, index=f.index), config.horizon_months,
-                monthly_discount_rate(config.annual_discount_rate), freq="W").to_numpy()
-    bad = int((~np.isfinite(out.to_numpy())).any(axis=1).sum())
-    if bad:
-        raise _Rejected(f"non-finite predictions for {bad} of {len(pat)} (frequency, recency, T) patterns")
-    return out
-
-
 def predict_purchases(fit: ClvFit, summary: pd.DataFrame, t: float) -> np.ndarray:
     """Expected repeat purchases of each row of ``summary`` in the next ``t`` weeks (BG/NBD)."""
     codes, pat = _patterns(summary, PATTERN)
     with np.errstate(all="ignore"):
-        values = _bg_fitter(fit.bg_params).conditional_expected_number_of_purchases_up_to_time(
+        values = bg_fitter(fit.bg_params).conditional_expected_number_of_purchases_up_to_time(
             t, *(pat[k].to_numpy(dtype=float) for k in PATTERN))
     values = np.asarray(values, dtype=float)
     if not np.isfinite(values).all():
@@ -200,20 +126,24 @@ def predict_purchases(fit: ClvFit, summary: pd.DataFrame, t: float) -> np.ndarra
 
 
 def _fit_bg(pat: pd.DataFrame, penalizer: float, config: ClvConfig) -> tuple[dict[str, float], float]:
+    from lifetimes import BetaGeoFitter
+
     f, r, t_, w = (pat[k].to_numpy() for k in [*PATTERN, "weight"])
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):  # lifetimes prints on failure
         bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(f, r, t_, weights=w)
     params = {k: float(bgf.params_[k]) for k in BG_PARAMS}
     if not all(np.isfinite(v) and v > 0 for v in params.values()):
-        raise _Rejected(f"parameters not finite and positive: {params}")
+        raise Rejected(f"parameters not finite and positive: {params}")
     nll = BetaGeoFitter._negative_log_likelihood(np.log(list(params.values())), f, r, t_, w, 0.0)
     if not np.isfinite(nll):
-        raise _Rejected("non-finite log-likelihood")
-    _pattern_predictions(params, pat, config, discounted=False)  # raises on non-finite predictions
+        raise Rejected("non-finite log-likelihood")
+    pattern_predictions(params, pat, config.horizon_months, config.annual_discount_rate, discounted=False)
     return params, float(-nll * w.sum())
 
 
 def _fit_gg(repeat: pd.DataFrame, penalizer: float) -> tuple[dict[str, float], float]:
+    from lifetimes import GammaGammaFitter
+
     _, pat = _patterns(repeat, ["frequency", "monetary_value"])
     x, m, w = (pat[k].to_numpy(dtype=float) for k in ["frequency", "monetary_value", "weight"])
     scale = float(np.average(m, weights=w))
@@ -221,12 +151,12 @@ def _fit_gg(repeat: pd.DataFrame, penalizer: float) -> tuple[dict[str, float], f
         ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(x, m / scale, weights=w)
     params = {"p": float(ggf.params_["p"]), "q": float(ggf.params_["q"]), "v": float(ggf.params_["v"]) * scale}
     if not all(np.isfinite(v) and v > 0 for v in params.values()):
-        raise _Rejected(f"parameters not finite and positive: {params}")
+        raise Rejected(f"parameters not finite and positive: {params}")
     if params["q"] <= 1:
-        raise _Rejected(f"q = {params['q']:.4g} <= 1, so the population mean spend p*v/(q-1) is undefined")
+        raise Rejected(f"q = {params['q']:.4g} <= 1, so the population mean spend p*v/(q-1) is undefined")
     nll = GammaGammaFitter._negative_log_likelihood(np.log(list(params.values())), x, m, w, 0.0)
     if not np.isfinite(nll):
-        raise _Rejected("non-finite log-likelihood")
+        raise Rejected("non-finite log-likelihood")
     return params, float(-nll * w.sum())
 
 
@@ -298,8 +228,8 @@ def score_customers(fit: ClvFit, summary: pd.DataFrame, config: ClvConfig = ClvC
     """P(alive), expected purchases, expected order value and discounted CLV over the horizon."""
     _require_fitted(fit)
     codes, pat = _patterns(summary, PATTERN)
-    per_pattern = _pattern_predictions(fit.bg_params, pat, config)
-    aov = _gg_fitter(fit.gg_params).conditional_expected_average_profit(
+    per_pattern = pattern_predictions(fit.bg_params, pat, config.horizon_months, config.annual_discount_rate)
+    aov = gg_fitter(fit.gg_params).conditional_expected_average_profit(
         summary["frequency"].to_numpy(dtype=float), summary["monetary_value"].to_numpy(dtype=float))
     out = summary[["customer_id", *PATTERN, "monetary_value"]].reset_index(drop=True)
     out["p_alive"] = per_pattern["p_alive"].to_numpy()[codes]

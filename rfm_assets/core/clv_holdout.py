@@ -48,6 +48,19 @@ def _optional(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+def overall_metrics(result: HoldoutResult) -> dict[str, float | None]:
+    """The 'all' class's aggregate % error, per-customer MAE and correlation; None where undefined.
+
+    % error is undefined when no calibration customer bought in the holdout, the correlation when
+    either side is constant (e.g. all zero), everything when the calibration fit did not happen.
+    """
+    rows = result.metrics[result.metrics["frequency_class"] == "all"]
+    row = rows.iloc[0] if len(rows) else {}
+    return {key: None if pd.isna(value := row.get(column, pd.NA)) else float(value) for key, column in
+            (("aggregate_pct_error", "pct_error"), ("per_customer_mae", "mae"),
+             ("per_customer_correlation", "correlation"))}
+
+
 def _class_metrics(pred: np.ndarray, actual: np.ndarray) -> dict[str, float | int | None]:
     n = len(pred)
     total_pred, total_actual = float(pred.sum()), float(actual.sum())

@@ -31,8 +31,11 @@ MAPPING = "customer_id=cust,order_date=dt,amount=amt"
 
 
 def write_growing_shop(path: Path, n_lines: int, n_customers: int, n_months: int = 36, start: str = "2019-01",
-                       seed: int = 0) -> Path:
-    """Write ``n_lines`` order lines of ``n_customers`` customers over ``n_months`` months from ``start``."""
+                       seed: int = 0, acceleration: float = ACCELERATION) -> Path:
+    """Write ``n_lines`` order lines of ``n_customers`` customers over ``n_months`` months from ``start``.
+
+    ``acceleration``: log of the ratio of the last month's acquisitions to the first's (steeper: larger).
+    """
     if n_customers < 1 or n_months < 1 or n_lines < n_customers:
         raise ValueError(f"need n_customers >= 1, n_months >= 1 and n_lines >= n_customers "
                          f"(every customer orders once); got {n_lines=}, {n_customers=}, {n_months=}")
@@ -41,7 +44,7 @@ def write_growing_shop(path: Path, n_lines: int, n_customers: int, n_months: int
     month_starts = (first + np.arange(n_months + 1)).astype("datetime64[D]")
     end_day = month_starts[-1]  # exclusive
     # customers: acquisition month (accelerating), day within it
-    weight = np.exp(ACCELERATION * np.arange(n_months) / n_months)
+    weight = np.exp(acceleration * np.arange(n_months) / n_months)
     acq_month = np.sort(rng.choice(n_months, size=n_customers, p=weight / weight.sum()))
     month_len = (month_starts[1:] - month_starts[:-1]).astype(int)
     acq_day = month_starts[acq_month] + (rng.random(n_customers) * month_len[acq_month]).astype(int)
@@ -91,8 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--start", default="2019-01", help="first month, YYYY-MM")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--acceleration", type=float, default=ACCELERATION,
+                    help="log of last/first month's acquisitions (default %(default)s)")
     a = ap.parse_args(argv)
-    out = write_growing_shop(a.out, a.lines, a.customers, a.months, a.start, a.seed)
+    out = write_growing_shop(a.out, a.lines, a.customers, a.months, a.start, a.seed, a.acceleration)
     print(f"wrote {out}: {a.lines} lines, {a.customers} customers, {a.months} months from {a.start}\n"
           f"RFM_SOURCE={out} RFM_SOURCE_FORMAT=generic RFM_COLUMNS={MAPPING}")
 

@@ -4,25 +4,23 @@ Expected values come from the simulation's truth or from lifetimes' own function
 never from rfm_assets.core.clv. Time unit: weeks (days / 7).
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-from lifetimes.utils import ConvergenceError, calibration_and_holdout_data, summary_data_from_transaction_data
+from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
 
 from rfm_assets.core.clv import (
     ClvConfig,
     clv_summary,
-    expected_repeat_purchases,
     fit_clv,
     params_long,
     population_mean_spend,
     score_customers,
 )
-from rfm_assets.core.clv_holdout import holdout_metrics
 
 TRUE_BG = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # rates per week
 TRUE_GG = {"p": 6.0, "q": 4.0, "v": 150.0}  # mean spend per purchase day p*v/(q-1) = 300
@@ -254,65 +252,6 @@ def test_params_long_rows_are_complete_and_finite(fitted):
     assert np.isfinite(out["value"]).all() and (out["snapshot_month"] == date(2020, 12, 1)).all()
 
 
-MONTH, H = date(2020, 12, 1), 6
-
-
-def test_holdout_predictions_match_actual_purchases(sim):
-    con, _, lines = sim
-    result = holdout_metrics(con, MONTH, H)
-    assert result.status == "fitted" and result.calibration_end == date(2020, 6, 30)
-    m = result.metrics.set_index("frequency_class")
-    assert list(m.index) == ["all", "0", "1", "2", "3-5", "6+"]
-    assert abs(m.loc["all", "pct_error"]) < 10
-    # independent actuals: lifetimes' calibration/holdout split of the same lines
-    tx = lines.dropna(subset=["customer_id"]).assign(date=lambda d: d["invoice_date"].dt.normalize())
-    split = calibration_and_holdout_data(tx, "customer_id", "date", calibration_period_end=pd.Timestamp("2020-06-30"),
-                                         observation_period_end=pd.Timestamp(END), freq="D")
-    assert m.loc["all", "customers"] == len(split) < tx["customer_id"].nunique()  # newcomers excluded
-    assert m.loc["all", "actual_purchases"] == split["frequency_holdout"].sum()
-    assert m.loc["6+", "actual_purchases"] == split.loc[split["frequency_cal"] >= 6, "frequency_holdout"].sum()
-    assert result.holdout_weeks == pytest.approx(184 / 7)
-    assert m.loc["all", "correlation"] > 0.5 and m["customers"].iloc[1:].sum() == m.loc["all", "customers"]
-    plot = result.by_frequency
-    assert list(plot["calibration_frequency"]) == list(range(11)) and plot["customers"].sum() == len(split)
-
-
-def test_holdout_reads_nothing_after_the_month(sim):
-    _, _, lines = sim
-    con = duckdb.connect()
-    write_lines(con, lines)
-    before = holdout_metrics(con, MONTH, H)
-    later = lines.assign(invoice_date=lines["invoice_date"] + timedelta(days=40))
-    write_lines(con, later[later["invoice_date"] > pd.Timestamp("2021-01-01")], first_row=10**7)
-    assert con.execute("select max(order_date) from cleaned_transactions").fetchone()[0] > date(2021, 1, 1)
-    after = holdout_metrics(con, MONTH, H)
-    pd.testing.assert_frame_equal(before.metrics, after.metrics)
-    pd.testing.assert_frame_equal(before.by_frequency, after.by_frequency)
-    assert before.fit.bg_params == after.fit.bg_params
-
-
-def test_holdout_too_early_reports_insufficient_history(sim):
-    result = holdout_metrics(sim[0], date(2019, 7, 1), 6)
-    assert result.status == "insufficient_history" and "2019-01-31" in result.message
-    assert result.metrics.empty and result.by_frequency.empty
-
-
-def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim):
-    _, _, lines = sim
-    con = duckdb.connect()
-    write_lines(con, lines[lines["invoice_date"] < pd.Timestamp("2020-07-01")])  # data ends at calibration
-    result = holdout_metrics(con, MONTH, H)
-    assert result.status == "fitted" and (result.metrics["actual_purchases"] == 0).all()
-    con.register("metrics", result.metrics)
-    types = {r[0]: r[1] for r in con.execute("describe metrics").fetchall()}
-    assert types == {"snapshot_month": "DATE", "calibration_end": "DATE", "holdout_months": "INTEGER",
-                     "frequency_class": "VARCHAR", "customers": "BIGINT", "predicted_purchases": "DOUBLE",
-                     "actual_purchases": "DOUBLE", "pct_error": "DOUBLE", "mae": "DOUBLE", "correlation": "DOUBLE"}
-    nulls = con.execute("select count(*) filter (pct_error is null), count(*) filter (correlation is null), "
-                        "count(*) filter (mae is null) from metrics").fetchone()
-    assert nulls == (6, 6, 0)
-
-
 @pytest.mark.slow
 def test_a_million_customers_fit_in_seconds():
     days = simulate_days(1_000_000, seed=3)
@@ -330,25 +269,3 @@ def test_a_million_customers_fit_in_seconds():
     assert rel(bg["r"] / bg["alpha"], TRUE_BG["r"] / TRUE_BG["alpha"]) < 0.10
     assert rel(bg["a"] / (bg["a"] + bg["b"]), TRUE_BG["a"] / (TRUE_BG["a"] + TRUE_BG["b"])) < 0.10
     assert rel(population_mean_spend(fit.gg_params), 300.0) < 0.05
-
-
-@pytest.mark.parametrize("params", [(0.9765, 8.8252, 0.0199, 0.105), (0.25, 4.0, 0.8, 2.5), (0.9, 7.9, 0.29, 1.34)])
-def test_expected_purchases_agree_with_lifetimes_and_stay_finite(params):
-    """Where lifetimes is finite the two agree; where it is NaN (a + b < 1, new customers; the first
-    params were fitted on 17 weeks of the embedded data) ours is finite and, for x = 0 and T = 0,
-    equals the population's unconditional E[X(t)] (eq. 9, a different formula)."""
-    named = dict(zip(("r", "alpha", "a", "b"), params, strict=True))
-    rng = np.random.default_rng(0)
-    age = rng.uniform(0, 30, 3000)
-    x = rng.integers(0, 10, 3000)
-    tx = np.where(x > 0, age * rng.uniform(0, 1, 3000), 0.0)
-    x[0], tx[0], age[0] = 0, 0.0, 0.0
-    bgf = BetaGeoFitter()
-    bgf.params_ = pd.Series(named)
-    with np.errstate(all="ignore"):
-        theirs = bgf.conditional_expected_number_of_purchases_up_to_time(52.0, x, tx, age)
-    ours = expected_repeat_purchases(named, 52.0, x, tx, age)
-    finite = np.isfinite(theirs)
-    assert np.isfinite(ours).all() and (ours >= 0).all()
-    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-10)
-    assert ours[0] == pytest.approx(bgf.expected_number_of_purchases_up_to_time(52.0), rel=1e-10)
