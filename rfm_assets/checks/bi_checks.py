@@ -1,7 +1,8 @@
 """Checks of the BI layer: each view's great-expectations suite, and the published copy itself.
 
 Both are blocking: a view that breaks its grain stops the BI copy from being published, so BI
-tools keep the previous, good copy.
+tools keep the previous, good copy. great-expectations is imported when a check runs, not when the
+code loads.
 """
 
 import os
@@ -16,7 +17,6 @@ from rfm_assets.core import views
 from rfm_assets.core.publish import CATALOG
 from rfm_assets.core.warehouse import table_exists
 from rfm_assets.quality.sql_engine import validate_sql
-from rfm_assets.quality.view_suites import view_suite
 from rfm_assets.resources import WarehouseResource
 
 
@@ -27,6 +27,8 @@ def view_suite_check(view: views.ViewDef) -> dg.AssetChecksDefinition:
                     description=f"great-expectations suite of the BI view '{view.name}': documented columns, one "
                                 f"row per ({', '.join(view.sidecar.keys)}), only the newest complete month")
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from rfm_assets.quality.view_suites import view_suite  # imports great-expectations: at run time only
+
         with warehouse.connect() as con:
             if not table_exists(con, view.name):  # views are listed too
                 return dg.AssetCheckResult(passed=True, description="view not created yet (inputs missing)")

@@ -1,4 +1,4 @@
-"""Warn-level drift checks: each month compared with the previous ones (``core/drift.py``).
+"""Warn-level drift checks: each month against its series' own past behaviour (``core/drift.py``).
 
 Non-blocking (severity WARN): a failed drift check shows in the UI and in `rfm-assets run`'s
 output, and never stops downstream assets. Each reads only months up to its partition, passes with
@@ -20,22 +20,28 @@ from rfm_assets.resources import WarehouseResource
 # (asset, check name, what drift_history.evaluate runs, description shown in the UI)
 DRIFT_CHECKS = (
     ("cleaned_transactions", "row_count_drift", "row_count",
-     "Purchase lines: year-over-year growth vs the median of the previous 6 months' (warns outside [0.5x, 2x]); "
-     "under a year of history, the lines vs their trailing 6-month median (warns outside [0.5x, 2.5x])."),
+     "Purchase lines vs the 95% interval last month's company revenue forecast gave for this month, in lines "
+     "at the median revenue per line of the previous 6 months; within 10% of the point forecast never warns. "
+     "Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
     ("cleaned_transactions", "revenue_drift", "revenue",
-     "Revenue: year-over-year growth vs the median of the previous 6 months' (warns outside [0.5x, 2x]); "
-     "under a year of history, revenue vs its trailing 6-month median (warns outside [0.5x, 2.5x])."),
+     "Revenue vs the 95% interval last month's company forecast gave for this month; within 10% of the point "
+     "forecast never warns. Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
     ("cleaned_transactions", "missing_customer_id_drift", "guest_share",
-     "Share of lines without a customer id vs the median of the previous 6 months: warns beyond ±10 points."),
+     "Share of lines without a customer id: this month's change vs the previous 12 months' changes, "
+     "median ± 4 robust sd (1.4826 x MAD); a change within ±3 points never warns."),
     ("rfm_snapshots", "segment_share_shift", "segment_shares",
-     "Share of customers per RFM segment vs the previous month: warns when one moves more than 15 points."),
+     "Share of customers per RFM segment: each segment's change vs its previous 12 months' changes, "
+     "median ± 4 robust sd; a change within ±5 points never warns."),
     ("cluster_profiles", "cluster_share_shift", "cluster_shares",
-     "Share of customers per named cluster vs the previous month: warns when one moves more than 15 points."),
+     "Customer share of Top Customers, Inactive and the clusters between: each one's change vs its previous "
+     "12 months' changes, median ± 4 robust sd; a change within ±5 points never warns."),
     ("clv_model_params", "parameter_drift", "clv_parameters",
-     "BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) parameters vs the previous fitted month: "
-     "warns when one changes by more than 50%."),
+     "BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) parameters: each one's change on a log scale vs its "
+     "previous 12 months' changes, median ± 4 robust sd; within x1.5 either way never warns."),
     ("forecast_backtest_metrics", "forecast_error_jump", "forecast_error",
-     "Backtest MASE of the chosen company forecast vs the median of the previous 6 months: warns above 2x."),
+     "Backtest MASE of the chosen company forecast vs its previous 12 months (log scale): warns above "
+     "median + 4 robust sd (at least twice the median) and above 1 (worse than the in-sample naive); "
+     "needs 6 earlier months."),
 )
 
 

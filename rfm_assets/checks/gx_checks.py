@@ -1,20 +1,38 @@
-"""Great-expectations suites run as partitioned Dagster asset checks, one check per asset."""
+"""Great-expectations suites run as partitioned Dagster asset checks, one check per asset.
 
+A month's suite is built when its check runs, with the RFM window of the ``params`` resource the
+assets use (never a setting read at import); great-expectations is imported then too.
+"""
+
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
-import great_expectations.expectations as gxe
 
 from rfm_assets.core.warehouse import is_built_empty
-from rfm_assets.partitions import MONTHLY, SETTINGS, partition_month
+from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.quality.runner import Report
 from rfm_assets.quality.sql_engine import validate_partition
-from rfm_assets.quality.suites import Suite, build_suites
-from rfm_assets.resources import WarehouseResource
+from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
+
+Suite = Callable[[date], list]  # month -> expectations
+SuiteFactory = Callable[[int], Suite]  # window_months -> suite
 
 
-def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True, engine: str = "duckdb") -> dg.AssetChecksDefinition:
-    """A check that validates one month of ``table`` against ``suite``.
+def suite_of(table: str) -> SuiteFactory:
+    """``table``'s suite for a given RFM window (``quality/suites.py``), imported when first built."""
+
+    def factory(window_months: int) -> Suite:
+        from rfm_assets.quality.suites import build_suites
+
+        return build_suites(window_months)[table]
+
+    return factory
+
+
+def gx_suite_check(table: str, suite: SuiteFactory, *, blocking: bool = True, engine: str = "duckdb",
+                   description: str = "") -> dg.AssetChecksDefinition:
+    """A check that validates one month of ``table`` against ``suite(window_months)``.
 
     Blocking: a failure stops the asset's downstream assets for that month in the same run. The
     suite's expectations run inside DuckDB (``quality/sql_engine.py``), those without a translation
@@ -26,13 +44,14 @@ def gx_suite_check(table: str, suite: Suite, *, blocking: bool = True, engine: s
         name="gx_suite",
         partitions_def=MONTHLY,
         blocking=blocking,
-        description=f"great-expectations suite '{table}': {(getattr(suite, 'func', suite).__doc__ or '').strip()}",
+        description=f"great-expectations suite '{table}': {description}",
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
+               params: AnalysisParamsResource) -> dg.AssetCheckResult:
         month = partition_month(context)
         with warehouse.connect() as con:
             report, ran = validate_partition(con, table, month, f"{table}_suite", month_expectations(
-                suite, month, built_empty=is_built_empty(con, table, month)), engine)
+                suite(params.window_months), month, built_empty=is_built_empty(con, table, month)), engine)
         return dg.AssetCheckResult(
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
@@ -55,11 +74,15 @@ def month_expectations(suite: Suite, month: date, *, built_empty: bool = False) 
     expectations = suite(month)
     if not built_empty:
         return expectations
+    import great_expectations.expectations as gxe
+
     return [gxe.ExpectTableRowCountToBeBetween(min_value=0, max_value=0) if _at_least_one_row(e) else e
             for e in expectations]
 
 
 def _at_least_one_row(expectation: object) -> bool:
+    import great_expectations.expectations as gxe
+
     return (isinstance(expectation, gxe.ExpectTableRowCountToBeBetween) and expectation.min_value == 1
             and expectation.max_value is None)
 
@@ -80,4 +103,7 @@ def summarize(report: Report) -> str:
 
 def all_gx_checks() -> list[dg.AssetChecksDefinition]:
     """One blocking suite check per asset that has a suite."""
-    return [gx_suite_check(table, suite) for table, suite in build_suites(SETTINGS.window_months).items()]
+    from rfm_assets.quality.suites import build_suites
+
+    return [gx_suite_check(table, suite_of(table), description=(getattr(s, "func", s).__doc__ or "").strip())
+            for table, s in build_suites().items()]

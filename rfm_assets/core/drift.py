@@ -1,24 +1,42 @@
-"""Drift (soft) checks: does this month look like the previous ones? Pure pandas, no dagster.
+"""Drift (soft) checks: is this month unusual *for this series*? Pure pandas/numpy, no dagster.
 
-Each function takes a small frame of per-month values (``snapshot_month`` plus the measured
-columns), ignores every month after the one checked (point in time), and returns a
-:class:`DriftResult` with the numbers it compared. Too little history passes, saying so: a drift
-check can only warn about a change it has something to compare with.
+Every expectation comes from the series' own past, point in time (only months before the one
+checked), never from a fixed band:
+
+- revenue and purchase lines: the 95% interval that last month's company forecast gave for this
+  month (:func:`forecast_drift`; lines: that interval divided by the recent revenue per line);
+- shares (guest lines, RFM segments, clusters) and CLV parameters: this month's change against a
+  robust band of the previous months' changes, median ± K x 1.4826 x MAD (:func:`change_drift`,
+  :func:`group_change_drift`), so a series that trends or decays smoothly is not drift;
+- the forecast's backtest error: its level against a robust band of its own earlier levels, upwards
+  only (:func:`level_drift`).
+
+Each band has a floor, so a series that barely moved so far (MAD near 0) does not warn on tiny
+noise. Too little history passes, saying so: a drift check can only warn about a change it has
+something to compare with.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from rfm_assets.core.months import add_months
 
-TRAILING_MONTHS = 6  # the previous months a trailing median is taken over
-MIN_HISTORY = 3  # previous months needed before a trailing comparison means anything
-YOUNG_HIGH = 2.5  # upper bound of the volume band while there is under a year of history
+K = 4.0  # robust z: a change more than K robust standard deviations from the usual one warns
+MAD_TO_SD = 1.4826  # MAD x 1.4826 estimates the standard deviation of a normal series
+LOOKBACK = 12  # months of history a band is estimated from
+MIN_HISTORY = 3  # earlier months a forecast comparison needs
+MIN_CHANGES = 5  # earlier month-to-month changes a change band needs: a MAD of fewer is too noisy
+# within x1.5 of the point forecast (-33% to +50%) never warns, however narrow the interval: a forecast that
+# has not yet seen a full season cannot know a shop's first Q4 peak (+41% in the default data) or the
+# January drop after it (-29%)
+FORECAST_FLOOR = math.log(1.5)
 CLV_PARAMS = ("r", "alpha", "a", "b", "p", "q", "v")
 
 
@@ -31,168 +49,175 @@ class DriftResult:
     metadata: dict[str, float | int | str] = field(default_factory=dict)
 
 
-def _upto(frame: pd.DataFrame, month: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(this month's rows, earlier rows within the trailing window), never a later month."""
-    months = pd.to_datetime(frame["snapshot_month"]).dt.date
-    current = frame[months == month]
-    earlier = frame[(months < month) & (months >= add_months(month, -TRAILING_MONTHS))]
-    return current, earlier
+def robust_band(history: Sequence[float], *, k: float = K, floor: float = 0.0) -> tuple[float, float]:
+    """(center, half-width) of the band for ``history``: its median, and max(k x 1.4826 x MAD, floor)."""
+    values = np.asarray(history, dtype=float)
+    if values.size == 0:
+        raise ValueError("robust_band needs at least one value")
+    center = float(np.median(values))
+    spread = MAD_TO_SD * float(np.median(np.abs(values - center)))
+    return center, max(k * spread, floor)
+
+
+def _months(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["snapshot_month"]).dt.date
+
+
+def _series(frame: pd.DataFrame, column: str, month: date, lookback: int = LOOKBACK) -> pd.Series:
+    """``column`` by month for the ``lookback`` months before ``month`` and ``month`` itself, NaN dropped."""
+    months = _months(frame)
+    keep = (months <= month) & (months >= add_months(month, -lookback - 1))
+    series = pd.Series(frame.loc[keep, column].to_numpy(dtype=float), index=months[keep]).dropna()
+    return series.groupby(level=0).sum().sort_index()
 
 
 def _not_enough(what: str, have: int, need: int) -> DriftResult:
-    return DriftResult(True, f"not enough history to judge {what}: {have} earlier month(s), {need} needed",
-                       {"history_months": have, "history_needed": need})
+    return DriftResult(True, f"not enough history to judge {what}: {have} earlier value(s), {need} needed",
+                       {"history": have, "history_needed": need})
 
 
-def trailing_ratio(
-    frame: pd.DataFrame, month: date, column: str, *, what: str, low: float | None = 0.5, high: float | None = 2.0,
-    min_history: int = MIN_HISTORY,
+def _nothing(what: str, month: date) -> DriftResult:
+    return DriftResult(True, f"no {what} for {month:%Y-%m}: nothing to compare", {"history": 0})
+
+
+def _change_band(series: pd.Series, month: date, transform: str, floor: float, k: float) -> tuple | None:
+    """(change now, center, half-width, n changes) of ``series`` at ``month``, or None without a value."""
+    values = np.log(series.clip(lower=1e-300)) if transform == "log" else series
+    if month not in values.index:
+        return None
+    earlier = values[values.index < month]
+    changes = earlier.diff().dropna()
+    if len(changes) < 1:
+        return float("nan"), float("nan"), float("nan"), 0
+    center, half = robust_band(changes.to_numpy(), k=k, floor=floor)
+    return float(values[month] - earlier.iloc[-1]), center, half, len(changes)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "points":
+        return f"{100 * value:+.1f} points"
+    return f"x{math.exp(value):.2f}" if unit == "log" else f"{value:+.4g}"
+
+
+def _floor(floor: float, unit: str) -> str:
+    return f"±{100 * floor:.1f} points" if unit == "points" else f"x{math.exp(floor):.2f} either way"
+
+
+def change_drift(
+    frame: pd.DataFrame, month: date, column: str, *, what: str, floor: float, transform: str = "linear",
+    unit: str = "points", k: float = K, min_history: int = MIN_CHANGES,
 ) -> DriftResult:
-    """Warn when ``column`` this month is outside [low, high] x the median of the previous months'."""
-    current, earlier = _upto(frame, month)
-    values = earlier[column].dropna()
-    if current.empty or pd.isna(current[column].iloc[0]):
-        return DriftResult(True, f"no {what} for {month:%Y-%m} yet: nothing to compare", {"history_months": len(values)})
-    if len(values) < min_history:
-        return _not_enough(what, len(values), min_history)
-    value, median = float(current[column].iloc[0]), float(values.median())
-    ratio = value / median if median else float("inf") if value else 1.0
-    passed = (low is None or ratio >= low) and (high is None or ratio <= high)
-    band = f"[{low if low is not None else 0:g}x, {high if high is not None else float('inf'):g}x]"
-    verdict = "within" if passed else "OUTSIDE"
-    description = (f"{what} {value:,.4g} is {ratio:.2f}x the median {median:,.4g} of the previous "
-                   f"{len(values)} month(s): {verdict} {band}")
-    return DriftResult(passed, description, {"value": value, "trailing_median": median, "ratio": round(ratio, 4),
-                                             "history_months": len(values), "band": band})
-
-
-def _value(frame: pd.DataFrame, months: pd.Series, month: date, column: str) -> float | None:
-    rows = frame.loc[months == month, column].dropna()
-    return float(rows.iloc[0]) if len(rows) else None
-
-
-def volume_drift(
-    frame: pd.DataFrame, month: date, column: str, *, what: str, low: float = 0.5, high: float = 2.0,
-    young_high: float = YOUNG_HIGH, min_history: int = MIN_HISTORY,
-) -> DriftResult:
-    """Row count or revenue against its recent past, seasonality and growth allowed for.
-
-    With a year of history, compares year-over-year growth (this month / the same month a year
-    earlier) with the median year-over-year growth of the previous 6 months, so a seasonal peak
-    that recurs is not drift; warns outside [low, high] x. Before that, the month itself against the
-    trailing median, with the upper bound widened to ``young_high``: a young shop grows fast and
-    meets its first seasonal peak, which is not drift either.
-    """
-    months = pd.to_datetime(frame["snapshot_month"]).dt.date
-    now, last_year = _value(frame, months, month, column), _value(frame, months, add_months(month, -12), column)
-    growths = []
-    for k in range(1, TRAILING_MONTHS + 1):
-        earlier = _value(frame, months, add_months(month, -k), column)
-        base = _value(frame, months, add_months(month, -k - 12), column)
-        if earlier is not None and base:
-            growths.append(earlier / base)
-    if now is None or not last_year or len(growths) < min_history:
-        result = trailing_ratio(frame, month, column, what=what, low=low, high=young_high, min_history=min_history)
-        note = "; under a year of history, so against the trailing median with a wider band"
-        return DriftResult(result.passed, result.description + note, {**result.metadata, "method": "trailing_median"})
-    growth, typical = now / last_year, float(pd.Series(growths).median())
-    ratio = growth / typical if typical else float("inf")
-    passed = low <= ratio <= high
-    description = (f"{what} {now:,.4g} is x{growth:.2f} on {add_months(month, -12):%Y-%m}; the previous "
-                   f"{len(growths)} month(s) grew a median x{typical:.2f} year over year: {ratio:.2f}x the usual "
-                   f"growth, {'within' if passed else 'OUTSIDE'} [{low:g}x, {high:g}x]")
+    """Warn when this month's change of ``column`` (since the latest earlier month; on ``log`` values
+    when ``transform='log'``) is outside median ± max(k x 1.4826 x MAD, floor) of the earlier
+    month-to-month changes of the ``LOOKBACK`` months before; a change within ±floor never warns."""
+    band = _change_band(_series(frame, column, month), month, transform, floor, k)
+    if band is None:
+        return _nothing(what, month)
+    change, center, half, n = band
+    if n < min_history:
+        return _not_enough(what, n, min_history)
+    low, high = min(center - half, -floor), max(center + half, floor)
+    passed = low <= change <= high
+    description = (f"{what} changed {_fmt(change, unit)} this month; the previous {n} monthly changes suggest "
+                   f"{_fmt(low, unit)} to {_fmt(high, unit)} (median {_fmt(center, unit)} ± "
+                   f"{'floor' if half == floor else f'{k:g} x robust sd'}; {_floor(floor, unit)} never warns): "
+                   f"{'within' if passed else 'OUTSIDE'}")
     return DriftResult(passed, description, {
-        "value": now, "same_month_last_year": last_year, "yoy_growth": round(growth, 4),
-        "median_yoy_growth": round(typical, 4), "ratio": round(ratio, 4), "history_months": len(growths),
-        "band": f"[{low:g}x, {high:g}x]", "method": "year_over_year"})
+        "change": round(change, 6), "usual_change": round(center, 6), "band_low": round(low, 6),
+        "band_high": round(high, 6), "floor": floor, "history": n, "scale": transform})
 
 
-def share_level(
-    frame: pd.DataFrame, month: date, column: str, *, what: str, max_change: float = 0.10,
-    min_history: int = MIN_HISTORY,
+def group_change_drift(
+    frame: pd.DataFrame, month: date, *, group: str, value: str, what: str, floor: float,
+    transform: str = "linear", unit: str = "points", k: float = K, min_history: int = MIN_CHANGES,
 ) -> DriftResult:
-    """Warn when a share (0..1) moves more than ``max_change`` (absolute) from its trailing median."""
-    current, earlier = _upto(frame, month)
-    values = earlier[column].dropna()
-    if current.empty:
-        return DriftResult(True, f"no {what} for {month:%Y-%m} yet: nothing to compare", {"history_months": len(values)})
-    if len(values) < min_history:
-        return _not_enough(what, len(values), min_history)
-    value, median = float(current[column].iloc[0]), float(values.median())
-    change = value - median
-    passed = abs(change) <= max_change
-    description = (f"{what} {value:.1%} vs a median of {median:.1%} over the previous {len(values)} month(s): "
-                   f"{change:+.1%} ({'within' if passed else 'MORE than'} ±{max_change:.0%})")
-    return DriftResult(passed, description, {"value": value, "trailing_median": median, "change": round(change, 6),
-                                             "max_change": max_change, "history_months": len(values)})
+    """:func:`change_drift` for every group (segment, cluster, parameter) of a long frame
+    (snapshot_month, ``group``, ``value``); a group absent in a month has value 0 there when the
+    values are shares (``transform='linear'``). Warns when any group is outside its band."""
+    wide = frame.pivot_table(index="snapshot_month", columns=group, values=value, aggfunc="sum")
+    if transform == "linear":
+        wide = wide.fillna(0.0)
+    wide.index = pd.to_datetime(wide.index).date
+    if month not in set(wide.index):
+        return _nothing(what, month)
+    rows, worst, worst_score, failed = [], None, -1.0, []
+    for name in wide.columns:
+        frame_g = pd.DataFrame({"snapshot_month": wide.index, "v": wide[name].to_numpy()})
+        result = change_drift(frame_g, month, "v", what=f"{what} {name}", floor=floor, transform=transform,
+                              unit=unit, k=k, min_history=min_history)
+        meta = result.metadata
+        if "change" not in meta:
+            continue
+        high = meta["band_high"] if meta["change"] >= meta["usual_change"] else meta["band_low"]
+        score = abs(meta["change"] - meta["usual_change"]) / max(abs(high - meta["usual_change"]), 1e-12)
+        if score > worst_score:
+            worst, worst_score = (name, result), score
+        failed += [] if result.passed else [str(name)]
+        rows.append(f"| {name} | {_fmt(meta['change'], unit)} | {_fmt(meta['band_low'], unit)} .. "
+                    f"{_fmt(meta['band_high'], unit)} | {'ok' if result.passed else '**outside**'} |")
+    if worst is None:
+        return _not_enough(what, max((len(wide[wide.index < month]) - 1), 0), min_history)
+    name, result = worst
+    table = "\n".join(["| group | change | usual range | verdict |", "|---|---:|---:|---|", *rows])
+    lead = f"{len(failed)} of {len(rows)} outside their usual range ({', '.join(failed)}); " if failed else ""
+    return DriftResult(not failed, lead + "largest: " + result.description, {
+        **result.metadata, "group": str(name), "groups_outside": len(failed), "groups": table})
 
 
-def _earlier_months(months: pd.Series, month: date) -> list[date]:
-    return sorted({m for m in months if add_months(month, -TRAILING_MONTHS) <= m < month})
-
-
-def share_shift(
-    frame: pd.DataFrame, month: date, *, group: str, share: str, what: str, max_shift: float = 0.15,
-    min_history: int = MIN_HISTORY,
+def level_drift(
+    frame: pd.DataFrame, month: date, column: str, *, what: str, floor: float, minimum: float,
+    k: float = K, min_history: int = MIN_HISTORY,
 ) -> DriftResult:
-    """Warn when any group's share moved more than ``max_shift`` (absolute) since the latest earlier month.
-
-    Needs ``min_history`` earlier months in the trailing window: a young customer base reshuffles
-    its segments every month, which is growth rather than drift.
-    """
-    months = pd.to_datetime(frame["snapshot_month"]).dt.date
-    earlier_months = _earlier_months(months, month)
-    current = frame[months == month]
-    if current.empty:
-        return DriftResult(True, f"no {what} for {month:%Y-%m} yet: nothing to compare", {})
-    if len(earlier_months) < min_history:
-        return _not_enough(what, len(earlier_months), min_history)
-    previous_month = earlier_months[-1]
-    now = current.groupby(group)[share].sum()
-    before = frame[months == previous_month].groupby(group)[share].sum()
-    shifts = now.reindex(now.index.union(before.index), fill_value=0.0) - before.reindex(
-        now.index.union(before.index), fill_value=0.0)
-    label = shifts.abs().idxmax()
-    biggest = float(shifts[label])
-    passed = abs(biggest) <= max_shift
-    table = "\n".join(["| group | before | now | change |", "|---|---:|---:|---:|"] + [
-        f"| {g} | {before.get(g, 0.0):.1%} | {now.get(g, 0.0):.1%} | {shifts[g]:+.1%} |"
-        for g in shifts.abs().sort_values(ascending=False).index])
-    description = (f"largest {what} change since {previous_month:%Y-%m}: {label} {biggest:+.1%} "
-                   f"({before.get(label, 0.0):.1%} -> {now.get(label, 0.0):.1%}); "
-                   f"{'within' if passed else 'MORE than'} ±{max_shift:.0%}")
-    return DriftResult(passed, description, {"largest_change": round(biggest, 6), "group": str(label),
-                                             "compared_with": previous_month.isoformat(), "max_shift": max_shift,
-                                             "shares": table})
+    """Warn when ``column`` (positive) rose above its earlier levels' band on a log scale,
+    median + max(k x 1.4826 x MAD, floor), and above ``minimum``; falls never warn."""
+    series = _series(frame, column, month)
+    series = series[series > 0]
+    if month not in series.index:
+        return _nothing(what, month)
+    earlier = np.log(series[series.index < month])
+    if len(earlier) < min_history:
+        return _not_enough(what, len(earlier), min_history)
+    value = float(series[month])
+    center, half = robust_band(earlier.to_numpy(), k=k, floor=floor)
+    limit = max(math.exp(center + half), minimum)
+    passed = value <= limit
+    description = (f"{what} {value:.3g}; the previous {len(earlier)} month(s) had a median of "
+                   f"{math.exp(center):.3g}, so up to {limit:.3g} is usual: {'within' if passed else 'ABOVE'}")
+    return DriftResult(passed, description, {"value": value, "usual": round(math.exp(center), 6),
+                                             "limit": round(limit, 6), "history": len(earlier)})
 
 
-def parameter_drift(
-    frame: pd.DataFrame, month: date, *, params: Sequence[str] = CLV_PARAMS, max_relative: float = 0.5,
-    min_history: int = MIN_HISTORY,
+def forecast_drift(
+    frame: pd.DataFrame, month: date, column: str, forecast: dict[str, float] | None, *, what: str,
+    per_revenue: bool = False, fallback_floor: float = math.log(1.5), min_history: int = MIN_HISTORY,
 ) -> DriftResult:
-    """Warn when a model parameter changed by more than ``max_relative`` of its value since the latest
-    earlier month that has parameters (``frame``: snapshot_month, param, value); needs ``min_history``
-    fitted months in the trailing window, as the first fits on a short history move a lot."""
-    frame = frame[frame["param"].isin(params)]
-    months = pd.to_datetime(frame["snapshot_month"]).dt.date
-    current = frame[months == month].set_index("param")["value"]
-    earlier_months = _earlier_months(months, month)
-    if current.empty:
-        return DriftResult(True, f"no fitted parameters for {month:%Y-%m} (too little history to fit): nothing to "
-                                 "compare", {})
-    if len(earlier_months) < min_history:
-        return _not_enough("parameter drift", len(earlier_months), min_history)
-    previous_month = earlier_months[-1]
-    before = frame[months == previous_month].set_index("param")["value"]
-    common = [p for p in params if p in current.index and p in before.index]
-    changes = {p: (float(current[p]) - float(before[p])) / abs(float(before[p])) if before[p] else float("inf")
-               for p in common}
-    worst = max(common, key=lambda p: abs(changes[p]))
-    passed = abs(changes[worst]) <= max_relative
-    description = (f"largest parameter change since {previous_month:%Y-%m}: {worst} {float(before[worst]):.4g} -> "
-                   f"{float(current[worst]):.4g} ({changes[worst]:+.0%}); "
-                   f"{'within' if passed else 'MORE than'} ±{max_relative:.0%}")
-    metadata: dict[str, float | int | str] = {"compared_with": previous_month.isoformat(), "param": worst,
-                                              "max_relative": max_relative}
-    metadata.update({f"change_{p}": round(changes[p], 6) for p in common})
-    return DriftResult(passed, description, metadata)
+    """Warn when ``column`` this month is outside the 95% interval the company revenue forecast made
+    last month for it (``forecast``: forecast, lo_95, hi_95) and off its point forecast by more than
+    ``FORECAST_FLOOR`` on a log scale (x1.5 either way). ``per_revenue``: the interval is in revenue; divide it by the median revenue per
+    unit of ``column`` of the previous 6 months. Without a forecast (not built, or failed), the month's
+    change against the earlier changes on a log scale (:func:`change_drift`)."""
+    series = _series(frame, column, month)
+    if month not in series.index:
+        return _nothing(what, month)
+    earlier = series[series.index < month]
+    if len(earlier) < min_history:
+        return _not_enough(what, len(earlier), min_history)
+    if forecast is None or any(pd.isna(forecast.get(key)) for key in ("forecast", "lo_95", "hi_95")):
+        result = change_drift(frame, month, column, what=what, floor=fallback_floor, transform="log", unit="log")
+        return DriftResult(result.passed, result.description + " (no forecast from last month to compare with)",
+                           {**result.metadata, "method": "change_band"})
+    scale = 1.0
+    if per_revenue:
+        recent = frame[(_months(frame) < month) & (_months(frame) >= add_months(month, -6))]
+        scale = float((recent["revenue"] / recent[column]).median())
+    value = float(series[month])
+    point, low, high = (float(forecast[key]) / scale for key in ("forecast", "lo_95", "hi_95"))
+    off = value / point - 1 if point > 0 else float("inf")
+    passed = low <= value <= high or (value > 0 and point > 0 and abs(math.log(value / point)) <= FORECAST_FLOOR)
+    description = (f"{what} {value:,.6g}; last month's company forecast expected {point:,.6g} "
+                   f"(95%: {low:,.6g} to {high:,.6g}{', at the recent revenue per unit' if per_revenue else ''}): "
+                   f"{off:+.0%}, {'within' if passed else 'OUTSIDE'} the interval"
+                   f"{'' if passed or low <= value <= high else ' and more than x1.5 off'}")
+    return DriftResult(passed, description, {
+        "value": value, "forecast": round(point, 4), "lo_95": round(low, 4), "hi_95": round(high, 4),
+        "relative_error": round(off, 6), "history": len(earlier), "method": "company_forecast"})

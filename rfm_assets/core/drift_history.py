@@ -1,8 +1,10 @@
 """Point-in-time inputs of the drift checks: per-month figures read from the warehouse, never of a
-month after the one checked. Pure DuckDB; the comparisons themselves are in ``drift.py``."""
+month after the one checked (the forecast read is the one made the month before). Pure DuckDB; the
+rules themselves are in ``drift.py``."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import duckdb
@@ -12,24 +14,40 @@ from rfm_assets.core import drift
 from rfm_assets.core.months import add_months
 from rfm_assets.core.warehouse import table_exists
 
+SHARE_FLOOR = 0.05  # segment and cluster shares: a change within 5 points of the usual one never warns
+GUEST_FLOOR = 0.03  # guest-line share: 3 points
+PARAM_FLOOR = math.log(1.5)  # CLV parameters: a change within x1.5 / 1.5 of the usual one never warns
+MASE_FLOOR = math.log(2.0)  # forecast error: up to twice its median never warns...
+MASE_MINIMUM = 1.0  # ...nor does an error no larger than the in-sample naive forecast's (MASE <= 1)
+MASE_MIN_HISTORY = 6  # consecutive backtests share windows, so their spread needs more months
+
 
 def _window(month: date) -> list[date]:
-    return [add_months(month, -drift.TRAILING_MONTHS), month]
+    return [add_months(month, -drift.LOOKBACK - 1), month]
 
 
 def cleaned_monthly(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """Lines, revenue and guest-line share of cleaned_transactions for the month and the 18 before it
-    (the trailing window and, a year earlier, the months its year-over-year growth compares with)."""
+    """Lines, revenue and guest-line share of cleaned_transactions for the month and the ones before it."""
     return con.execute(
         "select snapshot_month, count(*) as lines, sum(line_revenue) as revenue, "
         "1 - count(customer_id) / count(*) as guest_share "
-        "from cleaned_transactions where snapshot_month between ? and ? group by 1 order by 1",
-        [add_months(month, -drift.TRAILING_MONTHS - 12), month],
+        "from cleaned_transactions where snapshot_month between ? and ? group by 1 order by 1", _window(month),
     ).df()
 
 
+def company_forecast(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, float] | None:
+    """The company revenue forecast made at the month before for ``month`` (forecast, lo_95, hi_95)."""
+    if not table_exists(con, "cluster_revenue_forecasts"):
+        return None
+    row = con.execute(
+        "select forecast, lo_95, hi_95 from cluster_revenue_forecasts "
+        "where series = 'company' and snapshot_month = ? and ds = ?", [add_months(month, -1), month],
+    ).fetchone()
+    return None if row is None else dict(zip(("forecast", "lo_95", "hi_95"), row, strict=True))
+
+
 def segment_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """Share of customers per RFM segment, for the month and the trailing window."""
+    """Share of customers per RFM segment, for the month and the ones before it."""
     return con.execute(
         "select snapshot_month, rfm_segment as segment, "
         "count(*) / sum(count(*)) over (partition by snapshot_month) as share "
@@ -38,25 +56,29 @@ def segment_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
 
 
 def cluster_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """Customer share per named cluster, for the month and the trailing window."""
+    """Customer share of the top cluster, the inactive cluster and the clusters between them. The two
+    extreme centroids keep their meaning month to month; the middle ones are refitted every month and
+    trade customers, ranks and names ('Potential Loyal' vs 'At Risk') on small centroid moves."""
     return con.execute(
-        "select snapshot_month, cluster_name, customer_share from cluster_profiles "
-        "where snapshot_month between ? and ?", _window(month)
+        "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') then cluster_name "
+        "else 'the clusters between' end as cluster, sum(customer_share) as customer_share "
+        "from cluster_profiles where snapshot_month between ? and ? group by 1, 2", _window(month)
     ).df()
 
 
 def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """BG/NBD and Gamma-Gamma parameters, for the month and the trailing window."""
+    """BG/NBD and Gamma-Gamma parameters, for the month and the ones before it."""
     return con.execute(
-        "select snapshot_month, param, value from clv_model_params where snapshot_month between ? and ?",
-        _window(month),
+        f"select snapshot_month, param, value from clv_model_params where snapshot_month between ? and ? "
+        f"and param in ({', '.join('?' for _ in drift.CLV_PARAMS)}) and value > 0",
+        [*_window(month), *drift.CLV_PARAMS],
     ).df()
 
 
 def company_mase(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """The chosen model's backtest MASE for the company series, this month and the trailing window."""
+    """The chosen model's backtest MASE for the company series, this month and the ones before it."""
     return con.execute(
-        "select snapshot_month, avg(mase) as mase, any_value(model) as model from forecast_backtest_metrics "
+        "select snapshot_month, avg(mase) as mase from forecast_backtest_metrics "
         "where series = 'company' and chosen and snapshot_month between ? and ? group by 1 order by 1",
         _window(month),
     ).df()
@@ -67,20 +89,27 @@ LOADERS = {"row_count": cleaned_monthly, "revenue": cleaned_monthly, "guest_shar
            "forecast_error": company_mase}
 
 
-def _judge(check: str, frame: pd.DataFrame, month: date) -> drift.DriftResult:
+def judge(check: str, frame: pd.DataFrame, month: date, forecast: dict[str, float] | None = None) -> drift.DriftResult:
+    """The rule of ``check`` on its loaded ``frame`` (and, for volumes, last month's company forecast)."""
     if check == "row_count":
-        return drift.volume_drift(frame, month, "lines", what="purchase lines")
+        return drift.forecast_drift(frame, month, "lines", forecast, what="purchase lines", per_revenue=True)
     if check == "revenue":
-        return drift.volume_drift(frame, month, "revenue", what="revenue")
+        return drift.forecast_drift(frame, month, "revenue", forecast, what="revenue")
     if check == "guest_share":
-        return drift.share_level(frame, month, "guest_share", what="share of guest lines")
+        return drift.change_drift(frame, month, "guest_share", what="share of guest lines", floor=GUEST_FLOOR)
     if check == "segment_shares":
-        return drift.share_shift(frame, month, group="segment", share="share", what="segment share")
+        return drift.group_change_drift(frame, month, group="segment", value="share", what="segment share",
+                                        floor=SHARE_FLOOR)
     if check == "cluster_shares":
-        return drift.share_shift(frame, month, group="cluster_name", share="customer_share", what="cluster share")
+        return drift.group_change_drift(frame, month, group="cluster", value="customer_share",
+                                        what="cluster share", floor=SHARE_FLOOR)
     if check == "clv_parameters":
-        return drift.parameter_drift(frame, month)
-    return drift.trailing_ratio(frame, month, "mase", what="company forecast MASE", low=None, high=2.0)
+        return drift.group_change_drift(frame, month, group="param", value="value", what="parameter",
+                                        floor=PARAM_FLOOR, transform="log", unit="log")
+    if check == "forecast_error":
+        return drift.level_drift(frame, month, "mase", what="company forecast backtest MASE", floor=MASE_FLOOR,
+                                 minimum=MASE_MINIMUM, min_history=MASE_MIN_HISTORY)
+    raise ValueError(f"unknown drift check {check!r}")
 
 
 def evaluate_all(con: duckdb.DuckDBPyConnection, table: str, month: date,
@@ -97,7 +126,8 @@ def evaluate_all(con: duckdb.DuckDBPyConnection, table: str, month: date,
         loader = LOADERS[check]
         if loader not in frames:
             frames[loader] = loader(con, month)
-    return {check: _judge(check, frames[LOADERS[check]], month) for check in checks}
+    forecast = company_forecast(con, month) if {"row_count", "revenue"} & set(checks) else None
+    return {check: judge(check, frames[LOADERS[check]], month, forecast) for check in checks}
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, table: str, month: date, check: str) -> drift.DriftResult:

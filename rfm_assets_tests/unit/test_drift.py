@@ -1,88 +1,73 @@
-"""Drift logic on hand-built frames: expected ratios and shifts worked out by hand in the comments."""
+"""Drift rules on hand-built frames: every band below is worked out by hand in the comments."""
 
+import math
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from rfm_assets.core.drift import parameter_drift, share_level, share_shift, trailing_ratio, volume_drift
+from rfm_assets.core.drift import (
+    change_drift,
+    forecast_drift,
+    group_change_drift,
+    level_drift,
+    robust_band,
+)
 
 JULY = date(2011, 7, 1)
+H1 = [f"2011-0{m}" for m in range(1, 7)]  # January to June
 
 
-def monthly(values: dict[str, float], column: str = "revenue") -> pd.DataFrame:
-    return pd.DataFrame({"snapshot_month": [date.fromisoformat(k + "-01") for k in values], column: list(values.values())})
+def monthly(values: dict[str, float], column: str = "v", **more: dict[str, float]) -> pd.DataFrame:
+    frame = pd.DataFrame({"snapshot_month": [date.fromisoformat(k + "-01") for k in values], column: list(values.values())})
+    for name, other in more.items():
+        frame[name] = list(other.values())
+    return frame
 
 
-HISTORY = {"2010-12": 10_000.0,  # outside the 6-month window of July: ignored
-           "2011-01": 100.0, "2011-02": 120.0, "2011-03": 80.0, "2011-04": 110.0, "2011-05": 90.0, "2011-06": 100.0,
-           "2011-08": 1.0}  # after July: never read (point in time)
+def test_robust_band_is_median_and_four_robust_sd_with_a_floor():
+    # median 3; |x - 3| = 2 1 0 1 97 -> MAD 1 -> 4 x 1.4826 = 5.9304; the outlier 100 barely matters
+    assert robust_band([1, 2, 3, 4, 100]) == (3.0, pytest.approx(5.9304))
+    assert robust_band([1, 2, 3, 4, 100], floor=10.0) == (3.0, 10.0)
+    with pytest.raises(ValueError):
+        robust_band([])
 
 
-def test_revenue_ratio_to_trailing_median():
-    # previous six months sorted: 80 90 100 100 110 120 -> median 100
-    high = trailing_ratio(monthly({**HISTORY, "2011-07": 250.0}), JULY, "revenue", what="revenue")
-    assert not high.passed and high.metadata["trailing_median"] == 100.0 and high.metadata["ratio"] == 2.5
-    assert "2.50x the median 100" in high.description and "OUTSIDE [0.5x, 2x]" in high.description
-    assert high.metadata["history_months"] == 6
-    assert trailing_ratio(monthly({**HISTORY, "2011-07": 150.0}), JULY, "revenue", what="revenue").passed
-    low = trailing_ratio(monthly({**HISTORY, "2011-07": 40.0}), JULY, "revenue", what="revenue")
-    assert not low.passed and low.metadata["ratio"] == 0.4
+# guest share: changes -1 +2 -1 +2 -1 points -> median -1, |dev| 0 3 0 3 0 -> MAD 0: the 3-point floor rules,
+# band -1 ± 3 = [-4, +2] points, widened to at least ±3: [-4, +3]
+GUEST = dict(zip(H1, [0.30, 0.29, 0.31, 0.30, 0.32, 0.31], strict=True))
 
 
-def test_too_little_history_passes_and_says_so():
-    result = trailing_ratio(monthly({"2011-05": 100.0, "2011-06": 100.0, "2011-07": 900.0}), JULY, "revenue",
-                            what="revenue")
-    assert result.passed and "not enough history" in result.description and result.metadata["history_months"] == 2
-    missing = trailing_ratio(monthly(HISTORY), JULY, "revenue", what="revenue")
+@pytest.mark.parametrize(("july", "passed"), [(0.56, False),  # +25 points
+                                              (0.335, True),  # +2.5: inside the ±3 floor
+                                              (0.275, True),  # -3.5: inside [-4, +3]
+                                              (0.265, False),  # -4.5
+                                              (0.345, False)])  # +3.5
+def test_guest_share_change_against_its_usual_changes(july, passed):
+    result = change_drift(monthly({**GUEST, "2011-07": july}), JULY, "v", what="share of guest lines", floor=0.03)
+    assert result.passed is passed
+    assert result.metadata["usual_change"] == pytest.approx(-0.01)
+    assert (result.metadata["band_low"], result.metadata["band_high"]) == (pytest.approx(-0.04), pytest.approx(0.03))
+    assert result.metadata["history"] == 5 and result.metadata["change"] == pytest.approx(july - 0.31)
+
+
+def test_a_smooth_decay_is_not_drift_and_only_earlier_months_count():
+    # -5 points every month: the usual change is -5 (MAD 0), band -5 ± 3 = [-8, -2] points, widened to [-8, +3]
+    decay = dict(zip(H1, [0.50, 0.45, 0.40, 0.35, 0.30, 0.25], strict=True))
+    later = {"2011-08": 0.99, "2010-05": 0.99}  # after July: never read; 14 months before: outside the lookback
+    result = change_drift(monthly({**decay, "2011-07": 0.20, **later}), JULY, "v", what="share", floor=0.03)
+    assert result.passed and result.metadata["usual_change"] == pytest.approx(-0.05)
+    assert result.metadata["band_low"] == pytest.approx(-0.08) and result.metadata["history"] == 5
+    # a fixed band around the trailing median (0.375) would have called 0.20 drift; a reversal is
+    assert not change_drift(monthly({**decay, "2011-07": 0.29}), JULY, "v", what="share", floor=0.03).passed
+
+
+def test_too_little_history_or_no_value_passes_and_says_so():
+    short = change_drift(monthly({"2011-04": 0.3, "2011-05": 0.3, "2011-06": 0.3, "2011-07": 0.9}), JULY, "v",
+                         what="share", floor=0.03)
+    assert short.passed and "not enough history" in short.description and short.metadata["history"] == 2
+    missing = change_drift(monthly(GUEST), JULY, "v", what="share", floor=0.03)
     assert missing.passed and "nothing to compare" in missing.description
-
-
-def test_error_jump_warns_only_upwards():
-    mase = monthly({"2011-04": 0.8, "2011-05": 0.9, "2011-06": 1.0, "2011-07": 2.0}, "mase")
-    jump = trailing_ratio(mase, JULY, "mase", what="company forecast MASE", low=None, high=2.0)
-    assert not jump.passed and jump.metadata["ratio"] == pytest.approx(2.0 / 0.9, abs=1e-4)  # median 0.9
-    better = mase.assign(mase=[0.8, 0.9, 1.0, 0.1])
-    assert trailing_ratio(better, JULY, "mase", what="MASE", low=None, high=2.0).passed
-
-
-# A seasonal shop: flat 100 a month with a November peak of 300 (December 200) in 2010, everything x1.5 in 2011.
-YEAR_2010 = {f"2010-{m:02d}": v for m, v in zip(range(1, 13), [100.0] * 10 + [300.0, 200.0], strict=True)}
-YEAR_2011 = {f"2011-{m:02d}": 1.5 * v for m, v in zip(range(1, 12), [100.0] * 10 + [300.0], strict=False)}
-NOVEMBER = date(2011, 11, 1)
-
-
-def test_recurring_seasonal_peak_is_not_drift_but_a_broken_month_is():
-    seasonal = monthly({**YEAR_2010, **YEAR_2011})
-    # Nov 2011 = 450: x1.5 on Nov 2010 (300), as every month of May-Oct (150 / 100): 1.00x the usual growth
-    result = volume_drift(seasonal, NOVEMBER, "revenue", what="revenue")
-    assert result.passed and result.metadata["method"] == "year_over_year"
-    assert (result.metadata["yoy_growth"], result.metadata["median_yoy_growth"], result.metadata["ratio"]) == (1.5, 1.5, 1.0)
-    assert result.metadata["history_months"] == 6
-    # the plain trailing median would call it drift: 450 / 150 = 3x
-    assert not trailing_ratio(seasonal, NOVEMBER, "revenue", what="revenue").passed
-    broken = monthly({**YEAR_2010, **YEAR_2011, "2011-11": 4500.0})  # prices x10 in the source
-    result = volume_drift(broken, NOVEMBER, "revenue", what="revenue")
-    assert not result.passed and result.metadata["ratio"] == 10.0 and "OUTSIDE [0.5x, 2x]" in result.description
-
-
-def test_young_history_uses_the_trailing_median_with_a_wider_band():
-    young = {"2010-01": 100.0, "2010-02": 100.0, "2010-03": 100.0}
-    growing = volume_drift(monthly({**young, "2010-04": 240.0}), date(2010, 4, 1), "revenue", what="revenue")
-    assert growing.passed and growing.metadata["ratio"] == 2.4 and growing.metadata["method"] == "trailing_median"
-    assert "under a year of history" in growing.description
-    jump = volume_drift(monthly({**young, "2010-04": 300.0}), date(2010, 4, 1), "revenue", what="revenue")
-    assert not jump.passed and "OUTSIDE [0.5x, 2.5x]" in jump.description
-    drop = volume_drift(monthly({**young, "2010-04": 45.0}), date(2010, 4, 1), "revenue", what="revenue")
-    assert not drop.passed and drop.metadata["ratio"] == 0.45
-
-
-def test_guest_share_change_in_points():
-    shares = {"2011-04": 0.25, "2011-05": 0.24, "2011-06": 0.26}  # median 0.25
-    jump = share_level(monthly({**shares, "2011-07": 0.40}, "g"), JULY, "g", what="share of guest lines")
-    assert not jump.passed and jump.metadata["change"] == pytest.approx(0.15)
-    assert "+15.0%" in jump.description
-    assert share_level(monthly({**shares, "2011-07": 0.30}, "g"), JULY, "g", what="guest share").passed
 
 
 def shares(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -90,39 +75,88 @@ def shares(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
                         columns=["snapshot_month", "segment", "share"])
 
 
-STEADY = [(m, g, s) for m in ("2011-04", "2011-05") for g, s in (("A", 0.5), ("B", 0.3), ("C", 0.2))]
+def test_segment_mix_shift_per_segment():
+    # A: 0.50 0.52 0.50 0.52 0.50 0.52: changes sorted -2 -2 +2 +2 +2 points -> median +2, |dev| 4 4 0 0 0 ->
+    # MAD 0: band +2 ± 5 = [-3, +7], widened to at least ±5: [-5, +7]. B = 1 - A: [-7, +5]. C (0 until July): ±5.
+    history = [(m, g, s) for m, a in zip(H1, [0.50, 0.52, 0.50, 0.52, 0.50, 0.52], strict=True)
+               for g, s in (("A", a), ("B", 1 - a))]
+    calm = group_change_drift(shares(history + [("2011-07", "A", 0.55), ("2011-07", "B", 0.45)]), JULY,
+                              group="segment", value="share", what="segment share", floor=0.05)
+    assert calm.passed and calm.metadata["groups_outside"] == 0
+    shifted = shares(history + [("2011-07", "A", 0.30), ("2011-07", "B", 0.40), ("2011-07", "C", 0.30)])
+    result = group_change_drift(shifted, JULY, group="segment", value="share", what="segment share", floor=0.05)
+    # A -22 points, B -8, C +30: all three outside; C is the furthest out (30 / 5 = 6 half-widths, A 24 / 7)
+    assert not result.passed and result.metadata["groups_outside"] == 3
+    assert result.metadata["group"] == "C" and result.metadata["change"] == pytest.approx(0.30)
+    assert "| A | -22.0 points |" in result.metadata["groups"]
 
 
-def test_segment_share_shift_against_the_previous_month():
-    frame = shares(STEADY + [("2011-06", "A", 0.5), ("2011-06", "B", 0.3), ("2011-06", "C", 0.2),
-                             ("2011-07", "A", 0.3), ("2011-07", "B", 0.3), ("2011-07", "D", 0.4)])
-    # June -> July: A -0.2, B 0, C -0.2 (gone), D +0.4 (new): the largest is D
-    result = share_shift(frame, JULY, group="segment", share="share", what="segment share")
-    assert not result.passed and result.metadata["group"] == "D"
-    assert result.metadata["largest_change"] == pytest.approx(0.4) and result.metadata["compared_with"] == "2011-06-01"
-    assert "| D | 0.0% | 40.0% | +40.0% |" in result.metadata["shares"]
-    calm = shares(STEADY + [("2011-06", "A", 0.5), ("2011-06", "B", 0.3), ("2011-06", "C", 0.2),
-                            ("2011-07", "A", 0.4), ("2011-07", "B", 0.35), ("2011-07", "C", 0.25)])
-    assert share_shift(calm, JULY, group="segment", share="share", what="segment share").passed  # at most -0.1
-    young = shares([("2011-06", "A", 1.0), ("2011-07", "B", 1.0)])
-    assert share_shift(young, JULY, group="segment", share="share", what="segment share").passed
+def params(values: dict[str, list[float]], months: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([(date.fromisoformat(m + "-01"), p, v[i]) for p, v in values.items()
+                         for i, m in enumerate(months)], columns=["snapshot_month", "param", "value"])
 
 
-def params(month: str, values: dict[str, float]) -> list[tuple[date, str, float]]:
-    return [(date.fromisoformat(month + "-01"), p, v) for p, v in values.items()]
+def test_doubled_parameters_fire_and_usual_moves_do_not():
+    months = [*H1, "2011-07"]
+    # r flat (log changes 0, MAD 0: floor log 1.5); alpha grows x1.05 a month (usual change log 1.05)
+    base = {"r": [0.5] * 6, "alpha": [10 * 1.05**i for i in range(6)]}
+    doubled = params({"r": [*base["r"], 1.0], "alpha": [*base["alpha"], 2 * base["alpha"][-1]]}, months)
+    result = group_change_drift(doubled, JULY, group="param", value="value", what="parameter",
+                                floor=math.log(1.5), transform="log", unit="log")
+    assert not result.passed and result.metadata["groups_outside"] == 2
+    assert result.metadata["change"] == pytest.approx(math.log(2))
+    usual = params({"r": [*base["r"], 0.5 * 1.4], "alpha": [*base["alpha"], base["alpha"][-1] * 1.05]}, months)
+    assert group_change_drift(usual, JULY, group="param", value="value", what="parameter",
+                              floor=math.log(1.5), transform="log", unit="log").passed  # x1.4 < x1.5
 
 
-def test_clv_parameter_drift_relative_to_previous_fit():
-    base = {"r": 0.5, "alpha": 10.0, "a": 0.8, "b": 2.5, "p": 6.0, "q": 4.0, "v": 15.0, "log_likelihood": -900.0}
-    july = {**base, "r": 0.55, "alpha": 16.0, "log_likelihood": -2000.0}  # r +10%, alpha +60%; LL is not a parameter
-    rows = params("2011-04", base) + params("2011-05", base) + params("2011-06", base) + params("2011-07", july)
-    frame = pd.DataFrame(rows, columns=["snapshot_month", "param", "value"])
-    result = parameter_drift(frame, JULY)
-    assert not result.passed and result.metadata["param"] == "alpha"
-    assert result.metadata["change_alpha"] == pytest.approx(0.6) and result.metadata["change_r"] == pytest.approx(0.1)
-    assert "change_log_likelihood" not in result.metadata and "10 -> 16" in result.description
-    calm = pd.concat([frame[frame["snapshot_month"] < JULY],
-                      pd.DataFrame(params("2011-07", {**base, "alpha": 13.0}), columns=frame.columns)])  # +30%
-    assert parameter_drift(calm, JULY).passed
-    unfitted = frame[frame["snapshot_month"] < JULY]
-    assert parameter_drift(unfitted, JULY).passed
+def test_forecast_error_warns_only_upwards_beyond_twice_the_median_and_above_one():
+    # MASE 0.5 0.6 0.55 0.5 0.6 0.55: median of logs = log 0.55; |log dev| 0.095 0.087 0 ... -> MAD 0.087,
+    # 4 x 1.4826 x 0.087 = 0.52 < log 2: the limit is 0.55 x 2 = 1.1
+    mase = dict(zip(H1, [0.5, 0.6, 0.55, 0.5, 0.6, 0.55], strict=True))
+    result = level_drift(monthly({**mase, "2011-07": 1.2}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0,
+                         min_history=6)
+    assert not result.passed and result.metadata["limit"] == pytest.approx(1.1)
+    assert level_drift(monthly({**mase, "2011-07": 1.05}), JULY, "v", what="MASE", floor=math.log(2),
+                       minimum=1.0, min_history=6).passed
+    assert level_drift(monthly({**mase, "2011-07": 0.01}), JULY, "v", what="MASE", floor=math.log(2),
+                       minimum=1.0, min_history=6).passed  # better never warns
+    tiny = {m: 0.2 for m in H1}  # limit 0.4, but an error no larger than the naive's (MASE <= 1) never warns
+    assert level_drift(monthly({**tiny, "2011-07": 0.9}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0,
+                       min_history=6).passed
+
+
+VOLUME = {"2011-04": (1000.0, 100.0), "2011-05": (1100.0, 110.0), "2011-06": (1200.0, 120.0)}  # 10 per line
+
+
+def volumes(july: tuple[float, float]) -> pd.DataFrame:
+    rows = {**VOLUME, "2011-07": july}
+    return monthly({k: v[0] for k, v in rows.items()}, "revenue", lines={k: v[1] for k, v in rows.items()})
+
+
+def test_volume_against_last_months_forecast_interval():
+    forecast = {"forecast": 1300.0, "lo_95": 1100.0, "hi_95": 1500.0}
+    ok = forecast_drift(volumes((1250.0, 125.0)), JULY, "revenue", forecast, what="revenue")
+    assert ok.passed and ok.metadata["relative_error"] == pytest.approx(1250 / 1300 - 1, abs=1e-6)
+    # 40% fewer lines than expected: 130 expected (1300 / 10 per line), interval [110, 150]
+    fewer = forecast_drift(volumes((780.0, 78.0)), JULY, "lines", forecast, what="purchase lines", per_revenue=True)
+    assert not fewer.passed and (fewer.metadata["lo_95"], fewer.metadata["hi_95"]) == (110.0, 150.0)
+    assert fewer.metadata["relative_error"] == pytest.approx(-0.4) and "OUTSIDE" in fewer.description
+    # a very narrow interval: within x1.5 of the point forecast (867 to 1,950) is still not an alarm
+    narrow = {"forecast": 1300.0, "lo_95": 1290.0, "hi_95": 1310.0}
+    for july, passed in ((1365.0, True), (1900.0, True), (900.0, True), (2000.0, False), (850.0, False)):
+        assert forecast_drift(volumes((july, 130.0)), JULY, "revenue", narrow, what="revenue").passed is passed
+
+
+def test_volume_without_a_forecast_falls_back_to_its_usual_changes():
+    # revenue x1.1 a month for six months (log change 0.0953, MAD 0): band 0.0953 ± log 1.5
+    growth = {m: 1000 * 1.1**i for i, m in enumerate(H1)}
+    frame = monthly({**growth, "2011-07": growth["2011-06"] * 0.6}, "revenue")
+    result = forecast_drift(frame, JULY, "revenue", None, what="revenue")
+    assert not result.passed and result.metadata["method"] == "change_band"
+    assert "no forecast from last month" in result.description
+    steady = monthly({**growth, "2011-07": growth["2011-06"] * 1.1}, "revenue")
+    assert forecast_drift(steady, JULY, "revenue", None, what="revenue").passed
+    young = forecast_drift(volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", {"forecast": 1.0, "lo_95": 0.0,
+                                                                            "hi_95": 2.0}, what="revenue")
+    assert young.passed and "not enough history" in young.description
