@@ -43,9 +43,9 @@ def build_raw_orders(
 
     A month without lines inside ``span`` (the source's first and last month) is a real month with
     no orders: it is written empty and the ledger records why. Refused, with the warehouse unchanged:
-    a month without lines outside ``span``, and a month the ledger records with lines that now has
-    none (the source lost data) unless ``accept_emptied`` (the operator's RFM_ACCEPT_EMPTY_MONTHS).
-    With ``rejects_path``, messages and the recorded reason count the month's quarantined lines.
+    a month without lines outside ``span``; a month whose every line was quarantined at staging
+    (``rejects_path``; the message counts them per reason); and a month the ledger records with lines
+    that now has none (the source lost data) unless ``accept_emptied`` (RFM_ACCEPT_EMPTY_MONTHS).
     """
     params = {"month": month, "staged_path": str(staged_path), "loaded_at": loaded_at}
     inside = span is not None and span[0] <= month <= span[1]
@@ -58,7 +58,9 @@ def build_raw_orders(
                   "the operator (RFM_ACCEPT_EMPTY_MONTHS)")
     try:
         return replace_partition(con, "raw_orders", month, load_sql("raw_orders"), params,
-                                 allow_empty=inside or bool(before),  # a month that had lines: see keep_nonempty
+                                 # a month whose every line was quarantined has lines: refused, says why;
+                                 # a month that had lines: see keep_nonempty
+                                 allow_empty=(inside and not held) or bool(before),
                                  empty_reason=reason + (f"; quarantined: {held}" if held else ""),
                                  keep_nonempty=not accept_emptied)
     except PartitionEmptiedError as exc:
@@ -70,7 +72,8 @@ def build_raw_orders(
     except WarehouseError as exc:
         if "no rows for" not in str(exc):
             raise
-        where = (f" {month:%Y-%m} is outside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}." if span else "")
+        where = (f" {month:%Y-%m} is outside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}."
+                 if span and not inside else "")
         raise WarehouseError(f"{exc}{where}{_every_line(month, held)}") from None
 
 

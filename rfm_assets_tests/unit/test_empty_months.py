@@ -148,3 +148,23 @@ def test_forecasts_see_a_month_without_days_as_zero():
     history = forecast_all(pd.DataFrame(daily), date(2011, 4, 30)).history
     monthly = dict(zip(history["ds"], history["y"], strict=True))
     assert monthly == {JAN: 310.0, FEB: 280.0, MAR: 0.0, APR: 300.0}
+
+
+def test_a_three_month_pause_in_a_big_source_is_no_stray_block():
+    from rfm_assets.core.sources.quarantine import trusted_range
+
+    months = [date(2010 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(1, 25)]
+    pause = {date(2010, 6, 1), date(2010, 7, 1), date(2010, 8, 1)}  # 3 empty months after 5 busy ones
+    lines = {m: 1_000 for m in months if m not in pause}
+    assert trusted_range(lines) == (months[0], months[-1])
+    # what the rule is for: a tiny block beyond such a gap (<= 1% of the lines) is set aside
+    assert trusted_range({**lines, date(2009, 9, 1): 5}) == (months[0], months[-1])
+
+
+def test_a_month_of_the_span_whose_every_line_was_quarantined_is_refused(con, tmp_path):
+    staged, rejects = _staged(tmp_path, [JAN, MAR]), tmp_path / "rejects.parquet"
+    duckdb.execute(f"copy (select 'absurd_price' as reason, date '{FEB}' as report_month from range(3)) to '{rejects}'")
+    with pytest.raises(WarehouseError) as info:
+        build_raw_orders(con, FEB, staged, LOADED, rejects, span=(JAN, MAR))
+    assert "Every line of 2011-02 was quarantined (3 absurd_price)" in str(info.value)
+    assert "outside" not in str(info.value) and FEB not in built_months(con, "raw_orders")
