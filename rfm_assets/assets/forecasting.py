@@ -48,7 +48,9 @@ def _backtest_frame(result: forecasting.ForecastResult, month: object) -> pd.Dat
                      "with 80% and 95% intervals, from the statsforecast model (AutoETS, AutoARIMA, "
                      "AutoTheta, at monthly or weekly grain) that won a rolling-origin backtest against "
                      "the seasonal naive. Short histories fall back to non-seasonal models, or to a naive "
-                     "forecast with a warning in the metadata.",
+                     "forecast with a warning in the metadata. Every value stays inside an envelope "
+                     "derived from the series' own largest month and capped growth (README, Revenue "
+                     "forecasts); models that leave it fall back, bounds are clipped, with a warning.",
                      group_name=GROUP, kinds=KINDS, owners=OWNERS),
         dg.AssetSpec("forecast_backtest_metrics", deps=["forecast_revenue_history"],
                      description="Rolling-origin backtest of every candidate forecast model per series: MASE "

@@ -39,7 +39,7 @@ def reference(y, horizon=H):
 
 def battery(noise_seed=None):
     """Monthly totals of odd histories: ramps of 1-24 months, exponential growth, a step, a spike, zeros."""
-    shapes = {f"ramp{n}": 1000.0 * np.arange(1, n + 1) for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 15, 18, 24)}
+    shapes = {f"ramp{n}": 1000.0 * np.arange(1, n + 1) for n in range(1, 25)}
     shapes |= {f"exp{n}": 100.0 * 1.5 ** np.arange(n) for n in (7, 12, 24, 36)}
     shapes |= {f"double{n}": 10.0 * 2.0 ** np.arange(n) for n in (8, 16)}
     shapes["step"] = np.r_[np.full(12, 1000.0), np.full(6, 5000.0)]
