@@ -1,0 +1,105 @@
+"""What one month's run did to each asset, and the month x asset summary `rfm-assets run` prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dagster as dg
+from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
+from dagster._core.definitions.dependency import NodeHandle
+
+from rfm_assets.run_plan import FAILED, OK, SKIPPED, Cause, Outcome, RunPlan
+
+
+def _last_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[-1].strip() if lines else ""
+
+
+def step_error(event: dg.DagsterEvent) -> str:
+    """The most telling line of a step failure: the cause's message when there is one."""
+    error = event.step_failure_data.error
+    if error is None:
+        return "unknown error"
+    return _last_line(error.cause.message if error.cause else error.message) or _last_line(error.message)
+
+
+def classify(result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: str,
+             planned: Iterable[dg.AssetKey]) -> tuple[dict[dg.AssetKey, Outcome], list[str]]:
+    """Each planned asset's outcome in this run, and the non-blocking checks that errored.
+
+    - ok: materialized, and no blocking check of it failed;
+    - failed: its step failed before materializing it, or one of its blocking checks failed
+      (the data is written, but nothing may build on it);
+    - skipped: not materialized because an ancestor failed in this run (the cause names it).
+    """
+    layer = result.job_def.asset_layer
+    materialized = {ev.asset_key for ev in result.get_asset_materialization_events()}
+    failed: dict[dg.AssetKey, str] = {}
+    by_check: set[dg.AssetKey] = set()
+    check_errors: list[str] = []
+    for event in result.get_step_failure_events():
+        reason = step_error(event)
+        for key in layer.get_selected_entity_keys_for_node(NodeHandle.from_string(event.step_key)):
+            if isinstance(key, dg.AssetCheckKey):
+                if graph.get(key).blocking:
+                    failed.setdefault(key.asset_key, f"check {key.name} failed: {reason}")
+                    by_check.add(key.asset_key)
+                else:
+                    check_errors.append(f"check {key.asset_key.to_user_string()}:{key.name} errored: {reason}")
+            elif key not in materialized:
+                failed.setdefault(key, reason)
+    planned = set(planned)
+    order = {k: i for i, k in enumerate(graph.toposorted_asset_keys)}
+    outcomes: dict[dg.AssetKey, Outcome] = {}
+    for key in planned:
+        if key in failed:
+            outcomes[key] = Outcome(FAILED, reason=failed[key], by_check=key in by_check)
+        elif key in materialized:
+            outcomes[key] = Outcome(OK)
+        else:
+            ancestors = sorted((a for a in graph.get_ancestor_asset_keys(key) if a in failed), key=order.get)
+            outcomes[key] = (Outcome(SKIPPED, cause=Cause(ancestors[0].to_user_string(), month)) if ancestors
+                             else Outcome(FAILED, reason="not built: the run failed"))
+    return outcomes, check_errors
+
+
+def _month_text(outcomes: dict[dg.AssetKey, Outcome]) -> list[str]:
+    """The non-ok assets of one month, grouped: one phrase per failure reason and per skip cause."""
+    groups: dict[str, list[str]] = {}
+    for key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
+        if outcome.status == FAILED:
+            groups.setdefault(f"FAILED ({outcome.reason})", []).append(key.to_user_string())
+        elif outcome.status == SKIPPED:
+            groups.setdefault(f"skipped because of {outcome.cause}", []).append(key.to_user_string())
+    return [f"{head}: {', '.join(names)}" for head, names in sorted(groups.items(), key=lambda g: g[0][0])]
+
+
+def summary_lines(plan: RunPlan) -> list[str]:
+    """A month x asset summary: one line per run of consecutive months with the same non-ok assets.
+
+    Months where every asset is ok are left out; a totals line comes first.
+    """
+    counts = plan.counts()
+    n_assets = len(plan.keys)
+    lines = [f"summary: {len(plan.outcomes)} months x {n_assets} assets: {counts[OK]} ok, "
+             f"{counts[FAILED]} failed, {counts[SKIPPED]} skipped"]
+    runs: list[tuple[str, str, list[str]]] = []  # (first month, last month, phrases)
+    for month in plan.months:
+        if month not in plan.outcomes:
+            continue
+        phrases = _month_text(plan.outcomes[month])
+        if runs and phrases and runs[-1][2] == phrases and _next(plan, runs[-1][1]) == month:
+            runs[-1] = (runs[-1][0], month, phrases)
+        elif phrases:
+            runs.append((month, month, phrases))
+    for first, last, phrases in runs:
+        label = first[:7] if first == last else f"{first[:7]}..{last[:7]}"
+        lines.append(f"  {label:<17}{phrases[0]}")
+        lines.extend(f"  {'':<17}{p}" for p in phrases[1:])
+    return lines
+
+
+def _next(plan: RunPlan, month: str) -> str | None:
+    i = plan.months.index(month) + 1
+    return plan.months[i] if i < len(plan.months) else None
