@@ -4,7 +4,7 @@ Every expectation comes from the series' own past, point in time (only months be
 checked), never from a fixed band:
 
 - revenue and purchase lines: the 95% interval that last month's company forecast gave for this
-  month (:func:`forecast_drift`; lines: that interval divided by the recent revenue per line);
+  month, and that forecast's own track record of misses (``drift_forecast.py``);
 - shares (guest lines, RFM segments, clusters) and CLV parameters: this month's change against a
   robust band of the previous months' changes, median ± K x 1.4826 x MAD (:func:`change_drift`,
   :func:`group_change_drift`), so a series that trends or decays smoothly is not drift;
@@ -33,10 +33,6 @@ MAD_TO_SD = 1.4826  # MAD x 1.4826 estimates the standard deviation of a normal 
 LOOKBACK = 12  # months of history a band is estimated from
 MIN_HISTORY = 3  # earlier months a forecast comparison needs
 MIN_CHANGES = 5  # earlier month-to-month changes a change band needs: a MAD of fewer is too noisy
-# within x1.5 of the point forecast (-33% to +50%) never warns, however narrow the interval: a forecast that
-# has not yet seen a full season cannot know a shop's first Q4 peak (+41% in the default data) or the
-# January drop after it (-29%)
-FORECAST_FLOOR = math.log(1.5)
 CLV_PARAMS = ("r", "alpha", "a", "b", "p", "q", "v")
 
 
@@ -174,7 +170,7 @@ def level_drift(
     series = series[series > 0]
     if month not in series.index:
         return _nothing(what, month)
-    earlier = np.log(series[series.index < month])
+    earlier = np.log(series[series.index < month]).iloc[-LOOKBACK:]
     if len(earlier) < min_history:
         return _not_enough(what, len(earlier), min_history)
     value = float(series[month])
@@ -186,38 +182,3 @@ def level_drift(
     return DriftResult(passed, description, {"value": value, "usual": round(math.exp(center), 6),
                                              "limit": round(limit, 6), "history": len(earlier)})
 
-
-def forecast_drift(
-    frame: pd.DataFrame, month: date, column: str, forecast: dict[str, float] | None, *, what: str,
-    per_revenue: bool = False, fallback_floor: float = math.log(1.5), min_history: int = MIN_HISTORY,
-) -> DriftResult:
-    """Warn when ``column`` this month is outside the 95% interval the company revenue forecast made
-    last month for it (``forecast``: forecast, lo_95, hi_95) and off its point forecast by more than
-    ``FORECAST_FLOOR`` on a log scale (x1.5 either way). ``per_revenue``: the interval is in revenue; divide it by the median revenue per
-    unit of ``column`` of the previous 6 months. Without a forecast (not built, or failed), the month's
-    change against the earlier changes on a log scale (:func:`change_drift`)."""
-    series = _series(frame, column, month)
-    if month not in series.index:
-        return _nothing(what, month)
-    earlier = series[series.index < month]
-    if len(earlier) < min_history:
-        return _not_enough(what, len(earlier), min_history)
-    if forecast is None or any(pd.isna(forecast.get(key)) for key in ("forecast", "lo_95", "hi_95")):
-        result = change_drift(frame, month, column, what=what, floor=fallback_floor, transform="log", unit="log")
-        return DriftResult(result.passed, result.description + " (no forecast from last month to compare with)",
-                           {**result.metadata, "method": "change_band"})
-    scale = 1.0
-    if per_revenue:
-        recent = frame[(_months(frame) < month) & (_months(frame) >= add_months(month, -6))]
-        scale = float((recent["revenue"] / recent[column]).median())
-    value = float(series[month])
-    point, low, high = (float(forecast[key]) / scale for key in ("forecast", "lo_95", "hi_95"))
-    off = value / point - 1 if point > 0 else float("inf")
-    passed = low <= value <= high or (value > 0 and point > 0 and abs(math.log(value / point)) <= FORECAST_FLOOR)
-    description = (f"{what} {value:,.6g}; last month's company forecast expected {point:,.6g} "
-                   f"(95%: {low:,.6g} to {high:,.6g}{', at the recent revenue per unit' if per_revenue else ''}): "
-                   f"{off:+.0%}, {'within' if passed else 'OUTSIDE'} the interval"
-                   f"{'' if passed or low <= value <= high else ' and more than x1.5 off'}")
-    return DriftResult(passed, description, {
-        "value": value, "forecast": round(point, 4), "lo_95": round(low, 4), "hi_95": round(high, 4),
-        "relative_error": round(off, 6), "history": len(earlier), "method": "company_forecast"})

@@ -1,6 +1,6 @@
 """Point-in-time inputs of the drift checks: per-month figures read from the warehouse, never of a
-month after the one checked (the forecast read is the one made the month before). Pure DuckDB; the
-rules themselves are in ``drift.py``."""
+month after the one checked (forecasts: the ones made before their month began). Pure DuckDB; the
+rules themselves are in ``drift.py`` and ``drift_forecast.py``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 
 from rfm_assets.core import drift
+from rfm_assets.core.drift_forecast import forecast_drift
 from rfm_assets.core.months import add_months
 from rfm_assets.core.warehouse import table_exists
 
@@ -35,15 +36,15 @@ def cleaned_monthly(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame
     ).df()
 
 
-def company_forecast(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, float] | None:
-    """The company revenue forecast made at the month before for ``month`` (forecast, lo_95, hi_95)."""
+def company_forecasts(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame | None:
+    """One-month-ahead company revenue forecasts (ds, forecast, lo_95, hi_95) for ``month`` and the months
+    before it, each made at the end of the month before its ds (so known before ``month`` began)."""
     if not table_exists(con, "cluster_revenue_forecasts"):
         return None
-    row = con.execute(
-        "select forecast, lo_95, hi_95 from cluster_revenue_forecasts "
-        "where series = 'company' and snapshot_month = ? and ds = ?", [add_months(month, -1), month],
-    ).fetchone()
-    return None if row is None else dict(zip(("forecast", "lo_95", "hi_95"), row, strict=True))
+    return con.execute(
+        "select ds, forecast, lo_95, hi_95 from cluster_revenue_forecasts where series = 'company' "
+        "and ds = (snapshot_month + interval 1 month)::date and ds between ? and ?", _window(month),
+    ).df()
 
 
 def segment_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def cluster_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     trade customers, ranks and names ('Potential Loyal' vs 'At Risk') on small centroid moves."""
     return con.execute(
         "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') then cluster_name "
-        "else 'the clusters between' end as cluster, sum(customer_share) as customer_share "
+        "else 'the clusters between them' end as cluster, sum(customer_share) as customer_share "
         "from cluster_profiles where snapshot_month between ? and ? group by 1, 2", _window(month)
     ).df()
 
@@ -89,12 +90,12 @@ LOADERS = {"row_count": cleaned_monthly, "revenue": cleaned_monthly, "guest_shar
            "forecast_error": company_mase}
 
 
-def judge(check: str, frame: pd.DataFrame, month: date, forecast: dict[str, float] | None = None) -> drift.DriftResult:
-    """The rule of ``check`` on its loaded ``frame`` (and, for volumes, last month's company forecast)."""
+def judge(check: str, frame: pd.DataFrame, month: date, forecasts: pd.DataFrame | None = None) -> drift.DriftResult:
+    """The rule of ``check`` on its loaded ``frame`` (and, for volumes, the one-month-ahead forecasts)."""
     if check == "row_count":
-        return drift.forecast_drift(frame, month, "lines", forecast, what="purchase lines", per_revenue=True)
+        return forecast_drift(frame, month, "lines", forecasts, what="purchase lines", per_revenue=True)
     if check == "revenue":
-        return drift.forecast_drift(frame, month, "revenue", forecast, what="revenue")
+        return forecast_drift(frame, month, "revenue", forecasts, what="revenue")
     if check == "guest_share":
         return drift.change_drift(frame, month, "guest_share", what="share of guest lines", floor=GUEST_FLOOR)
     if check == "segment_shares":
@@ -102,7 +103,7 @@ def judge(check: str, frame: pd.DataFrame, month: date, forecast: dict[str, floa
                                         floor=SHARE_FLOOR)
     if check == "cluster_shares":
         return drift.group_change_drift(frame, month, group="cluster", value="customer_share",
-                                        what="cluster share", floor=SHARE_FLOOR)
+                                        what="share of customers in", floor=SHARE_FLOOR)
     if check == "clv_parameters":
         return drift.group_change_drift(frame, month, group="param", value="value", what="parameter",
                                         floor=PARAM_FLOOR, transform="log", unit="log")
@@ -126,8 +127,8 @@ def evaluate_all(con: duckdb.DuckDBPyConnection, table: str, month: date,
         loader = LOADERS[check]
         if loader not in frames:
             frames[loader] = loader(con, month)
-    forecast = company_forecast(con, month) if {"row_count", "revenue"} & set(checks) else None
-    return {check: judge(check, frames[LOADERS[check]], month, forecast) for check in checks}
+    forecasts = company_forecasts(con, month) if {"row_count", "revenue"} & set(checks) else None
+    return {check: judge(check, frames[LOADERS[check]], month, forecasts) for check in checks}
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, table: str, month: date, check: str) -> drift.DriftResult:

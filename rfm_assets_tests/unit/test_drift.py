@@ -6,13 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from rfm_assets.core.drift import (
-    change_drift,
-    forecast_drift,
-    group_change_drift,
-    level_drift,
-    robust_band,
-)
+from rfm_assets.core.drift import change_drift, group_change_drift, level_drift, robust_band
+from rfm_assets.core.drift_forecast import forecast_drift
 
 JULY = date(2011, 7, 1)
 H1 = [f"2011-0{m}" for m in range(1, 7)]  # January to June
@@ -129,23 +124,56 @@ def test_forecast_error_warns_only_upwards_beyond_twice_the_median_and_above_one
 VOLUME = {"2011-04": (1000.0, 100.0), "2011-05": (1100.0, 110.0), "2011-06": (1200.0, 120.0)}  # 10 per line
 
 
-def volumes(july: tuple[float, float]) -> pd.DataFrame:
-    rows = {**VOLUME, "2011-07": july}
+def volumes(july: tuple[float, float], rows: dict | None = None) -> pd.DataFrame:
+    rows = {**(rows or VOLUME), "2011-07": july}
     return monthly({k: v[0] for k, v in rows.items()}, "revenue", lines={k: v[1] for k, v in rows.items()})
 
 
+def forecasts(rows: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """One-month-ahead forecasts: ds -> (forecast, lo_95, hi_95)."""
+    return pd.DataFrame([(date.fromisoformat(k + "-01"), *v) for k, v in rows.items()],
+                        columns=["ds", "forecast", "lo_95", "hi_95"])
+
+
 def test_volume_against_last_months_forecast_interval():
-    forecast = {"forecast": 1300.0, "lo_95": 1100.0, "hi_95": 1500.0}
-    ok = forecast_drift(volumes((1250.0, 125.0)), JULY, "revenue", forecast, what="revenue")
+    july = forecasts({"2011-07": (1300.0, 1100.0, 1500.0)})
+    ok = forecast_drift(volumes((1250.0, 125.0)), JULY, "revenue", july, what="revenue")
     assert ok.passed and ok.metadata["relative_error"] == pytest.approx(1250 / 1300 - 1, abs=1e-6)
     # 40% fewer lines than expected: 130 expected (1300 / 10 per line), interval [110, 150]
-    fewer = forecast_drift(volumes((780.0, 78.0)), JULY, "lines", forecast, what="purchase lines", per_revenue=True)
+    fewer = forecast_drift(volumes((780.0, 78.0)), JULY, "lines", july, what="purchase lines", per_revenue=True)
     assert not fewer.passed and (fewer.metadata["lo_95"], fewer.metadata["hi_95"]) == (110.0, 150.0)
     assert fewer.metadata["relative_error"] == pytest.approx(-0.4) and "OUTSIDE" in fewer.description
-    # a very narrow interval: within x1.5 of the point forecast (867 to 1,950) is still not an alarm
-    narrow = {"forecast": 1300.0, "lo_95": 1290.0, "hi_95": 1310.0}
-    for july, passed in ((1365.0, True), (1900.0, True), (900.0, True), (2000.0, False), (850.0, False)):
-        assert forecast_drift(volumes((july, 130.0)), JULY, "revenue", narrow, what="revenue").passed is passed
+    # no track record yet (no earlier forecasts): a miss within x1.5 (867 to 1,950) is not an alarm, however
+    # narrow the interval
+    narrow = forecasts({"2011-07": (1300.0, 1290.0, 1310.0)})
+    for value, passed in ((1365.0, True), (1900.0, True), (900.0, True), (2000.0, False), (850.0, False)):
+        assert forecast_drift(volumes((value, 130.0)), JULY, "revenue", narrow, what="revenue").passed is passed
+
+
+def test_a_forecast_that_usually_misses_by_a_lot_is_judged_by_its_own_misses():
+    # Jan-Jun revenue; each month's forecast (made the month before) missed by +50% or -30% alternately
+    months = ["2011-01", "2011-02", "2011-03", "2011-04", "2011-05", "2011-06"]
+    rows = {m: (1000.0, 100.0) for m in months}
+    track = {m: (1000.0 / (1.5 if i % 2 else 0.7), 1.0, 1e9) for i, m in enumerate(months)}
+    # misses of Apr, May, Jun (those with 3 earlier months): log 1.5, log 0.7, log 1.5 -> only 3 < 5 needed:
+    # the floor alone, x1.5 either way
+    july = {"2011-07": (1000.0, 990.0, 1010.0)}
+    result = forecast_drift(volumes((1450.0, 145.0), rows), JULY, "revenue", forecasts({**track, **july}),
+                            what="revenue")
+    assert result.passed and result.metadata["past_misses"] == 3
+    assert (result.metadata["usual_miss_low"], result.metadata["usual_miss_high"]) == (
+        pytest.approx(1 / 1.5 - 1, abs=1e-6), pytest.approx(0.5, abs=1e-6))
+    # three more months of the same misses (Jan-Sep, judged in October): 6 misses log 0.7 / log 1.5 alternately,
+    # median (log 0.7 + log 1.5) / 2 = 0.0244, MAD 0.381 -> band 0.0244 ± 2.26: a -70% miss is usual for it
+    longer = [*months, "2011-07", "2011-08", "2011-09"]
+    rows = {m: (1000.0, 100.0) for m in longer}
+    track = {m: (1000.0 / (1.5 if i % 2 else 0.7), 1.0, 1e9) for i, m in enumerate(longer)}
+    october = date(2011, 10, 1)
+    frame = monthly({**{k: v[0] for k, v in rows.items()}, "2011-10": 300.0}, "revenue")
+    result = forecast_drift(frame, october, "revenue", forecasts({**track, "2011-10": (1000.0, 990.0, 1010.0)}),
+                            what="revenue")
+    assert result.passed and result.metadata["past_misses"] == 6 and "within its usual misses" in result.description
+    assert result.metadata["usual_miss_low"] == pytest.approx(math.exp(0.0244 - 2.26) - 1, abs=0.01)
 
 
 def test_volume_without_a_forecast_falls_back_to_its_usual_changes():
@@ -157,6 +185,6 @@ def test_volume_without_a_forecast_falls_back_to_its_usual_changes():
     assert "no forecast from last month" in result.description
     steady = monthly({**growth, "2011-07": growth["2011-06"] * 1.1}, "revenue")
     assert forecast_drift(steady, JULY, "revenue", None, what="revenue").passed
-    young = forecast_drift(volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", {"forecast": 1.0, "lo_95": 0.0,
-                                                                            "hi_95": 2.0}, what="revenue")
+    young = forecast_drift(volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", forecasts({"2011-07": (1.0, 0.0, 2.0)}),
+                           what="revenue")
     assert young.passed and "not enough history" in young.description
