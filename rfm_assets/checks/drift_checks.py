@@ -20,12 +20,14 @@ from rfm_assets.resources import WarehouseResource
 # (asset, check name, what drift_history.evaluate runs, description shown in the UI)
 DRIFT_CHECKS = (
     ("cleaned_transactions", "row_count_drift", "row_count",
-     "Purchase lines vs the 95% interval last month's company revenue forecast gave for this month, in lines "
-     "at the median revenue per line of the previous 6 months; within 10% of the point forecast never warns. "
-     "Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
+     "Purchase lines vs last month's one-month-ahead company revenue forecast, in lines at the median revenue "
+     "per line of the previous 6 months: warns outside its 95% interval when the miss is also beyond that "
+     "forecast's usual misses (robust band of its previous 12 one-step misses, never narrower than x1.5 either "
+     "way). Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
     ("cleaned_transactions", "revenue_drift", "revenue",
-     "Revenue vs the 95% interval last month's company forecast gave for this month; within 10% of the point "
-     "forecast never warns. Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
+     "Revenue vs last month's one-month-ahead company forecast: warns outside its 95% interval when the miss "
+     "is also beyond that forecast's usual misses (robust band of its previous 12 one-step misses, never "
+     "narrower than x1.5 either way). Without that forecast: the month's change vs the earlier monthly changes."),
     ("cleaned_transactions", "missing_customer_id_drift", "guest_share",
      "Share of lines without a customer id: this month's change vs the previous 12 months' changes, "
      "median ± 4 robust sd (1.4826 x MAD); a change within ±3 points never warns."),
@@ -33,7 +35,7 @@ DRIFT_CHECKS = (
      "Share of customers per RFM segment: each segment's change vs its previous 12 months' changes, "
      "median ± 4 robust sd; a change within ±5 points never warns."),
     ("cluster_profiles", "cluster_share_shift", "cluster_shares",
-     "Customer share of Top Customers, Inactive and the clusters between: each one's change vs its previous "
+     "Customer share of Top Customers, Inactive and the clusters between them: each one's change vs its previous "
      "12 months' changes, median ± 4 robust sd; a change within ±5 points never warns."),
     ("clv_model_params", "parameter_drift", "clv_parameters",
      "BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) parameters: each one's change on a log scale vs its "

@@ -133,3 +133,17 @@ def test_doubled_clv_parameters_warn_on_the_stored_history(tampered, tmp_path):
         earlier = evaluate(con, "clv_model_params", date(2010, 11, 1), "clv_parameters")
     assert not result.passed and result.metadata["groups_outside"] >= 4
     assert earlier.passed  # November is judged on months before it only
+
+
+def test_a_month_is_judged_the_same_after_later_months_exist(tampered):
+    """Point in time: re-judged once December (and its forecast) is in the warehouse, every drift check
+    of the injected months says exactly what it said during their runs."""
+    resources, results = tampered
+    names = {"row_count_drift": "row_count", "revenue_drift": "revenue", "missing_customer_id_drift": "guest_share",
+             "segment_share_shift": "segment_shares", "parameter_drift": "clv_parameters"}
+    with resources["warehouse"].connect(read_only=True) as con:
+        for month in ("2010-08", "2010-09", "2010-12"):
+            for (asset, check) in DRIFT:
+                again = evaluate(con, asset, date.fromisoformat(month + "-01"), names[check])
+                during = _evaluation(results[month], asset, check)
+                assert (again.passed, again.description) == (during.passed, during.description), (month, check)
