@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,7 +35,13 @@ def isolate_environment(root: Path | None = None) -> Path:
         del os.environ[name]
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     os.environ["RFM_WAREHOUSE"] = str(root / "data" / "warehouse.duckdb")
-    ensure_instance_config(root / "dagster_home")  # the shipped dagster.yaml: as the operator's instance runs
+    # the shipped dagster.yaml, as the operator's instance runs; importing rfm_assets.instance (in an
+    # editable install: dagster_home/__init__.py) must not leave a __pycache__ in the checkout's dagster_home/
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        ensure_instance_config(root / "dagster_home")
+    finally:
+        sys.dont_write_bytecode = previous
     return root
 
 
@@ -47,7 +54,7 @@ def snapshot(base: Path = REPO, guarded: tuple[str, ...] = GUARDED) -> Snapshot:
             continue
         for path in [top, *top.rglob("*")]:
             rel = path.relative_to(base).as_posix()
-            if "__pycache__" in path.parts:  # Python's bytecode of dagster_home/__init__.py, not instance state
+            if "__pycache__" in path.parts:  # bytecode of dagster_home/__init__.py: not instance state
                 continue
             if path.is_dir():
                 out[rel] = ("dir",)
