@@ -2,8 +2,11 @@
 
 `rfm-assets run` executes the same job the Dagster UI launches (``monthly_job``), month by month,
 oldest first, in process, against the instance in ``DAGSTER_HOME`` (so runs show in the UI) or an
-ephemeral one. It stops at the first month with a failed step or blocking check and exits 1.
-When every month succeeded it runs ``publish_job``: refresh the BI views, publish the BI copy.
+ephemeral one. A failed step or blocking check skips only what depends on it (that month's
+descendants, and later months that read it, per the asset graph's partition mappings: see
+``run_plan``); every other asset of every month still runs. It prints a month x asset summary of
+what failed or was skipped, then runs ``publish_job`` (refresh the BI views, publish the BI copy)
+unless a blocking check failed, and exits 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -53,12 +56,37 @@ def _failures(result) -> list[str]:  # noqa: ANN001
     return out
 
 
+def _stage_source() -> None:
+    """Stage a configured source before the definitions load, so the partitions span its current months.
+
+    Loading the definitions reads only the month range the last staging recorded (``partitions.py``);
+    staging here, which is a no-op when the files did not change, refreshes it for this run.
+    """
+    from rfm_assets.core.sources import SourceSpec, parse_column_mapping
+    from rfm_assets.core.sources.staging import stage_source
+    from rfm_assets.settings import Settings
+
+    settings = Settings.from_env()
+    if settings.source is not None:
+        mapping = parse_column_mapping(settings.columns) if settings.columns else None
+        spec = SourceSpec(path=Path(settings.source), format=settings.source_format, columns=mapping)
+        stage_source(spec, Path(settings.staging_dir))
+
+
 def run(first: date | None, last: date | None, verbose: bool = False) -> int:
-    """Materialize every monthly asset and run every check for each month in range."""
+    """Materialize every monthly asset and run every check for each month in range.
+
+    A failure blocks only its descendants (this month and the later months that read it); the
+    rest goes on. Exits 1 when anything failed, after a month x asset summary.
+    """
     from rfm_assets.core.months import month_start
+
+    _stage_source()
     from rfm_assets.definitions import defs
     from rfm_assets.jobs import MONTHLY_JOB_NAME
     from rfm_assets.partitions import MONTHLY
+    from rfm_assets.run_plan import FAILED, RunPlan
+    from rfm_assets.run_summary import classify, summary_lines
 
     job = defs.resolve_job_def(MONTHLY_JOB_NAME)
     keys = [k for k in MONTHLY.get_partition_keys()
@@ -68,27 +96,49 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
               f"{MONTHLY.get_first_partition_key()} .. {MONTHLY.get_last_partition_key()}", file=sys.stderr)
         return 2
     instance = _instance()
+    graph = defs.resolve_asset_graph()
+    plan = RunPlan(graph, job.asset_layer.selected_asset_keys, keys)
+    check_errors = 0
     started = time.perf_counter()
     for i, key in enumerate(keys, 1):
         t0 = time.perf_counter()
+        selection = plan.selection(key)
+        if selection == []:
+            plan.record(key, {})
+            print(f"[{i:>3}/{len(keys)}] {key[:7]}  {'skipped':<7} every asset waits on an earlier failure", flush=True)
+            continue
         result = job.execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False,
+            partition_key=key, instance=instance, raise_on_error=False, asset_selection=selection,
             run_config={} if verbose else QUIET_LOGS,
         )
-        failures = _failures(result)
-        warned = [f for f in failures if "(WARN)" in f]
-        blocking = [f for f in failures if f not in warned]
-        status = "ok" if result.success and not blocking else "FAILED"
-        print(f"[{i:>3}/{len(keys)}] {key[:7]}  {status:<6} {time.perf_counter() - t0:6.1f}s  "
+        outcomes, errors = classify(result, graph, key, plan.keys if selection is None else selection)
+        plan.record(key, outcomes)
+        check_errors += len(errors)
+        statuses = {o.status for o in plan.outcomes[key].values()}
+        status = "FAILED" if FAILED in statuses or errors else ("ok" if statuses == {"ok"} else "partial")
+        print(f"[{i:>3}/{len(keys)}] {key[:7]}  {status:<7} {time.perf_counter() - t0:6.1f}s  "
               f"run {result.run_id[:8]}", flush=True)
-        for line in failures:
+        for line in _failures(result):
             print(f"          {line}", flush=True)
-        if status != "ok":
-            print(f"stopped at {key[:7]}: later months build on this one. Fix the cause and rerun "
-                  f"`rfm-assets run --from {key[:7]}`.", file=sys.stderr)
-            return 1
     print(f"done: {len(keys)} months in {time.perf_counter() - started:.1f}s", flush=True)
-    return publish(defs, instance, verbose)
+    for line in summary_lines(plan):
+        print(line, flush=True)
+    failed = [(m, o) for m, outcomes in plan.outcomes.items() for o in outcomes.values() if o.status == FAILED]
+    if not failed and not check_errors:
+        return publish(defs, instance, verbose)
+    if check_errors:
+        print(f"{check_errors} non-blocking check(s) errored (listed under their month above)", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} asset-month(s) failed; fix the cause and rerun `rfm-assets run --from "
+              f"{failed[0][0][:7]}`.", file=sys.stderr)
+    if any(o.by_check for _, o in failed):
+        # Data that failed a blocking check is written and in the ledger: a view could show it.
+        print("not publishing the BI views: a blocking check failed on data the views could show; "
+              "the previous BI copy is kept", file=sys.stderr)
+    else:
+        # Each view shows only the newest month the ledger holds for all its inputs; a failed step's are not.
+        publish(defs, instance, verbose)
+    return 1
 
 
 def publish(defs, instance, verbose: bool = False) -> int:  # noqa: ANN001 - dagster types

@@ -1,6 +1,6 @@
 """`rfm-assets run` on bad input: a message naming the file, the column and samples on stderr (no
-traceback), exit 1, and a warehouse left exactly as it was; a failed blocking check stops the month
-and is named."""
+traceback), exit 1, and a warehouse left exactly as it was; a failed blocking check stops what
+depends on it and is named."""
 
 import os
 
@@ -69,7 +69,11 @@ def test_failed_blocking_check_stops_the_month_and_is_named(tmp_path):
     assert f"{MONTH}  FAILED" in proc.stdout
     assert "check raw_orders:gx_suite failed (ERROR)" in proc.stdout
     assert "expect_column_values_to_not_match_regex(customer_id): 1 unexpected, e.g. ['ABC.0']" in proc.stdout
-    assert f"stopped at {MONTH}" in proc.stderr
+    summary = proc.stdout[proc.stdout.index("summary:"):]
+    assert f"{MONTH}          FAILED (check gx_suite failed" in summary and "): raw_orders" in summary, summary
+    assert f"skipped because of raw_orders {MONTH}: cleaned_transactions" in summary, summary
+    assert f"rerun `rfm-assets run --from {MONTH}`" in proc.stderr
+    assert "not publishing the BI views" in proc.stderr  # the failed data is written: a view could show it
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
         built = {r[0] for r in con.execute("select distinct table_name from _partitions").fetchall()}
     assert built == {"raw_orders"}  # nothing downstream of the failed blocking check was written
