@@ -14,6 +14,7 @@ import json
 import time
 import urllib.request
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -54,9 +55,9 @@ def graphql(url: str, query: str, variables: dict | None = None) -> dict:
     return answer["data"]
 
 
-def limited_tag_keys() -> set[str]:
-    """The run tags the shipped instance configuration limits (what every writing run must carry)."""
-    config = yaml.safe_load((REPO / "dagster_home" / "dagster.yaml").read_text())
+def limited_tag_keys(home: Path) -> set[str]:
+    """The run tags the instance configuration in ``home`` limits (what every writing run must carry)."""
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
     limits = config["concurrency"]["runs"]["tag_concurrency_limits"]
     assert all(limit["limit"] == 1 for limit in limits), limits
     return {limit["key"] for limit in limits}
@@ -86,6 +87,8 @@ def test_overlapping_backfills_run_one_writer_at_a_time(tmp_path, four_months):
     assert f"{four_months.first_month:%Y-%m-%d}" == months[0]
     env = {"RFM_SOURCE": str(four_months.csv_path), "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
     with dagster_dev(tmp_path, env) as server:
+        assert (server.dagster_home / "dagster.yaml").read_text() == (REPO / "dagster_home" / "dagster.yaml").read_text()
+        limited = limited_tag_keys(server.dagster_home)
         [repo] = graphql(server.url, LOCATIONS)["repositoriesOrError"]["nodes"]
         location = repo["location"]["name"]
         backfills = [launch(server.url, location, repo["name"], months[0:3]),
@@ -108,7 +111,7 @@ def test_overlapping_backfills_run_one_writer_at_a_time(tmp_path, four_months):
     assert partitions == sorted(months[0:3] + months[1:4])
     for run in seen:
         tags = {t["key"]: t["value"] for t in run["tags"]}
-        assert limited_tag_keys() <= set(tags), f"{run['jobName']} run {run['runId']} lacks a queue tag: {tags}"
+        assert limited <= set(tags), f"{run['jobName']} run {run['runId']} lacks a queue tag: {tags}"
         assert tags["dagster/code_location"] == location and tags["rfm/warehouse"] == "write", tags
     spans = sorted((r["startTime"], r["endTime"] or float("inf"), r["runId"]) for r in seen if r["startTime"])
     for (_, end, first), (start, _, second) in zip(spans, spans[1:], strict=False):
