@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 import dagster as dg
@@ -9,6 +10,8 @@ from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGra
 from dagster._core.definitions.dependency import NodeHandle
 
 from rfm_assets.run_plan import FAILED, OK, SKIPPED, Cause, Outcome, RunPlan
+
+WIDTH = 110  # summary lines wrap here
 
 
 def _last_line(text: str | None) -> str:
@@ -38,12 +41,14 @@ def classify(result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: st
     failed: dict[dg.AssetKey, str] = {}
     by_check: set[dg.AssetKey] = set()
     check_errors: list[str] = []
+    evaluated_failed = {ev.asset_check_key for ev in result.get_asset_check_evaluations() if not ev.passed}
     for event in result.get_step_failure_events():
         reason = step_error(event)
         for key in layer.get_selected_entity_keys_for_node(NodeHandle.from_string(event.step_key)):
             if isinstance(key, dg.AssetCheckKey):
                 if graph.get(key).blocking:
-                    failed.setdefault(key.asset_key, f"check {key.name} failed: {reason}")
+                    failed.setdefault(key.asset_key, f"check {key.name} failed" if key in evaluated_failed
+                                      else f"check {key.name} errored: {reason}")
                     by_check.add(key.asset_key)
                 else:
                     check_errors.append(f"check {key.asset_key.to_user_string()}:{key.name} errored: {reason}")
@@ -95,8 +100,10 @@ def summary_lines(plan: RunPlan) -> list[str]:
             runs.append((month, month, phrases))
     for first, last, phrases in runs:
         label = first[:7] if first == last else f"{first[:7]}..{last[:7]}"
-        lines.append(f"  {label:<17}{phrases[0]}")
-        lines.extend(f"  {'':<17}{p}" for p in phrases[1:])
+        for phrase in phrases:
+            wrapped = textwrap.wrap(phrase, width=WIDTH - 19, subsequent_indent="    ", break_on_hyphens=False)
+            lines.extend(f"  {label if i == 0 and phrase is phrases[0] else '':<17}{text}"
+                         for i, text in enumerate(wrapped))
     return lines
 
 

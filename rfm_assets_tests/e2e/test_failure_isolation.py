@@ -83,7 +83,7 @@ def test_forecast_failing_in_month_7_leaves_later_months_built(tmp_path, year_da
     lines = [line for line in out.splitlines() if line.startswith("[")]
     assert len(lines) == 12 and " FAILED " in lines[6], out
     assert all(" ok " in line for i, line in enumerate(lines) if i != 6), out
-    summary = out[out.index("summary:"):]
+    summary = " ".join(out[out.index("summary:"):].split())  # wrapped lines joined
     assert "summary: 12 months x 18 assets: 213 ok, 3 failed, 0 skipped" in summary, summary
     assert "2010-07" in summary and "forced failure for 2010-07" in summary
     assert all(name in summary for name in FORECASTS)
@@ -113,8 +113,8 @@ def test_rfm_failing_in_month_3_skips_only_what_reads_it(tmp_path, five_months):
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr[-3000:]
     ledger_after_rfm_failing_in_month_3(tmp_path / "wh.duckdb")
-    summary = out[out.index("summary:"):]
-    assert "2010-04          skipped because of rfm_snapshots 2010-03: segment_migration" in summary, summary
+    summary = " ".join(out[out.index("summary:"):].split())  # wrapped lines joined
+    assert "2010-04 skipped because of rfm_snapshots 2010-03: segment_migration" in summary, summary
     month3 = summary[summary.index("2010-03"):summary.index("2010-04")]
     assert "FAILED (RuntimeError: forced failure for 2010-03): rfm_snapshots" in month3
     skipped = {"segment_migration", "customer_clusters", "cluster_profiles", *FORECASTS}
