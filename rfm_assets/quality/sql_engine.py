@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from rfm_assets.core.quoting import quote_ident as _q
 from rfm_assets.quality.runner import Outcome, Report, validate
 
 SAMPLES = 20
@@ -31,10 +32,6 @@ class _RowWise:
     unexpected: str  # SQL predicate of an unexpected row
     domain: str  # SQL predicate of a row that counts (not missing)
     show: str  # SQL expression of the value shown as a sample
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _missing(column: str, types: dict[str, str]) -> str:

@@ -3,6 +3,8 @@ one ``__bad_<column>`` per checked column)."""
 
 from __future__ import annotations
 
+from rfm_assets.core.quoting import quote_ident as _q
+
 # The staged Parquet schema, in order. Text is kept as the file has it ('' -> NULL); numbers and the
 # date must be valid on every line that has them mapped (else SourceError).
 STAGED_COLUMNS = {
@@ -68,10 +70,6 @@ def _kind(duck_type: str) -> str:
     if t.startswith("TIMESTAMP") or t == "DATE":
         return "timestamp"
     return "other"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _as_text(col: str, kind: str) -> str:
