@@ -9,11 +9,6 @@ with snapshots as (
     from rfm_snapshots
 ),
 
-lifetime_value as (
-    select snapshot_month, customer_id::varchar as customer_id, p_alive, expected_purchases_12m, clv_12m
-    from customer_lifetime_value
-),
-
 joined as (
     select
         coalesce(s.snapshot_month, v.snapshot_month) as snapshot_month,
@@ -23,8 +18,8 @@ joined as (
         v.expected_purchases_12m,
         v.clv_12m
     from snapshots as s
-    full outer join lifetime_value as v
-        on v.snapshot_month = s.snapshot_month and v.customer_id = s.customer_id
+    full outer join customer_lifetime_value as v
+        on v.snapshot_month = s.snapshot_month and v.customer_id::varchar = s.customer_id
 ),
 
 by_segment as (

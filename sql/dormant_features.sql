@@ -18,23 +18,7 @@ with params as (
         ($anchor_month::date - interval 2 month)::date as dormant_start
 ),
 
-history as (
-    select
-        t.customer_id, t.order_id, t.order_date, t.stock_code, t.quantity, t.line_revenue, t.country
-    from cleaned_transactions as t
-    where t.customer_id is not null
-      and t.snapshot_month <= (select anchor_month from params)
-      and t.order_date <= (select as_of_date from params)
-),
-
-target_group as (
-    -- last order in the base window <=> an order in A-5..A-3 and none in A-2..A (history ends with A)
-    select customer_id
-    from history
-    group by customer_id
-    having max(order_date) >= (select base_start from params)
-       and max(order_date) < (select dormant_start from params)
-),
+-- include: _dormant_target_group
 
 lines as (
     select h.*

@@ -1,8 +1,8 @@
 -- dormant_labels: the outcome of anchor month $anchor_month (A) for its dormant target group: did
 -- the customer order again in the 3 months A+1..A+3, and how much did they spend there.
 --
--- The target group is defined exactly as in sql/dormant_features.sql (last order in the base window
--- A-5..A-3, read from lines with order_date <= last day of A; keep the two in sync). Outcome lines
+-- The target group is sql/_dormant_target_group.sql, shared with sql/dormant_features.sql (last
+-- order in the base window A-5..A-3, read from lines with order_date <= last day of A). Outcome lines
 -- are those with order_date in A+1..A+3; nothing later is read. The labels are only complete once
 -- A+3 has been loaded: the caller (known_outcome_anchors) asks for them only then.
 -- parameters: $anchor_month (a first-of-month DATE)
@@ -16,22 +16,7 @@ with params as (
         ($anchor_month::date + interval 4 month - interval 1 day)::date as outcome_end
 ),
 
-history as (
-    select t.customer_id, t.order_date
-    from cleaned_transactions as t
-    where t.customer_id is not null
-      and t.snapshot_month <= (select anchor_month from params)
-      and t.order_date <= (select as_of_date from params)
-),
-
-target_group as (
-    -- last order in the base window <=> an order in A-5..A-3 and none in A-2..A (history ends with A)
-    select customer_id
-    from history
-    group by customer_id
-    having max(order_date) >= (select base_start from params)
-       and max(order_date) < (select dormant_start from params)
-),
+-- include: _dormant_target_group
 
 outcome_lines as (
     select t.customer_id, t.order_id, t.line_revenue

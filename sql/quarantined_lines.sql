@@ -18,15 +18,7 @@ final as (
         source_row,
         reason,
         offending_values,
-        invoice,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        amount,
-        invoice_date,
-        customer_id,
-        country,
+        -- include: _source_line_columns
         $loaded_at::timestamp as loaded_at
     from in_month
 )

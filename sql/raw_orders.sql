@@ -15,15 +15,7 @@ in_month as (
 final as (
     select
         $month::date as snapshot_month,
-        invoice,
-        stock_code,
-        description,
-        quantity,
-        unit_price,
-        amount,
-        invoice_date,
-        customer_id,
-        country,
+        -- include: _source_line_columns
         source_file,
         source_row,
         $loaded_at::timestamp as loaded_at

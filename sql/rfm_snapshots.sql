@@ -7,7 +7,8 @@
 -- frequency 1), the worst value always scores 1, and a score k means that between 20(k-1)% and
 -- 20k% of customers do strictly worse. Recency is reversed: fewer days since purchase is better.
 -- fm_score = round((f_score + m_score) / 2), half up; the segment comes from segment_map
--- (r_score, f_score, m_score) -> rfm_segment, registered by the caller from the rules table.
+-- (r_score, f_score, m_score) -> rfm_segment, registered by the caller from the rules table (the
+-- sidecar's inputs: segment_map).
 -- parameters: $month, $window_months
 with params as (
     select

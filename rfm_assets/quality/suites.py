@@ -1,306 +1,169 @@
-"""The great-expectations suite of every asset, per partition month.
+"""The great-expectations suite of every table, generated from the ``checks:`` of its sidecar ``sql/<table>.yml``.
 
-Each suite is a function of the month so that range expectations (dates inside the month) can be
-stated exactly. Blocking suites guard what would corrupt downstream assets: schema, keys, nulls,
-ranges.
+A suite is a function of the partition month, so that month-relative bounds (dates inside the month)
+are stated exactly. Every suite starts with "exactly the sidecar's columns"; the rest comes from the
+vocabulary below (every key optional, order irrelevant):
+
+    checks:
+      summary: text                      # the check's description in the UI
+      min_rows: 1                        # at least this many rows
+      not_null: [col, ...]
+      unique: [col, ...]                 # each column unique on its own
+      unique_together: [[a, b], ...]     # compound keys
+      between:                           # min and max each optional; a list of such mappings for several
+        col: {min: 0, max: 1, strict_min: true, strict_max: false}
+      in_month: [col, ...]               # timestamps in [first day of the month, first day of the next)
+      in_set: {col: [v, ...]}            # or {col: {python: "module:NAME"}} for a list kept in code
+      not_match: {col: regex}
+      contains: {col: [v, ...]}          # the column's distinct values include these
+      ordered: ["a >= b", "c > d"]       # row-wise comparison of two columns
+
+Values (``min_rows``, ``between``'s ``min``/``max``): a number; ``finite`` / ``-finite`` (+-1e15: GX's range
+checks reject +-inf beyond it; NaN counts as null); ``{month_start: K}``, the timestamp of the first day
+of the month K months after the partition month (1 = the day after its last day); ``{days_since: K,
+plus: N}``, the days from the first day of month+K to the day after the month's last day, plus N.
+K, N and ``min_rows`` may be integer expressions of ``$window_months`` (the RFM window) and
+``$horizon_months`` (the forecast horizon), e.g. ``"1 - $window_months"``.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib
+import operator
+import re
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import partial
+from typing import Any
 
 from rfm_assets.core.months import add_months
-from rfm_assets.core.sources.quarantine import REASONS as QUARANTINE_REASONS
-from rfm_assets.core.sqlfiles import load_sidecar
+from rfm_assets.core.sqlfiles import SQL_DIR, Sidecar, SidecarError, load_sidecar, table_names
 from rfm_assets.quality.lazy_gx import gxe  # great_expectations, imported when a check runs
 
 Suite = Callable[[date], list]
 
-FLOAT_RENDERED_ID = r"\.0+$"
+FINITE = 1e15
+VOCABULARY = {"summary", "min_rows", "not_null", "unique", "unique_together", "between", "in_month", "in_set",
+              "not_match", "contains", "ordered"}
+_PARAM = re.compile(r"\$([a-z_]+)")
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+_ORDERED = re.compile(r"^\s*(\w+)\s*(>=|>)\s*(\w+)\s*$")
 
 
-def _columns(name: str) -> gxe.ExpectTableColumnsToMatchSet:
-    return gxe.ExpectTableColumnsToMatchSet(column_set=list(load_sidecar(name).columns), exact_match=True)
+def _integer(value: Any, params: dict[str, int]) -> int:
+    """An integer, or an integer expression of ``$window_months`` / ``$horizon_months``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = _PARAM.sub(lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), str(value))
+
+    def ev(node: ast.AST) -> int:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -ev(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        raise SidecarError(f"not an integer expression of {sorted(params)}: {value!r}")
+
+    try:
+        return ev(ast.parse(text, mode="eval").body)
+    except SyntaxError as exc:
+        raise SidecarError(f"not an integer expression of {sorted(params)}: {value!r}") from exc
 
 
-def _in_month(column: str, month: date) -> gxe.ExpectColumnValuesToBeBetween:
-    start = datetime(month.year, month.month, 1)
-    end = datetime.combine(add_months(month, 1), datetime.min.time())
-    return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=start, max_value=end, strict_max=True)
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
 
 
-def raw_orders_suite(month: date) -> list:
-    """Source lines: typed, traceable to file and row, inside the month, ids never float-rendered."""
-    return [
-        _columns("raw_orders"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectColumnValuesToNotBeNull(column="invoice_date"),
-        _in_month("invoice_date", month),
-        gxe.ExpectColumnValuesToNotBeNull(column="source_file"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "source_row"]),
-        gxe.ExpectColumnValuesToNotMatchRegex(column="customer_id", regex=FLOAT_RENDERED_ID),
-    ]
+def _value(value: Any, month: date, params: dict[str, int]) -> Any:
+    """A bound: a number, ``finite``/``-finite``, ``{month_start: K}`` or ``{days_since: K, plus: N}``."""
+    if isinstance(value, str) and value.strip() in ("finite", "-finite"):
+        return -FINITE if value.strip().startswith("-") else FINITE
+    if isinstance(value, dict) and set(value) == {"month_start"}:
+        return _midnight(add_months(month, _integer(value["month_start"], params)))
+    if isinstance(value, dict) and "days_since" in value and set(value) <= {"days_since", "plus"}:
+        start = add_months(month, _integer(value["days_since"], params))
+        return (add_months(month, 1) - start).days + _integer(value.get("plus", 0), params)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise SidecarError(f"unknown bound {value!r}: a number, finite, {{month_start: K}} or {{days_since: K}}")
 
 
-def cleaned_transactions_suite(month: date) -> list:
-    """Purchase lines: positive quantities, prices and revenue, no cancellations, keys present."""
-    return [
-        _columns("cleaned_transactions"),
-        gxe.ExpectColumnValuesToNotBeNull(column="order_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="line_revenue"),
-        gxe.ExpectColumnValuesToBeBetween(column="line_revenue", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToBeBetween(column="unit_price", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToNotMatchRegex(column="invoice", regex=r"^[CcAa]"),
-        _in_month("invoice_date", month),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "source_row"]),
-        gxe.ExpectColumnValuesToNotMatchRegex(column="customer_id", regex=FLOAT_RENDERED_ID),
-    ]
+def _between(column: str, spec: dict, month: date, params: dict[str, int]) -> Any:
+    unknown = set(spec) - {"min", "max", "strict_min", "strict_max"}
+    if unknown:
+        raise SidecarError(f"between {column}: unknown key(s) {sorted(unknown)}")
+    kwargs: dict[str, Any] = {"column": column}
+    if "min" in spec:
+        kwargs["min_value"] = _value(spec["min"], month, params)
+    if "max" in spec:
+        kwargs["max_value"] = _value(spec["max"], month, params)
+    kwargs.update({k: True for k in ("strict_min", "strict_max") if spec.get(k)})
+    return gxe.ExpectColumnValuesToBeBetween(**kwargs)
 
 
-def quarantined_lines_suite(month: date) -> list:
-    """Held-back lines: a known reason and the offending values on each, traceable to file and row, dated.
-    Usually empty, which it accepts."""
-    return [
-        _columns("quarantined_lines"),
-        gxe.ExpectColumnValuesToNotBeNull(column="reason"),
-        gxe.ExpectColumnValuesToBeInSet(column="reason", value_set=list(QUARANTINE_REASONS)),
-        gxe.ExpectColumnValuesToNotBeNull(column="offending_values"),
-        gxe.ExpectColumnValuesToNotBeNull(column="source_file"),
-        gxe.ExpectColumnValuesToNotBeNull(column="invoice_date"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "source_row"]),
-    ]
+def _value_set(values: Any) -> list:
+    if isinstance(values, dict) and set(values) == {"python"}:
+        module, _, name = str(values["python"]).partition(":")
+        return list(getattr(importlib.import_module(module), name))
+    if not isinstance(values, list):
+        raise SidecarError(f"a value set is a list or {{python: 'module:NAME'}}, got {values!r}")
+    return list(values)
 
 
-def customer_returns_suite(month: date) -> list:
-    """One row per customer, positive returned value."""
-    return [
-        _columns("customer_returns"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="returned_value", min_value=0, strict_min=True),
-    ]
+def _ordered(rule: str) -> Any:
+    match = _ORDERED.match(rule)
+    if not match:
+        raise SidecarError(f"ordered: {rule!r} is not 'column_a >= column_b' (or >)")
+    a, op, b = match.groups()
+    return gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=op == ">=")
 
 
-def cohort_retention_suite(month: date) -> list:
-    """One row per cohort; retention a share; active customers never exceed the cohort."""
-    return [
-        _columns("cohort_retention"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectColumnValuesToBeUnique(column="cohort_month"),
-        gxe.ExpectColumnValuesToNotBeNull(column="cohort_month"),
-        gxe.ExpectColumnValuesToBeBetween(column="retention_rate", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="months_since_first", min_value=0),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="cohort_size", column_B="active_customers", or_equal=True),
-        gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0),
-    ]
+def expectations(sidecar: Sidecar, month: date, params: dict[str, int]) -> list:
+    """The expectations of ``sidecar``'s ``checks`` for ``month`` (GX objects, fresh on every call)."""
+    checks = sidecar.checks
+    unknown = set(checks) - VOCABULARY
+    if unknown:
+        raise SidecarError(f"{sidecar.name}.yml checks: unknown key(s) {sorted(unknown)}; known: {sorted(VOCABULARY)}")
+    out = [gxe.ExpectTableColumnsToMatchSet(column_set=list(sidecar.columns), exact_match=True)]
+    if "min_rows" in checks:
+        out.append(gxe.ExpectTableRowCountToBeBetween(min_value=_integer(checks["min_rows"], params)))
+    out += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in checks.get("not_null", [])]
+    out += [gxe.ExpectColumnValuesToBeUnique(column=c) for c in checks.get("unique", [])]
+    out += [gxe.ExpectCompoundColumnsToBeUnique(column_list=list(k)) for k in checks.get("unique_together", [])]
+    for column, specs in (checks.get("between") or {}).items():
+        out += [_between(column, s, month, params) for s in (specs if isinstance(specs, list) else [specs])]
+    out += [_between(c, {"min": {"month_start": 0}, "max": {"month_start": 1}, "strict_max": True}, month, params)
+            for c in checks.get("in_month", [])]
+    out += [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=_value_set(v))
+            for c, v in (checks.get("in_set") or {}).items()]
+    out += [gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=str(r)) for c, r in (checks.get("not_match") or {}).items()]
+    out += [gxe.ExpectColumnDistinctValuesToContainSet(column=c, value_set=_value_set(v))
+            for c, v in (checks.get("contains") or {}).items()]
+    out += [_ordered(rule) for rule in checks.get("ordered", [])]
+    return out
 
 
-def rfm_snapshots_suite(month: date, window_months: int = 12) -> list:
-    """Keys unique, scores 1-5, every customer labelled, recency inside the window, F >= 1, M > 0."""
-    window_days = (add_months(month, 1) - add_months(month, -(window_months - 1))).days - 1
-    return [
-        _columns("rfm_snapshots"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=1, max_value=5)
-          for c in ("r_score", "f_score", "m_score", "fm_score")],
-        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in ("r_score", "f_score", "m_score", "rfm_segment")],
-        gxe.ExpectColumnValuesToBeBetween(column="recency_days", min_value=0, max_value=window_days),
-        gxe.ExpectColumnValuesToBeBetween(column="frequency", min_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="monetary", min_value=0, strict_min=True),
-        gxe.ExpectColumnValuesToBeBetween(column="tenure_days", min_value=0),
-    ]
+class SidecarSuite:
+    """A table's suite: ``suite(month)`` gives its expectations; ``__doc__`` is the sidecar's summary."""
+
+    def __init__(self, sidecar: Sidecar, params: dict[str, int]) -> None:
+        self.sidecar, self.params = sidecar, dict(params)
+        self.__doc__ = str(sidecar.checks.get("summary", "")).strip()
+
+    def __call__(self, month: date) -> list:
+        return expectations(self.sidecar, month, self.params)
+
+    def __repr__(self) -> str:
+        return f"SidecarSuite({self.sidecar.name!r}, {self.params})"
 
 
-def segment_migration_suite(month: date) -> list:
-    """One row per move, positive counts, shares in [0, 1]."""
-    return [
-        _columns("segment_migration"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["from_segment", "to_segment"]),
-        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="share_of_from", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToNotBeNull(column="from_segment"),
-        gxe.ExpectColumnValuesToNotBeNull(column="to_segment"),
-    ]
+def build_suites(window_months: int = 12, horizon_months: int | None = None) -> dict[str, SidecarSuite]:
+    """Every table's suite, keyed by table (= asset) name: each sidecar in ``sql/`` with ``checks``."""
+    if horizon_months is None:
+        from rfm_assets.core.forecasting import ForecastConfig
 
-
-def customer_clusters_suite(month: date) -> list:
-    """One row per customer, every customer in a named cluster."""
-    return [
-        _columns("customer_clusters"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="cluster_name"),
-        gxe.ExpectColumnValuesToBeBetween(column="cluster_id", min_value=1, max_value=12),
-    ]
-
-
-def cluster_profiles_suite(month: date) -> list:
-    """One row per cluster, shares in [0, 1]."""
-    return [
-        _columns("cluster_profiles"),
-        gxe.ExpectColumnValuesToBeUnique(column="cluster_id"),
-        gxe.ExpectColumnValuesToBeUnique(column="cluster_name"),
-        gxe.ExpectColumnValuesToBeBetween(column="customer_share", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="revenue_share", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=1),
-    ]
-
-
-FINITE = 1e15  # "finite": GX's range checks reject +-inf beyond this bound; NaN is caught as null
-
-
-def customer_lifetime_value_suite(month: date) -> list:
-    """One row per customer; p_alive in [0, 1]; expected purchases, spend and CLV finite and >= 0.
-    Early months are empty on purpose (too little history), which this suite accepts."""
-    return [
-        _columns("customer_lifetime_value"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="p_alive", min_value=0, max_value=1),
-        *[gxe.ExpectColumnValuesToNotBeNull(column=c)
-          for c in ("p_alive", "expected_purchases_12m", "expected_avg_order_value", "clv_12m")],
-        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=FINITE)
-          for c in ("expected_purchases_12m", "expected_avg_order_value", "clv_12m", "frequency", "T")],
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="T", column_B="recency", or_equal=True),
-    ]
-
-
-def clv_model_params_suite(month: date) -> list:
-    """One row per (model, param), known models, every value finite."""
-    return [
-        _columns("clv_model_params"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["model", "param"]),
-        gxe.ExpectColumnValuesToBeInSet(column="model", value_set=["bg_nbd", "gamma_gamma"]),
-        gxe.ExpectColumnValuesToNotBeNull(column="value"),
-        gxe.ExpectColumnValuesToBeBetween(column="value", min_value=-FINITE, max_value=FINITE),
-    ]
-
-
-def clv_holdout_metrics_suite(month: date) -> list:
-    """One row per frequency class, non-negative counts and purchases."""
-    return [
-        _columns("clv_holdout_metrics"),
-        gxe.ExpectColumnValuesToBeUnique(column="frequency_class"),
-        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=0),
-        gxe.ExpectColumnValuesToBeBetween(column="predicted_purchases", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeBetween(column="actual_purchases", min_value=0, max_value=FINITE),
-    ]
-
-
-def forecast_revenue_history_suite(month: date) -> list:
-    """One row per series and day, revenue >= 0, days up to the month's end, the company series present."""
-    return [
-        _columns("forecast_revenue_history"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "ds"]),
-        gxe.ExpectColumnValuesToNotBeNull(column="revenue"),
-        gxe.ExpectColumnValuesToBeBetween(column="revenue", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeBetween(column="ds", max_value=datetime.combine(add_months(month, 1),
-                                                                                 datetime.min.time()),
-                                          strict_max=True),
-        gxe.ExpectColumnDistinctValuesToContainSet(column="series", value_set=["company", "company_customers"]),
-    ]
-
-
-def cluster_revenue_forecasts_suite(month: date, horizon_months: int = 24) -> list:
-    """lo_95 <= lo_80 <= forecast <= hi_80 <= hi_95, no NaN, one row per series and month, the months
-    after the snapshot month (24 per series: the custom check `horizon_per_series`)."""
-    bounds = ["lo_95", "lo_80", "forecast", "hi_80", "hi_95"]
-    first = datetime.combine(add_months(month, 1), datetime.min.time())
-    last = datetime.combine(add_months(month, horizon_months), datetime.min.time())
-    return [
-        _columns("cluster_revenue_forecasts"),
-        gxe.ExpectTableRowCountToBeBetween(min_value=horizon_months),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "ds"]),
-        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in [*bounds, "series", "ds", "model"]],
-        *[gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=hi, column_B=lo, or_equal=True)
-          for lo, hi in zip(bounds, bounds[1:], strict=False)],
-        gxe.ExpectColumnValuesToBeBetween(column="lo_95", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeBetween(column="hi_95", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeBetween(column="ds", min_value=first, max_value=last),
-        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
-    ]
-
-
-def forecast_backtest_metrics_suite(month: date) -> list:
-    """One row per series, model and grain; finite non-negative errors; one chosen model per series."""
-    return [
-        _columns("forecast_backtest_metrics"),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["series", "model", "grain"]),
-        gxe.ExpectColumnValuesToBeBetween(column="mase", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeBetween(column="smape", min_value=0, max_value=200),
-        gxe.ExpectColumnValuesToBeBetween(column="interval_scale", min_value=1, max_value=FINITE),
-        gxe.ExpectColumnValuesToNotBeNull(column="mase"),
-        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
-    ]
-
-
-def dormant_features_suite(month: date) -> list:
-    """One row per dormant customer; recency spans at least the two dormant months; F >= 1, M > 0."""
-    return [
-        _columns("dormant_features"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="recency_days", min_value=(add_months(month, 1) - add_months(month, -2)).days,
-                                          max_value=(add_months(month, 1) - add_months(month, -5)).days),
-        gxe.ExpectColumnValuesToBeBetween(column="frequency", min_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="monetary", min_value=0, strict_min=True),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="tenure_days", column_B="recency_days", or_equal=True),
-    ]
-
-
-def dormant_model_metrics_suite(month: date) -> list:
-    """One row per model; rates, precision, recall and AUC in [0, 1]; at most one chosen model."""
-    return [
-        _columns("dormant_model_metrics"),
-        gxe.ExpectColumnValuesToBeUnique(column="model"),
-        *[gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
-          for c in ("base_rate", "precision_at_k", "recall_at_k", "auc")],
-        gxe.ExpectColumnValuesToBeBetween(column="k", min_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="evaluation_anchor",
-                                          max_value=datetime.combine(add_months(month, -3), datetime.min.time())),
-    ]
-
-
-def dormant_targets_suite(month: date) -> list:
-    """One row per customer, probabilities in [0, 1], ranks unique 1..n, a known persona."""
-    return [
-        _columns("dormant_targets"),
-        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
-        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
-        gxe.ExpectColumnValuesToBeBetween(column="probability", min_value=0, max_value=1),
-        gxe.ExpectColumnValuesToNotBeNull(column="probability"),
-        gxe.ExpectColumnValuesToBeUnique(column="rank"),
-        gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
-        gxe.ExpectColumnValuesToBeBetween(column="expected_revenue", min_value=0, max_value=FINITE),
-        gxe.ExpectColumnValuesToBeInSet(column="persona", value_set=["Loyal", "Regular", "Big Fish", "One-time"]),
-    ]
-
-
-def build_suites(window_months: int = 12) -> dict[str, Suite]:
-    """Every asset's suite, keyed by table (= asset) name."""
-    return {
-        "raw_orders": raw_orders_suite,
-        "cleaned_transactions": cleaned_transactions_suite,
-        "quarantined_lines": quarantined_lines_suite,
-        "customer_returns": customer_returns_suite,
-        "cohort_retention": cohort_retention_suite,
-        "rfm_snapshots": partial(rfm_snapshots_suite, window_months=window_months),
-        "segment_migration": segment_migration_suite,
-        "customer_clusters": customer_clusters_suite,
-        "cluster_profiles": cluster_profiles_suite,
-        "customer_lifetime_value": customer_lifetime_value_suite,
-        "clv_model_params": clv_model_params_suite,
-        "clv_holdout_metrics": clv_holdout_metrics_suite,
-        "forecast_revenue_history": forecast_revenue_history_suite,
-        "cluster_revenue_forecasts": cluster_revenue_forecasts_suite,
-        "forecast_backtest_metrics": forecast_backtest_metrics_suite,
-        "dormant_features": dormant_features_suite,
-        "dormant_model_metrics": dormant_model_metrics_suite,
-        "dormant_targets": dormant_targets_suite,
-    }
+        horizon_months = ForecastConfig.horizon_months
+    params = {"window_months": window_months, "horizon_months": horizon_months}
+    sidecars = [load_sidecar(name, SQL_DIR) for name in table_names(SQL_DIR)]
+    return {s.name: SidecarSuite(s, params) for s in sidecars if s.checks}

@@ -22,7 +22,7 @@ from rfm_assets.core.warehouse import (
     replace_partition,
     table_checksum,
 )
-from rfm_assets.quality.suites import raw_orders_suite
+from rfm_assets.quality.suites import build_suites
 from rfm_assets.resources import OrderSourceResource
 from rfm_assets.settings import Settings
 
@@ -137,6 +137,7 @@ def _row_count_bounds(expectations):
 
 
 def test_suites_accept_an_empty_month_only_when_the_ledger_says_so():
+    raw_orders_suite = build_suites()["raw_orders"]
     assert _row_count_bounds(month_expectations(raw_orders_suite, FEB)) == [(1, None)]
     assert _row_count_bounds(month_expectations(raw_orders_suite, FEB, built_empty=True)) == [(0, 0)]
     assert len(month_expectations(raw_orders_suite, FEB, built_empty=True)) == len(raw_orders_suite(FEB))
