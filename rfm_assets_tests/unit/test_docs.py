@@ -1,21 +1,19 @@
 """README.md and docs/*.md name only files, variables and commands that exist.
 
-The rules the docs follow, enforced here:
-- Files and folders are written in backticks as their path from the repository root
-  (`rfm_assets/core/rfm.py`, `rfm_assets_tests/unit/test_drift.py`, `sql/`), never abbreviated; a
-  bare name with a source extension (`.py`, `.sql`, `.yml`, ...) must be a file at the root
-  (`pyproject.toml`). `<name>`, `*` and `{a,b}` are patterns: at least one file must match. Not
-  checked: what runs create (paths under `data/` or `.venv/`, absolute paths, paths that start with
-  a placeholder or `$`; `$PWD/` is the root).
-- Every `RFM_*` name is read by rfm_assets/settings.py.
-- Commands, in backticks or code blocks: `make <target>` (a Makefile target; `ARGS=` of `make run`
-  are `rfm-assets run` arguments), `rfm-assets <subcommand> --flag` (from the --help of the parser in
-  rfm_assets/cli.py), `python -m <module> --flag` and `dagster ... -m <module>` (the module is found
-  from the repository root; its flags are string literals in its source).
-- Dotted names of the project's modules import (`rfm_assets.core.package_data`); a last part that is
-  no module is defined at the top of its module (`rfm_assets.definitions.defs`).
-- Markdown links resolve relative to the linking file, anchors to a heading of the target; every
-  docs/ page is linked from the README.
+Rules the docs follow, enforced here:
+- Files and folders are written in backticks as their path from the repository root, never
+  abbreviated (`rfm_assets/core/rfm.py`, `sql/`); a bare name with a source extension must be a root
+  file (`pyproject.toml`). `<name>`, `*`, `{a,b}` are patterns: every alternative must match a file.
+  Not checked: what runs create (under `data/` or `.venv/`, absolute, or starting with a placeholder
+  or `$`; `$PWD/` is the root).
+- Every `RFM_*` name is read in rfm_assets/settings.py.
+- Commands (in backticks or code blocks): `make <target>` (the Makefile's; `make run ARGS=...` are
+  `rfm-assets run` arguments), `rfm-assets <subcommand> --flag` (the --help of rfm_assets/cli.py's
+  parser), `python -m <module> --flag` and `dagster ... -m <module>` (found from the root; flags are
+  string literals of the module).
+- The project's dotted module names import; a last part that is no module is defined at the top of
+  its module (`rfm_assets.definitions.defs`).
+- Links resolve relative to the linking file, anchors to a heading; the README links every docs/ page.
 """
 
 from __future__ import annotations
@@ -47,59 +45,33 @@ DOTTED = re.compile(rf"^(?:{'|'.join(PACKAGES)})(?:\.\w+)+$")
 @cache
 def make_targets() -> frozenset[str]:
     """Targets with a rule in the Makefile (not target-specific variable lines)."""
-    rule = re.compile(r"^([\w.-]+(?:[ \t]+[\w.-]+)*)[ \t]*:(?!=)(.*)$")
-    names = set()
-    for line in (REPO / "Makefile").read_text().splitlines():
-        match = rule.match(line)
-        if match and "=" not in match.group(2):
-            names.update(match.group(1).split())
-    return frozenset(names - {".PHONY"})
-
-
-def _help(argv: list[str]) -> str:
-    from rfm_assets.cli import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        main(argv)
-    return out.getvalue()
+    rules = re.findall(
+        r"^([\w.-]+(?:[ \t]+[\w.-]+)*)[ \t]*:(?!=)([^=\n]*)$", (REPO / "Makefile").read_text(), re.M
+    )
+    return frozenset(name for names, _ in rules for name in names.split()) - {".PHONY"}
 
 
 @cache
 def cli_flags() -> dict[str, frozenset[str]]:
     """`rfm-assets` subcommand -> its flags, from the real parser's --help ('' = the top level)."""
-    top = _help(["--help"])
-    subs = re.search(r"\{([\w,-]+)\}", top).group(1).split(",")
-    flags = {"": frozenset(re.findall(r"--[\w-]+", top))}
-    for sub in subs:
-        flags[sub] = frozenset(re.findall(r"--[\w-]+", _help([sub, "--help"])))
-    return flags
+    from rfm_assets.cli import main
+
+    def help_text(argv: list[str]) -> str:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+            main(argv)
+        return out.getvalue()
+
+    top = help_text(["--help"])
+    subs = re.findall(r"\{([\w,-]+)\}", top)[0].split(",")
+    flags = {sub: frozenset(re.findall(r"--[\w-]+", help_text([sub, "--help"]))) for sub in subs}
+    return {"": frozenset(re.findall(r"--[\w-]+", top)), **flags}
 
 
 @cache
 def settings_variables() -> frozenset[str]:
-    """RFM_* names settings.py reads: its literals, and the keys Settings.from_env looks up."""
-    from rfm_assets.settings import Settings
-
-    class Recording(dict):
-        seen: set[str] = set()
-
-        def get(self, key, default=None):
-            self.seen.add(key)
-            return super().get(key, default)
-
-        def __getitem__(self, key):
-            self.seen.add(key)
-            return super().__getitem__(key)
-
-        def __contains__(self, key):
-            self.seen.add(key)
-            return super().__contains__(key)
-
-    with contextlib.suppress(Exception):
-        Settings.from_env(Recording())
-    literals = set(VARIABLE.findall((REPO / "rfm_assets" / "settings.py").read_text()))
-    return frozenset(literals | {k for k in Recording.seen if k.startswith("RFM_")})
+    """The RFM_* names rfm_assets/settings.py reads (it names each one literally)."""
+    return frozenset(VARIABLE.findall((REPO / "rfm_assets" / "settings.py").read_text()))
 
 
 @cache
@@ -124,18 +96,16 @@ def module_problem(name: str) -> str | None:
         if not rest:
             return None
         if spec.submodule_search_locations is None:  # a plain module: the rest is an attribute
-            source = Path(spec.origin).read_text()
+            source = Path(str(spec.origin)).read_text()
             defined = re.search(rf"^(?:(?:async )?def |class )?{re.escape(rest[0])}\b\s*[(:=]", source, re.M)
             return None if len(rest) == 1 and defined else f"{name!r}: {'.'.join(rest)} not defined"
     return None
 
 
 def _braces(pattern: str) -> list[str]:
-    match = re.search(r"\{([^{}]*)\}", pattern)
-    if not match:
-        return [pattern]
-    return [p for alt in match.group(1).split(",")
-            for p in _braces(pattern[:match.start()] + alt + pattern[match.end():])]
+    head, brace, tail = pattern.partition("{")
+    alternatives, _, rest = tail.partition("}")
+    return [head + alt + rest for alt in alternatives.split(",")] if brace else [pattern]
 
 
 SKIP, OK = "skip", "ok"
@@ -191,8 +161,8 @@ def command_problems(line: str) -> tuple[list[str], int]:
                 problems += [] if DOTTED.match(module) else [f"no module {module!r} for `{segment.strip()}`"]
             elif prog != "dagster":
                 known = set(re.findall(r"[\"'](--[\w-]+)[\"']", Path(spec.origin).read_text()))
-                problems += [f"`python -m {module}` has no flag {a}" for a in args[args.index(module) + 1:]
-                             if a.startswith("--") and a.split("=")[0] not in known]
+                flags = [a.split("=")[0] for a in args[args.index(module) + 1 :] if a.startswith("--")]
+                problems += [f"`python -m {module}` has no flag {f}" for f in flags if f not in known]
     return problems, checked
 
 
@@ -201,8 +171,8 @@ def cli_problems(args: list[str]) -> list[str]:
     sub = args[0] if args and not args[0].startswith("-") else ""
     if sub not in flags:
         return [f"rfm-assets has no subcommand {sub!r} (it has {', '.join(sorted(s for s in flags if s))})"]
-    return [f"`rfm-assets {sub}` has no flag {a}" for a in args
-            if a.startswith("--") and a.split("=")[0] not in flags[sub]]
+    named = [a.split("=")[0] for a in args if a.startswith("--")]
+    return [f"`rfm-assets {sub}` has no flag {f}" for f in named if f not in flags[sub]]
 
 
 def slug(heading: str) -> str:
@@ -211,13 +181,7 @@ def slug(heading: str) -> str:
 
 
 def anchors(text: str) -> set[str]:
-    seen: Counter[str] = Counter()
-    out = set()
-    for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", text), re.M):
-        base = slug(heading)
-        out.add(base if not seen[base] else f"{base}-{seen[base]}")
-        seen[base] += 1
-    return out
+    return {slug(heading) for heading in re.findall(r"^#{1,6} (.+)$", FENCE.sub("", text), re.M)}
 
 
 def check_page(page: Path, text: str) -> tuple[list[str], Counter[str]]:
@@ -249,7 +213,7 @@ def check_page(page: Path, text: str) -> tuple[list[str], Counter[str]]:
         checked["links"] += 1
         file, _, anchor = target.partition("#")
         dest = (page.parent / file).resolve() if file else page
-        if not dest.exists():
+        if file and not dest.exists():
             problems.append(f"link to a missing file: {target}")
         elif anchor and anchor not in anchors(dest.read_text() if file else text):
             problems.append(f"link to a missing heading: {target}")
@@ -295,6 +259,7 @@ def test_a_wrong_name_of_each_kind_is_reported():
         "`rfm_assets.definitions.no_such_name`": "no_such_name not defined",
         "[a page](no_such_page.md)": "link to a missing file: no_such_page.md",
         "[a heading](methods.md#no-such-heading)": "link to a missing heading: methods.md#no-such-heading",
+        "# A heading\n[here](#a-headin)": "link to a missing heading: #a-headin",
     }
     for line, expected in bad.items():
         problems, _ = check_page(REPO / "docs" / "probe.md", line + "\n")
@@ -302,11 +267,14 @@ def test_a_wrong_name_of_each_kind_is_reported():
 
 
 def test_right_names_of_each_kind_pass():
-    good = ("`rfm_assets/core/rfm.py` `sql/<table>.yml` `dbt_like_views/*.sql` `sql/` `pyproject.toml` "
-            "`rfm_assets/{settings,jobs}.py` `RFM_WAREHOUSE` `make run ARGS=\"--from 2011-01 --verbose\"` "
-            "`rfm-assets generate --out DIR [--scale S]` `.venv/bin/python -m benchmarks.run --lines 1M` "
-            "`rfm_assets.definitions.defs` `rfm_assets.core.package_data` `data/warehouse.duckdb` "
-            "`<warehouse dir>/exports/x.csv` `Price/UnitPrice` [m](methods.md#cluster-names) [r](../README.md)")
+    good = (
+        "`rfm_assets/core/rfm.py` `sql/<table>.yml` `dbt_like_views/*.sql` `sql/` `pyproject.toml` "
+        '`rfm_assets/{settings,jobs}.py` `RFM_WAREHOUSE` `make run ARGS="--from 2011-01 --verbose"` '
+        "`rfm-assets generate --out DIR [--scale S]` `.venv/bin/python -m benchmarks.run --lines 1M` "
+        "`rfm_assets.definitions.defs` `rfm_assets.core.package_data` `data/warehouse.duckdb` "
+        "`<warehouse dir>/exports/x.csv` `Price/UnitPrice` [m](methods.md#cluster-names) [r](../README.md)\n"
+        "## A heading\n[h](#a-heading)"
+    )
     problems, checked = check_page(REPO / "docs" / "probe.md", good)
     assert problems == []
-    assert checked == Counter(paths=6, variables=1, commands=3, modules=3, links=2), checked
+    assert checked == Counter(paths=6, variables=1, commands=3, modules=3, links=3), checked
