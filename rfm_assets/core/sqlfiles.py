@@ -87,8 +87,10 @@ def load_sidecar(name: str, directory: Path = SQL_DIR) -> Sidecar:
     types = {str(k): str(v) for k, v in _mapping(data, "types", path).items()}
     columns = {str(k): str(v) for k, v in _mapping(data, "columns", path).items()}
     if types and list(types) != list(columns):
-        raise SidecarError(f"{path}: 'types' must name the columns of 'columns', in order; "
-                           f"columns {list(columns)}, types {list(types)}")
+        raise SidecarError(
+            f"{path}: 'types' must name the columns of 'columns', in order; "
+            f"columns {list(columns)}, types {list(types)}"
+        )
     return Sidecar(
         name=data.get("name", name),
         description=data.get("description", "").strip(),

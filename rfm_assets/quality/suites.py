@@ -43,8 +43,30 @@ from rfm_assets.quality.lazy_gx import gxe  # great_expectations, imported when 
 Suite = Callable[[date], list]
 
 FINITE = 1e15
-VOCABULARY = {"summary", "min_rows", "not_null", "unique", "unique_together", "between", "in_month", "in_set",
-              "not_match", "contains", "ordered"}
+VOCABULARY = {
+    "summary",
+    "min_rows",
+    "not_null",
+    "unique",
+    "unique_together",
+    "between",
+    "in_month",
+    "in_set",
+    "not_match",
+    "contains",
+    "ordered",
+}
+_SHAPES = {
+    "not_null": list,
+    "unique": list,
+    "unique_together": list,
+    "in_month": list,
+    "ordered": list,
+    "between": dict,
+    "in_set": dict,
+    "not_match": dict,
+    "contains": dict,
+}
 _PARAM = re.compile(r"\$([a-z_]+)")
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
 _ORDERED = re.compile(r"^\s*(\w+)\s*(>=|>)\s*(\w+)\s*$")
@@ -124,22 +146,40 @@ def expectations(sidecar: Sidecar, month: date, params: dict[str, int]) -> list:
     checks = sidecar.checks
     unknown = set(checks) - VOCABULARY
     if unknown:
-        raise SidecarError(f"{sidecar.name}.yml checks: unknown key(s) {sorted(unknown)}; known: {sorted(VOCABULARY)}")
+        raise SidecarError(
+            f"{sidecar.name}.yml checks: unknown key(s) {sorted(unknown)}; known: {sorted(VOCABULARY)}"
+        )
+    for key, kind in _SHAPES.items():
+        if key in checks and not isinstance(checks[key], kind):
+            raise SidecarError(
+                f"{sidecar.name}.yml checks.{key} must be a {kind.__name__}, got {checks[key]!r}"
+            )
     out = [gxe.ExpectTableColumnsToMatchSet(column_set=list(sidecar.columns), exact_match=True)]
     if "min_rows" in checks:
         out.append(gxe.ExpectTableRowCountToBeBetween(min_value=_integer(checks["min_rows"], params)))
     out += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in checks.get("not_null", [])]
     out += [gxe.ExpectColumnValuesToBeUnique(column=c) for c in checks.get("unique", [])]
-    out += [gxe.ExpectCompoundColumnsToBeUnique(column_list=list(k)) for k in checks.get("unique_together", [])]
+    out += [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(k)) for k in checks.get("unique_together", [])
+    ]
     for column, specs in (checks.get("between") or {}).items():
         out += [_between(column, s, month, params) for s in (specs if isinstance(specs, list) else [specs])]
-    out += [_between(c, {"min": {"month_start": 0}, "max": {"month_start": 1}, "strict_max": True}, month, params)
-            for c in checks.get("in_month", [])]
-    out += [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=_value_set(v))
-            for c, v in (checks.get("in_set") or {}).items()]
-    out += [gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=str(r)) for c, r in (checks.get("not_match") or {}).items()]
-    out += [gxe.ExpectColumnDistinctValuesToContainSet(column=c, value_set=_value_set(v))
-            for c, v in (checks.get("contains") or {}).items()]
+    out += [
+        _between(c, {"min": {"month_start": 0}, "max": {"month_start": 1}, "strict_max": True}, month, params)
+        for c in checks.get("in_month", [])
+    ]
+    out += [
+        gxe.ExpectColumnValuesToBeInSet(column=c, value_set=_value_set(v))
+        for c, v in (checks.get("in_set") or {}).items()
+    ]
+    out += [
+        gxe.ExpectColumnValuesToNotMatchRegex(column=c, regex=str(r))
+        for c, r in (checks.get("not_match") or {}).items()
+    ]
+    out += [
+        gxe.ExpectColumnDistinctValuesToContainSet(column=c, value_set=_value_set(v))
+        for c, v in (checks.get("contains") or {}).items()
+    ]
     out += [_ordered(rule) for rule in checks.get("ordered", [])]
     return out
 

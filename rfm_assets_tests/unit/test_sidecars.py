@@ -23,8 +23,10 @@ MONTHS = [date(2010, 1, 1), date(2011, 2, 1), date(2024, 3, 1), date(2023, 12, 1
 
 def _canonical(expectations_: list) -> list[tuple[str, str]]:
     """(type, arguments) of each expectation, sorted: the suite modulo ordering."""
-    return sorted((e.configuration.type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str))
-                  for e in expectations_)
+    return sorted(
+        (e.configuration.type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str))
+        for e in expectations_
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,9 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
 def test_suite_descriptions_are_the_old_docstrings(base_suites):
     old = base_suites.build_suites()
     for table, suite in build_suites().items():
-        assert " ".join(suite.__doc__.split()) == " ".join((getattr(old[table], "func", old[table]).__doc__).split())
+        assert " ".join(suite.__doc__.split()) == " ".join(
+            (getattr(old[table], "func", old[table]).__doc__).split()
+        )
 
 
 def test_every_generated_expectation_runs_in_duckdb():
@@ -63,18 +67,24 @@ def test_every_generated_expectation_runs_in_duckdb():
 
 def test_month_relative_bounds_by_hand():
     suites = build_suites(window_months=12, horizon_months=24)
-    by_column = {(e.configuration.type, e.configuration.kwargs.get("column")): e.configuration.kwargs
-                 for e in suites["rfm_snapshots"](date(2024, 3, 1))}
+    by_column = {
+        (e.configuration.type, e.configuration.kwargs.get("column")): e.configuration.kwargs
+        for e in suites["rfm_snapshots"](date(2024, 3, 1))
+    }
     # window April 2023..March 2024: a purchase on 2023-04-01 is 365 days before 2024-03-31
     assert by_column[("expect_column_values_to_be_between", "recency_days")]["max_value"] == 365
-    dormant = {e.configuration.kwargs.get("column"): e.configuration.kwargs
-               for e in suites["dormant_features"](date(2024, 3, 1))}
+    dormant = {
+        e.configuration.kwargs.get("column"): e.configuration.kwargs
+        for e in suites["dormant_features"](date(2024, 3, 1))
+    }
     # last order in Oct..Dec 2023, seen from 2024-03-31: 2023-12-31 is 91 days before; the upper bound is
     # the days from 2023-10-01 to 2024-04-01, 183 (one more than the largest recency, 182, as before)
     assert (dormant["recency_days"]["min_value"], dormant["recency_days"]["max_value"]) == (91, 183)
-    forecasts = {e.configuration.kwargs.get("column"): e.configuration.kwargs
-                 for e in suites["cluster_revenue_forecasts"](date(2024, 3, 1))
-                 if e.configuration.type == "expect_column_values_to_be_between"}
+    forecasts = {
+        e.configuration.kwargs.get("column"): e.configuration.kwargs
+        for e in suites["cluster_revenue_forecasts"](date(2024, 3, 1))
+        if e.configuration.type == "expect_column_values_to_be_between"
+    }
     assert forecasts["ds"]["min_value"] == datetime(2024, 4, 1)
     assert forecasts["ds"]["max_value"] == datetime(2026, 3, 1)
 
@@ -86,6 +96,9 @@ def test_unknown_vocabulary_is_refused_with_the_known_keys():
         expectations(bad, date(2024, 1, 1), {"window_months": 12, "horizon_months": 24})
     bad = type(sidecar)(**{**sidecar.__dict__, "checks": {"between": {"x": {"min": "$nope + 1"}}}})
     with pytest.raises(SidecarError, match="unknown bound"):
+        expectations(bad, date(2024, 1, 1), {"window_months": 12, "horizon_months": 24})
+    bad = type(sidecar)(**{**sidecar.__dict__, "checks": {"not_null": "customer_id"}})  # a list, not a string
+    with pytest.raises(SidecarError, match="not_null must be a list"):
         expectations(bad, date(2024, 1, 1), {"window_months": 12, "horizon_months": 24})
 
 
@@ -127,8 +140,13 @@ def test_every_table_has_types_and_a_typed_empty_frame():
 
 def test_include_replaces_fragments_and_refuses_cycles(tmp_path):
     (tmp_path / "_part.sql").write_text("b as (select 2 as y),\n")
-    (tmp_path / "q.sql").write_text("with a as (select 1 as x),\n  -- include: _part\nc as (select 3)\nselect * from b\n")
-    assert load_sql("q", tmp_path) == "with a as (select 1 as x),\nb as (select 2 as y),\nc as (select 3)\nselect * from b\n"
+    (tmp_path / "q.sql").write_text(
+        "with a as (select 1 as x),\n  -- include: _part\nc as (select 3)\nselect * from b\n"
+    )
+    assert (
+        load_sql("q", tmp_path)
+        == "with a as (select 1 as x),\nb as (select 2 as y),\nc as (select 3)\nselect * from b\n"
+    )
     (tmp_path / "_loop.sql").write_text("-- include: _loop\n")
     (tmp_path / "r.sql").write_text("-- include: _loop\n")
     with pytest.raises(ValueError, match="cycle"):
