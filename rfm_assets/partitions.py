@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 
 from rfm_assets.core.default_source import default_month_range
 from rfm_assets.core.months import add_months, month_start
-from rfm_assets.core.sources import SourceSpec, parse_column_mapping, source_month_range
+from rfm_assets.core.sources import source_month_range
 from rfm_assets.core.sources.month_range import recorded_month_range
+from rfm_assets.resources import OrderSourceResource, from_settings
 from rfm_assets.settings import Settings
 
 
@@ -34,8 +34,7 @@ def month_range(settings: Settings) -> tuple[date, date]:
     if settings.source is None:
         first, last = default_month_range(settings.default_scale)
     else:
-        mapping = parse_column_mapping(settings.columns) if settings.columns else None
-        spec = SourceSpec(path=Path(settings.source), format=settings.source_format, columns=mapping)
+        spec = from_settings(OrderSourceResource, settings).spec()  # the source the assets stage
         recorded = recorded_month_range(spec, settings.staging_dir)
         if recorded is not None and not recorded.current:
             logging.getLogger(__name__).warning(
@@ -53,7 +52,7 @@ def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:
     return dg.MonthlyPartitionsDefinition(start_date=first.isoformat(), end_date=add_months(last, 1).isoformat())
 
 
-SETTINGS = Settings.from_env()
+SETTINGS = Settings.from_env()  # the environment, read once: the partitions and (definitions.py) the resources
 MONTHLY = monthly_partitions(SETTINGS)
 
 

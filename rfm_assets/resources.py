@@ -1,12 +1,20 @@
-"""Dagster resources: the warehouse and the order source, configured from :class:`Settings`."""
+"""Dagster resources: the warehouse, the order source and the analysis knobs, derived from :class:`Settings`.
+
+A resource field takes the :class:`Settings` attribute of the same name (:data:`RENAMED` lists the few
+older field names), both its default and, in :func:`build_resources`, its configured value: defaults
+are written once, in ``settings.py``. Fields with no such attribute (``connection_config``,
+``lock_timeout_seconds``) are the resource's own.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import dagster as dg
 import duckdb
@@ -16,9 +24,23 @@ from pydantic import Field
 from rfm_assets.core import warehouse
 from rfm_assets.core.default_source import ensure_default_source
 from rfm_assets.core.sources import SourceSpec, StagedSource, parse_column_mapping, stage_source
-from rfm_assets.settings import DEFAULT_WAREHOUSE, Settings
+from rfm_assets.settings import Settings
 
 _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DEFAULTS = Settings()
+# Resource fields named before the settings object existed: resource field -> Settings attribute.
+RENAMED = {"database": "warehouse", "bi_copy_path": "bi_copy", "path": "source", "format": "source_format"}
+R = TypeVar("R", bound=dg.ConfigurableResource)
+
+
+def _config(value: Any) -> Any:
+    """A setting as resource config: paths as text."""
+    return str(value) if isinstance(value, Path) else value
+
+
+def _default(name: str) -> Any:
+    """The default of the :class:`Settings` attribute ``name``, as resource config."""
+    return _config(getattr(_DEFAULTS, name))
 
 
 class WarehouseResource(DuckDBResource):
@@ -32,9 +54,9 @@ class WarehouseResource(DuckDBResource):
     per partition, with the ledger), never dagster-duckdb's IO manager.
     """
 
-    database: str = Field(default=DEFAULT_WAREHOUSE, alias="path", description="Path of the DuckDB warehouse file")
+    database: str = Field(default=_default("warehouse"), alias="path", description="Path of the DuckDB warehouse file")
     lock_timeout_seconds: float = 600.0
-    bi_copy_path: str | None = None  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
+    bi_copy_path: str | None = _default("bi_copy")  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
 
     @property
     def path(self) -> str:
@@ -69,13 +91,13 @@ class OrderSourceResource(dg.ConfigurableResource):
     With no path, the embedded synthetic dataset is generated (deterministically) on first use.
     """
 
-    path: str | None = None
-    format: str = "online_retail"
-    columns: str | None = None
-    staging_dir: str = "data/staging"
-    default_source_dir: str = "data/default_source"
-    default_scale: float = 1.0
-    accept_empty_months: str = ""  # RFM_ACCEPT_EMPTY_MONTHS: 'all' or 'YYYY-MM,...'
+    path: str | None = _default("source")  # None: the embedded dataset
+    format: str = _default("source_format")
+    columns: str | None = _default("columns")
+    staging_dir: str = _default("staging_dir")
+    default_source_dir: str = _default("default_source_dir")
+    default_scale: float = _default("default_scale")
+    accept_empty_months: str = _default("accept_empty_months")  # RFM_ACCEPT_EMPTY_MONTHS: 'all' or 'YYYY-MM,...'
 
     def accepts_emptied(self, month: date) -> bool:
         """True when the operator accepts that ``month`` lost every line it had (RFM_ACCEPT_EMPTY_MONTHS)."""
@@ -104,49 +126,45 @@ class OrderSourceResource(dg.ConfigurableResource):
 
 
 class AnalysisParamsResource(dg.ConfigurableResource):
-    """Knobs of the analytic assets (``RFM_WINDOW_MONTHS``, ``RFM_CLUSTERS_K``, ``RFM_SEGMENT_RULES``)."""
+    """Knobs of the analytic assets and checks (``RFM_WINDOW_MONTHS``, ``RFM_CLUSTERS_K``, ... : see Settings)."""
 
-    window_months: int = 12
-    cluster_k: int | None = 4  # None: choose k by silhouette
-    segment_rules: str | None = None  # None: sql/rfm_segment_rules.csv
-    clv_discount_rate: float = 0.10
-    clv_holdout_months: int = 6
-    campaign_top_n: int | None = None
-    campaign_share: float = 0.10
-    contact_cost: float | None = None
-    margin: float | None = None
-    campaign_budget: float | None = None
-    export_dir: str = "data/exports"  # monthly campaign CSVs for email tools
+    window_months: int = _default("window_months")
+    cluster_k: int | None = _default("cluster_k")  # None: choose k by silhouette
+    segment_rules: str | None = _default("segment_rules")  # None: sql/rfm_segment_rules.csv
+    clv_discount_rate: float = _default("clv_discount_rate")
+    clv_holdout_months: int = _default("clv_holdout_months")
+    campaign_top_n: int | None = _default("campaign_top_n")
+    campaign_share: float = _default("campaign_share")
+    contact_cost: float | None = _default("contact_cost")
+    margin: float | None = _default("margin")
+    campaign_budget: float | None = _default("campaign_budget")
+    export_dir: str = _default("export_dir")  # monthly campaign CSVs for email tools
+
+
+RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
+    "warehouse": WarehouseResource, "order_source": OrderSourceResource, "params": AnalysisParamsResource}
+
+
+def settings_fields(resource: type[dg.ConfigurableResource]) -> dict[str, str]:
+    """``{config key: Settings attribute}`` for each field of ``resource`` that a setting configures."""
+    names = {f.name for f in fields(Settings)} | {n for n in dir(Settings) if isinstance(getattr(Settings, n), property)}
+    out = {}
+    for name, field in resource.model_fields.items():
+        attribute = RENAMED.get(name, name)
+        if attribute in names:
+            out[field.alias or name] = attribute
+    return out
+
+
+def from_settings(resource: type[R], settings: Settings) -> R:
+    """``resource`` configured from ``settings`` (its own fields keep their defaults)."""
+    return resource(**{key: _config(getattr(settings, attribute))
+                       for key, attribute in settings_fields(resource).items()})
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     """Resources for :class:`~dagster.Definitions`, from the environment-derived settings."""
-    return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse),
-                                       bi_copy_path=str(settings.bi_copy) if settings.bi_copy else None),
-        "order_source": OrderSourceResource(
-            path=str(settings.source) if settings.source else None,
-            format=settings.source_format,
-            columns=settings.columns,
-            staging_dir=str(settings.staging_dir),
-            default_source_dir=str(settings.default_source_dir),
-            default_scale=settings.default_scale,
-            accept_empty_months=settings.accept_empty_months,
-        ),
-        "params": AnalysisParamsResource(
-            window_months=settings.window_months,
-            cluster_k=settings.cluster_k,
-            segment_rules=str(settings.segment_rules) if settings.segment_rules else None,
-            clv_discount_rate=settings.clv_discount_rate,
-            clv_holdout_months=settings.clv_holdout_months,
-            campaign_top_n=settings.campaign_top_n,
-            campaign_share=settings.campaign_share,
-            contact_cost=settings.contact_cost,
-            margin=settings.margin,
-            campaign_budget=settings.campaign_budget,
-            export_dir=str(settings.export_dir),
-        ),
-    }
+    return {key: from_settings(resource, settings) for key, resource in RESOURCES.items()}
 
 
 def stage_configured_source(settings: Settings) -> StagedSource | None:
@@ -156,4 +174,4 @@ def stage_configured_source(settings: Settings) -> StagedSource | None:
     months are known without it."""
     if settings.source is None:
         return None
-    return build_resources(settings)["order_source"].stage()
+    return from_settings(OrderSourceResource, settings).stage()

@@ -1,48 +1,50 @@
 """The operator contract: every environment variable the project reads, read here and nowhere else.
 
-Asset bodies never touch ``os.environ``; resources are built from a :class:`Settings` in
-``rfm_assets/resources.py``. Defaults make ``dagster dev`` and ``rfm-assets run`` work on the
+Each setting's default is written once, as a :class:`Settings` field default; :data:`VARIABLES` says
+which variable sets which field and how its text is parsed. Asset bodies never touch ``os.environ``:
+the resources (``rfm_assets/resources.py``) are derived from one :class:`Settings`, read once in
+``rfm_assets/partitions.py``. Defaults make ``dagster dev`` and ``rfm-assets run`` work on the
 embedded synthetic dataset with no configuration at all.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rfm_assets.core.months import month_start
-
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
-VALID_FORMATS = ("online_retail", "generic")
+from rfm_assets.core.sources.spec import FORMATS, parse_column_mapping
 
 
 @dataclass(frozen=True)
 class Settings:
     """Resolved configuration. Paths are as given (relative paths resolve against the working dir)."""
 
-    warehouse: Path
-    source: Path | None  # None: the embedded default dataset
-    source_format: str
-    columns: str | None  # generic mapping text, e.g. "customer_id=cust,order_date=dt,amount=amt"
-    start_month: date | None  # None: the source's first month
-    end_month: date | None  # None: the source's last month (unless live)
-    live: bool  # partitions run up to the last complete calendar month
-    default_scale: float  # size knob of the embedded dataset
-    window_months: int = 12  # RFM trailing window (RFM_WINDOW_MONTHS)
-    cluster_k: int | None = 4  # KMeans k (RFM_CLUSTERS_K; 'auto' = best silhouette over 2..8)
-    segment_rules: Path | None = None  # RFM_SEGMENT_RULES: a CSV rules table (default sql/rfm_segment_rules.csv)
-    clv_discount_rate: float = 0.10  # RFM_CLV_DISCOUNT_RATE: annual rate discounting clv_12m
-    clv_holdout_months: int = 6  # RFM_CLV_HOLDOUT_MONTHS: h of clv_holdout_metrics
-    campaign_top_n: int | None = None  # RFM_CAMPAIGN_TOP_N: contact the N best-ranked dormant customers
-    campaign_share: float = 0.10  # RFM_CAMPAIGN_SHARE: else this share of them (and k of model comparison)
-    contact_cost: float | None = None  # RFM_CONTACT_COST: with RFM_MARGIN, select by expected profit > 0
-    margin: float | None = None  # RFM_MARGIN: gross margin on reactivated revenue (0..1]
-    campaign_budget: float | None = None  # RFM_CAMPAIGN_BUDGET: caps contacts at budget // contact cost
-    bi_copy: Path | None = None  # RFM_BI_COPY: read-only copy for BI tools (default data/bi/warehouse_bi.duckdb)
-    accept_empty_months: str = ""  # RFM_ACCEPT_EMPTY_MONTHS: 'all' or 'YYYY-MM,...' that may lose all their lines
+    warehouse: Path = Path("data/warehouse.duckdb")  # the DuckDB file; data folder = its folder
+    source: Path | None = None  # None: the embedded default dataset
+    source_format: str = "online_retail"
+    columns: str | None = None  # generic mapping text, e.g. "customer_id=cust,order_date=dt,amount=amt"
+    start_month: date | None = None  # None: the source's first month
+    end_month: date | None = None  # None: the source's last month (unless live)
+    live: bool = False  # RFM_END_MONTH=live: partitions run up to the last complete calendar month
+    default_scale: float = 1.0  # size knob of the embedded dataset
+    window_months: int = 12  # RFM trailing window
+    cluster_k: int | None = 4  # KMeans k; None ('auto'): best silhouette over 2..8
+    segment_rules: Path | None = None  # a CSV rules table; None: sql/rfm_segment_rules.csv
+    clv_discount_rate: float = 0.10  # annual rate discounting clv_12m
+    clv_holdout_months: int = 6  # h of clv_holdout_metrics
+    campaign_top_n: int | None = None  # contact the N best-ranked dormant customers
+    campaign_share: float = 0.10  # else this share of them (and k of model comparison)
+    contact_cost: float | None = None  # with margin: select by expected profit > 0
+    margin: float | None = None  # gross margin on reactivated revenue (0..1]
+    campaign_budget: float | None = None  # caps contacts at budget // contact cost
+    bi_copy: Path | None = None  # read-only copy for BI tools; None: <data dir>/bi/<name>_bi.duckdb
+    accept_empty_months: str = ""  # 'all' or 'YYYY-MM,...' that may lose all their lines
 
     @property
     def data_dir(self) -> Path:
@@ -64,65 +66,151 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read the ``RFM_*`` variables (see README, "Operator contract")."""
+        """Read the ``RFM_*`` variables of :data:`VARIABLES` (README, "Operator contract").
+
+        An unset or blank variable keeps the field's default; a value that does not parse raises
+        ValueError naming the variable, its value and what is accepted.
+        """
         env = os.environ if env is None else env
-        fmt = env.get("RFM_SOURCE_FORMAT", "online_retail").strip() or "online_retail"
-        if fmt not in VALID_FORMATS:
-            raise ValueError(f"RFM_SOURCE_FORMAT={fmt!r} is not one of {', '.join(VALID_FORMATS)}")
-        columns = env.get("RFM_COLUMNS") or None
-        if fmt == "generic" and not columns:
-            raise ValueError("RFM_SOURCE_FORMAT=generic needs RFM_COLUMNS, e.g. customer_id=cust,order_date=dt,amount=amt")
-        end_text = (env.get("RFM_END_MONTH") or "").strip()
-        live = end_text.lower() == "live"
-        return cls(
-            warehouse=Path(env.get("RFM_WAREHOUSE") or DEFAULT_WAREHOUSE),
-            source=Path(env["RFM_SOURCE"]) if env.get("RFM_SOURCE") else None,
-            source_format=fmt,
-            columns=columns,
-            start_month=month_start(env["RFM_START_MONTH"]) if env.get("RFM_START_MONTH") else None,
-            end_month=month_start(end_text) if end_text and not live else None,
-            live=live,
-            default_scale=float(env.get("RFM_DEFAULT_SCALE") or 1.0),
-            window_months=int(env.get("RFM_WINDOW_MONTHS") or 12),
-            cluster_k=_cluster_k(env.get("RFM_CLUSTERS_K") or "4"),
-            segment_rules=Path(env["RFM_SEGMENT_RULES"]) if env.get("RFM_SEGMENT_RULES") else None,
-            clv_discount_rate=float(env.get("RFM_CLV_DISCOUNT_RATE") or 0.10),
-            clv_holdout_months=int(env.get("RFM_CLV_HOLDOUT_MONTHS") or 6),
-            campaign_top_n=_optional(env, "RFM_CAMPAIGN_TOP_N", int),
-            campaign_share=float(env.get("RFM_CAMPAIGN_SHARE") or 0.10),
-            contact_cost=_optional(env, "RFM_CONTACT_COST", float),
-            margin=_optional(env, "RFM_MARGIN", float),
-            campaign_budget=_optional(env, "RFM_CAMPAIGN_BUDGET", float),
-            bi_copy=Path(env["RFM_BI_COPY"]) if env.get("RFM_BI_COPY") else None,
-            accept_empty_months=_month_list(env.get("RFM_ACCEPT_EMPTY_MONTHS") or ""),
-        )
+        values: dict[str, Any] = {}
+        for var in VARIABLES:
+            text = (env.get(var.name) or "").strip()
+            if text:
+                values[var.field] = var.read(text)
+        settings = cls(**values)
+        _check_together(settings)
+        return settings
 
 
-def _optional(env: Mapping[str, str], name: str, kind: type) -> int | float | None:
-    text = (env.get(name) or "").strip()
-    if not text:
+Parser = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the :class:`Settings` field it sets and the parser of its text."""
+
+    name: str
+    field: str
+    parse: Parser
+
+    def read(self, text: str) -> Any:
+        try:
+            return self.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}={text!r}: {exc}") from None
+
+
+def _choice(*options: str) -> Parser:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"use one of {', '.join(options)}")
+        return text
+    return parse
+
+
+def _int(low: int, high: int | None = None) -> Parser:
+    rule = f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"use {rule}") from None
+        if value < low or (high is not None and value > high):
+            raise ValueError(f"use {rule}")
+        return value
+    return parse
+
+
+def _float(rule: str, ok: Callable[[float], bool]) -> Parser:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"use {rule}") from None
+        if not (math.isfinite(value) and ok(value)):
+            raise ValueError(f"use {rule}")
+        return value
+    return parse
+
+
+def _columns(text: str) -> str:
+    try:
+        parse_column_mapping(text)
+    except ValueError as exc:
+        raise ValueError(f"use a valid column mapping: {exc}") from None
+    return text
+
+
+def _month(text: str) -> date:
+    try:
+        return month_start(text)
+    except ValueError:
+        raise ValueError("use a month like 2011-03 (YYYY-MM)") from None
+
+
+def _end_month(text: str) -> date | None:
+    try:
+        return None if text.lower() == "live" else month_start(text)
+    except ValueError:
+        raise ValueError("use a month like 2011-03 (YYYY-MM), or live") from None
+
+
+def _is_live(text: str) -> bool:
+    return text.lower() == "live"
+
+
+def _cluster_k(text: str) -> int | None:
+    if text.lower() == "auto":
         return None
     try:
-        return kind(text)
+        return _int(2, 12)(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is not a {kind.__name__}") from None
+        raise ValueError("use a whole number from 2 to 12, or 'auto'") from None
 
 
 def _month_list(text: str) -> str:
-    """'all', or the months of a comma-separated YYYY-MM list normalised ('' when none)."""
-    if text.strip().lower() == "all":
+    """'all', or the months of a comma-separated YYYY-MM list, sorted and without repeats."""
+    if text.lower() == "all":
         return "all"
     try:
         months = sorted({month_start(part) for part in text.split(",") if part.strip()})
     except ValueError:
-        raise ValueError(f"RFM_ACCEPT_EMPTY_MONTHS={text!r}: use 'all' or months like 2011-03,2011-04") from None
+        raise ValueError("use 'all' or months like 2011-03,2011-04") from None
     return ",".join(f"{m:%Y-%m}" for m in months)
 
 
-def _cluster_k(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    k = int(text)
-    if not 2 <= k <= 12:
-        raise ValueError(f"RFM_CLUSTERS_K={text!r}: use a number from 2 to 12, or 'auto'")
-    return k
+VARIABLES: tuple[Variable, ...] = (
+    Variable("RFM_WAREHOUSE", "warehouse", Path),
+    Variable("RFM_SOURCE", "source", Path),
+    Variable("RFM_SOURCE_FORMAT", "source_format", _choice(*FORMATS)),
+    Variable("RFM_COLUMNS", "columns", _columns),
+    Variable("RFM_START_MONTH", "start_month", _month),
+    Variable("RFM_END_MONTH", "end_month", _end_month),
+    Variable("RFM_END_MONTH", "live", _is_live),
+    Variable("RFM_DEFAULT_SCALE", "default_scale", _float("a number > 0", lambda x: x > 0)),
+    Variable("RFM_WINDOW_MONTHS", "window_months", _int(1)),
+    Variable("RFM_CLUSTERS_K", "cluster_k", _cluster_k),
+    Variable("RFM_SEGMENT_RULES", "segment_rules", Path),
+    Variable("RFM_CLV_DISCOUNT_RATE", "clv_discount_rate", _float("an annual rate >= 0, e.g. 0.10", lambda x: x >= 0)),
+    Variable("RFM_CLV_HOLDOUT_MONTHS", "clv_holdout_months", _int(1)),
+    Variable("RFM_CAMPAIGN_TOP_N", "campaign_top_n", _int(1)),
+    Variable("RFM_CAMPAIGN_SHARE", "campaign_share", _float("a share in (0, 1], e.g. 0.10", lambda x: 0 < x <= 1)),
+    Variable("RFM_CONTACT_COST", "contact_cost", _float("a cost >= 0", lambda x: x >= 0)),
+    Variable("RFM_MARGIN", "margin", _float("a margin in (0, 1], e.g. 0.3", lambda x: 0 < x <= 1)),
+    Variable("RFM_CAMPAIGN_BUDGET", "campaign_budget", _float("a budget >= 0", lambda x: x >= 0)),
+    Variable("RFM_BI_COPY", "bi_copy", Path),
+    Variable("RFM_ACCEPT_EMPTY_MONTHS", "accept_empty_months", _month_list),
+)
+
+
+def _check_together(s: Settings) -> None:
+    """Rules that involve more than one variable."""
+    if s.source_format == "generic" and not s.columns:
+        raise ValueError("RFM_SOURCE_FORMAT=generic needs RFM_COLUMNS, e.g. customer_id=cust,order_date=dt,amount=amt")
+    if s.start_month and s.end_month and s.start_month > s.end_month:
+        raise ValueError(f"RFM_START_MONTH={s.start_month:%Y-%m} is after RFM_END_MONTH={s.end_month:%Y-%m}")
+    if (s.contact_cost is None) != (s.margin is None):
+        raise ValueError("the profit rule needs both RFM_CONTACT_COST and RFM_MARGIN (or neither)")
+    if s.campaign_budget is not None and s.contact_cost is None:
+        raise ValueError("RFM_CAMPAIGN_BUDGET needs the profit rule: set RFM_CONTACT_COST and RFM_MARGIN too")
