@@ -25,7 +25,8 @@ lifetime_value as (
 
 dormant as (
     select
-        snapshot_month, customer_id::varchar as customer_id, probability, expected_revenue, rank as target_rank,
+        snapshot_month, customer_id::varchar as customer_id, probability, expected_revenue,
+        rank as target_rank,
         persona, suggested_action, selected
     from dormant_targets
 ),

@@ -5,19 +5,17 @@
 -- placeholder column types are replaced when the first non-empty month is written).
 with targets as (
     select
-        snapshot_month, customer_id::varchar as customer_id, country, frequency, monetary, probability, expected_revenue,
+        snapshot_month, customer_id::varchar as customer_id, country, frequency, monetary, probability,
+        expected_revenue,
         expected_profit, rank as target_rank, persona, suggested_action, selected
     from dormant_targets
 ),
 
-segments as (
-    select snapshot_month, customer_id, rfm_segment, recency_days
-    from rfm_snapshots
-),
-
-clusters as (
-    select snapshot_month, customer_id, cluster_name
-    from customer_clusters
+profiles as (  -- customer_clusters has one row per customer of rfm_snapshots
+    select s.snapshot_month, s.customer_id, s.rfm_segment, s.recency_days, c.cluster_name
+    from rfm_snapshots as s
+    left join customer_clusters as c
+        on c.snapshot_month = s.snapshot_month and c.customer_id = s.customer_id
 ),
 
 chosen_model as (
@@ -40,9 +38,9 @@ final as (
         t.expected_profit,
         t.frequency,
         t.monetary,
-        s.recency_days,
-        s.rfm_segment,
-        c.cluster_name,
+        p.recency_days,
+        p.rfm_segment,
+        p.cluster_name,
         m.model,
         m.evaluation_anchor,
         m.auc,
@@ -50,10 +48,8 @@ final as (
         m.lift_vs_random,
         m.lift_vs_heuristic
     from targets as t
-    left join segments as s
-        on s.snapshot_month = t.snapshot_month and s.customer_id = t.customer_id
-    left join clusters as c
-        on c.snapshot_month = t.snapshot_month and c.customer_id = t.customer_id
+    left join profiles as p
+        on p.snapshot_month = t.snapshot_month and p.customer_id = t.customer_id
     left join chosen_model as m
         on m.snapshot_month = t.snapshot_month
 )

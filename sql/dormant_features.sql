@@ -44,7 +44,8 @@ monthly as (
         date_trunc('month', order_date)::date as month,
         sum(revenue) as revenue,
         datediff('month', (select base_start from params), date_trunc('month', order_date)::date) as x,
-        row_number() over (partition by customer_id order by date_trunc('month', order_date) desc) as month_rank
+        row_number() over (partition by customer_id order by date_trunc('month', order_date) desc)
+            as month_rank
     from orders
     group by customer_id, date_trunc('month', order_date)
 ),
@@ -110,7 +111,8 @@ final as (
         c.base_revenue,
         t.active_months,
         t.revenue_last3_active,
-        case when c.monetary > 0 then t.revenue_last3_active / c.monetary else 1.0 end as recent_revenue_share,
+        case when c.monetary > 0 then t.revenue_last3_active / c.monetary else 1.0 end
+            as recent_revenue_share,
         case when t.active_months > 1 then t.revenue_slope else 0.0 end as revenue_slope,
         c.first_purchase_date,
         c.last_purchase_date

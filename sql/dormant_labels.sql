@@ -28,7 +28,10 @@ outcome_lines as (
 ),
 
 outcome as (
-    select customer_id, count(distinct order_id) as future_orders, sum(line_revenue::decimal(38, 6))::double as future_revenue
+    select
+        customer_id,
+        count(distinct order_id) as future_orders,
+        sum(line_revenue::decimal(38, 6))::double as future_revenue
     from outcome_lines
     group by customer_id
 ),

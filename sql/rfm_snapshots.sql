@@ -70,9 +70,12 @@ measured as (
 scored as (
     select
         *,
-        least(5, 1 + floor(5 * (rank() over (order by recency_days desc) - 1) / count(*) over ()))::tinyint as r_score,
-        least(5, 1 + floor(5 * (rank() over (order by frequency asc) - 1) / count(*) over ()))::tinyint as f_score,
-        least(5, 1 + floor(5 * (rank() over (order by monetary asc) - 1) / count(*) over ()))::tinyint as m_score
+        least(5, 1 + floor(5 * (rank() over (order by recency_days desc) - 1) / count(*) over ()))::tinyint
+            as r_score,
+        least(5, 1 + floor(5 * (rank() over (order by frequency asc) - 1) / count(*) over ()))::tinyint
+            as f_score,
+        least(5, 1 + floor(5 * (rank() over (order by monetary asc) - 1) / count(*) over ()))::tinyint
+            as m_score
     from measured
 ),
 
