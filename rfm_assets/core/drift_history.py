@@ -68,11 +68,30 @@ def cluster_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
 
 
 def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
-    """BG/NBD and Gamma-Gamma parameters, for the month and the ones before it."""
+    """What the fitted BG/NBD and Gamma-Gamma models say about customers, for the month and the ones
+    before it: the quantities the data identify, not the raw parameters. Gamma-Gamma's p, q and v
+    trade off against each other (on a young shop's few repeat buyers q moved x0.09 and v x19 in one
+    month while the mean spend they imply barely moved), so each model is judged by its population
+    means and shapes: purchase rate r/alpha and its shape r, drop-out probability a/(a+b) and its
+    concentration a+b, mean spend per order p*v/(q-1) (defined for q > 1) and its shape p."""
     return con.execute(
-        f"select snapshot_month, param, value from clv_model_params where snapshot_month between ? and ? "
-        f"and param in ({', '.join('?' for _ in drift.CLV_PARAMS)}) and value > 0",
-        [*_window(month), *drift.CLV_PARAMS],
+        """
+        with wide as (
+            pivot (select snapshot_month, param, value from clv_model_params
+                   where snapshot_month between ? and ? and param in ('r', 'alpha', 'a', 'b', 'p', 'q', 'v'))
+            on param in ('r', 'alpha', 'a', 'b', 'p', 'q', 'v') using first(value)
+        ), derived as (
+            unpivot (select snapshot_month,
+                            r / alpha as "purchase rate r/alpha", r as "purchase-rate shape r",
+                            a / (a + b) as "drop-out probability a/(a+b)", a + b as "drop-out concentration a+b",
+                            case when q > 1 then p * v / (q - 1) end as "mean spend p*v/(q-1)",
+                            p as "spend shape p"
+                     from wide)
+            on columns(* exclude (snapshot_month)) into name param value value
+        )
+        select snapshot_month, param, value from derived where value > 0 and isfinite(value)
+        """,
+        _window(month),
     ).df()
 
 

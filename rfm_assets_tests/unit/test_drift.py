@@ -188,3 +188,40 @@ def test_volume_without_a_forecast_falls_back_to_its_usual_changes():
     young = forecast_drift(volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", forecasts({"2011-07": (1.0, 0.0, 2.0)}),
                            what="revenue")
     assert young.passed and "not enough history" in young.description
+
+
+def _params_warehouse(path, months: dict):
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("create table clv_model_params (snapshot_month date, model varchar, param varchar, value double)")
+    for month, params in months.items():
+        for name, value in params.items():
+            con.execute("insert into clv_model_params values (?, 'm', ?, ?)", [month, name, value])
+    return con
+
+
+def test_parameter_drift_judges_what_the_fits_identify(tmp_path):
+    """Gamma-Gamma's q and v trade off: a month where q and v move together so that the mean spend
+    p*v/(q-1) stays put is no drift; raw-parameter bands would have warned on it."""
+    from rfm_assets.core.drift_history import clv_params, judge
+
+    base = {"r": 0.5, "alpha": 10.0, "a": 0.8, "b": 4.0, "p": 6.0, "q": 4.0, "v": 15.0}
+    months = {date(2020, m, 1): {**base, "alpha": 10.0 * (1 + 0.01 * m)} for m in range(1, 10)}
+    # September: q 4 -> 1.1 and v 15 -> 0.5, so p*v/(q-1) stays 6*15/3 = 6*0.5/0.1 = 30
+    months[date(2020, 9, 1)] = {**months[date(2020, 9, 1)], "q": 1.1, "v": 0.5}
+    con = _params_warehouse(tmp_path / "w.duckdb", months)
+    frame = clv_params(con, date(2020, 9, 1))
+    sept = frame[frame["snapshot_month"] == pd.Timestamp(2020, 9, 1)].set_index("param")["value"]
+    # by hand: r/alpha = 0.5/10.9, a/(a+b) = 0.8/4.8, a+b = 4.8, mean spend 6*0.5/0.1 = 30, p = 6
+    assert sept["purchase rate r/alpha"] == pytest.approx(0.5 / 10.9)
+    assert sept["drop-out probability a/(a+b)"] == pytest.approx(0.8 / 4.8)
+    assert sept["drop-out concentration a+b"] == pytest.approx(4.8)
+    assert sept["mean spend p*v/(q-1)"] == pytest.approx(30.0)
+    assert judge("clv_parameters", frame, date(2020, 9, 1)).passed
+    # the mean spend doubling (v x2) is drift
+    months[date(2020, 9, 1)] = {**months[date(2020, 8, 1)], "v": 30.0}
+    con.close()
+    con = _params_warehouse(tmp_path / "w2.duckdb", months)
+    result = judge("clv_parameters", clv_params(con, date(2020, 9, 1)), date(2020, 9, 1))
+    assert not result.passed and "mean spend" in result.description
