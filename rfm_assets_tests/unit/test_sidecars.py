@@ -34,6 +34,7 @@ def base_suites():
     if not BASE_SUITES.exists():
         pytest.skip(f"no frozen hand-written suites at {BASE_SUITES} (set RFM_BASE_SUITES)")
     spec = importlib.util.spec_from_file_location("base_suites", BASE_SUITES)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,9 +54,8 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
 def test_suite_descriptions_are_the_old_docstrings(base_suites):
     old = base_suites.build_suites()
     for table, suite in build_suites().items():
-        assert " ".join(suite.__doc__.split()) == " ".join(
-            (getattr(old[table], "func", old[table]).__doc__).split()
-        )
+        old_doc = getattr(old[table], "func", old[table]).__doc__ or ""
+        assert " ".join((suite.__doc__ or "").split()) == " ".join(old_doc.split()), table
 
 
 def test_every_generated_expectation_runs_in_duckdb():
