@@ -1,8 +1,9 @@
-"""The project's compute per asset for one month: the pure core calls each asset makes, no Dagster.
+"""The project's compute per asset for one month: the very build functions the assets call, no Dagster.
 
 Each piece re-materializes the month on a warehouse where the earlier months (and the month's
-upstream tables) are built, exactly as the asset body does minus its metadata and plots. Writes
-go through ``warehouse.replace_partition[_frame]`` like the assets' do, so they are timed too.
+upstream tables) are built, by calling the asset's ``rfm_assets.core.builds`` entry with the
+configuration the assets derive from the default settings (``rfm_assets.assets.configs``): reads,
+compute and writes are timed; only the assets' metadata and plots are left out.
 """
 
 from __future__ import annotations
@@ -76,185 +77,156 @@ def stage(args: dict[str, Any]) -> dict[str, Any]:
     return laps.result(rows=staged.row_count)
 
 
-def raw_orders(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import ingest
+def _params() -> Any:
+    """The ``params`` resource of the default settings (the environment's RFM_* variables ignored)."""
+    from rfm_assets.resources import build_resources
+    from rfm_assets.settings import Settings
+
+    return build_resources(Settings.from_env({}))["params"]
+
+
+def _staged(args: dict[str, Any]) -> Any:
+    from rfm_assets.core.builds.ingestion import StagedConfig
     from rfm_assets.core.sources import SourceSpec, stage_source
 
     staged = stage_source(SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"]))
-    laps = Laps()
+    return StagedConfig(staged.parquet_path, staged.loaded_at, staged.rejects_path,
+                        span=(staged.first_month, staged.last_month))
+
+
+def raw_orders(args: dict[str, Any]) -> dict[str, Any]:
+    from rfm_assets.core.builds.ingestion import build_raw_orders
+
+    cfg, laps = _staged(args), Laps()
     with _connect(args, laps) as con, laps("raw_orders"):
-        rows = ingest.build_raw_orders(con, _month(args), staged.parquet_path, staged.loaded_at)
+        rows = build_raw_orders(con, _month(args), cfg).rows
     return laps.result(rows=rows)
 
 
 def cleaning(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import ingest
+    from rfm_assets.core.builds.ingestion import build_cleaned_transactions, build_customer_returns
 
     laps = Laps()
     with _connect(args, laps) as con:
         with laps("cleaned_transactions"):
-            result = ingest.build_cleaned_transactions(con, _month(args))
+            built = build_cleaned_transactions(con, _month(args))
         with laps("customer_returns"):
-            ingest.build_customer_returns(con, _month(args))
-    return laps.result(rows=result.kept)
+            build_customer_returns(con, _month(args))
+    return laps.result(rows=built.cleaning.kept)
 
 
 def cohort(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import cohorts
+    from rfm_assets.core.builds.behaviour import build_cohort_retention
 
     laps = Laps()
     with _connect(args, laps) as con, laps("cohort_retention"):
-        rows = cohorts.build_cohort_retention(con, _month(args))
-        cohorts.refresh_triangle_view(con)
+        rows = build_cohort_retention(con, _month(args)).rows
     return laps.result(rows=rows)
 
 
 def rfm_snapshot(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import rfm
+    from rfm_assets.assets.configs import rfm_config
+    from rfm_assets.core.builds.behaviour import build_rfm_snapshots
 
-    segments = rfm.segment_map(rfm.load_segment_rules())
-    laps = Laps()
+    cfg, laps = rfm_config(_params()), Laps()
     with _connect(args, laps) as con, laps("rfm_snapshots"):
-        rows = rfm.build_rfm_snapshot(con, _month(args), args.get("window_months", 12), segments)
+        rows = build_rfm_snapshots(con, _month(args), cfg).rows
     return laps.result(rows=rows)
 
 
 def segment_migration(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import rfm
-    from rfm_assets.core.months import add_months
+    from rfm_assets.core.builds.behaviour import build_segment_migration
 
     laps = Laps()
     with _connect(args, laps) as con, laps("segment_migration"):
-        rows = rfm.build_segment_migration(con, _month(args), add_months(_month(args), -1))
+        rows = build_segment_migration(con, _month(args)).rows
     return laps.result(rows=rows)
 
 
 def clusters(args: dict[str, Any]) -> dict[str, Any]:
-    import polars as pl
+    from rfm_assets.assets.configs import cluster_config
+    from rfm_assets.core.builds.segments import build_cluster_profiles, build_customer_clusters
 
-    from rfm_assets.core.clusters import fit_clusters
-    from rfm_assets.core.sqlfiles import load_sql
-    from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
-
-    month, laps = _month(args), Laps()
+    month, laps, cfg = _month(args), Laps(), cluster_config(_params())
     with _connect(args, laps) as con:
-        with laps("read"):
-            frame = con.execute("select customer_id, recency_days, frequency, monetary from rfm_snapshots "
-                                "where snapshot_month = ?", [month]).pl()
-        with laps("kmeans"):
-            result = fit_clusters(frame, k=4)
-        with laps("write"):
-            out = result.assignments.with_columns(pl.lit(month).alias("snapshot_month")).select(
-                "snapshot_month", "customer_id", "cluster_id", "cluster_name", "recency_days", "frequency", "monetary")
-            rows = replace_partition_frame(con, "customer_clusters", month, out)
-            replace_partition(con, "cluster_profiles", month, load_sql("cluster_profiles"), {"month": month})
+        with laps("customer_clusters"):
+            rows = build_customer_clusters(con, month, cfg).rows
+        with laps("cluster_profiles"):
+            build_cluster_profiles(con, month)
     return laps.result(rows=rows)
 
 
 def clv_models(args: dict[str, Any]) -> dict[str, Any]:
+    from rfm_assets.assets.configs import clv_config
     from rfm_assets.core import clv
-    from rfm_assets.core.months import month_end
-    from rfm_assets.core.warehouse import replace_partition_frame
+    from rfm_assets.core.builds.lifetime_value import build_clv_models
 
-    month, laps, config = _month(args), Laps(), clv.ClvConfig()
-    with _connect(args, laps) as con:
-        with laps("summary"):
-            summary = clv.clv_summary(con, month_end(month))
-        with laps("fit"):
-            fit = clv.fit_clv(summary, config)
-        if fit.status != "fitted":
-            raise RuntimeError(f"CLV not fitted for {month}: {fit.message}")
-        with laps("score"):
-            scores = clv.score_customers(fit, summary, config)
-        with laps("write"):
-            scores.insert(0, "snapshot_month", month)
-            replace_partition_frame(con, "customer_lifetime_value", month, scores)
-            replace_partition_frame(con, "clv_model_params", month, clv.params_long(fit, month))
-    return laps.result(rows=len(scores), customers=len(summary), patterns=int(summary.groupby(clv.PATTERN).ngroups),
-                       bg_params=fit.bg_params, gg_params=fit.gg_params)
+    month, laps, cfg = _month(args), Laps(), clv_config(_params())
+    with _connect(args, laps) as con, laps("clv_models"):
+        built = build_clv_models(con, month, cfg)
+    if not built.fitted:
+        raise RuntimeError(f"CLV not fitted for {month}: {built.fit.message}")
+    summary, fit = built.summary, built.fit
+    return laps.result(rows=len(built.scores), customers=len(summary),
+                       patterns=int(summary.groupby(clv.PATTERN).ngroups), bg_params=fit.bg_params,
+                       gg_params=fit.gg_params)
 
 
 def clv_holdout(args: dict[str, Any]) -> dict[str, Any]:
-    from rfm_assets.core import clv
-    from rfm_assets.core.clv_holdout import holdout_metrics
-    from rfm_assets.core.warehouse import replace_partition_frame
+    from rfm_assets.assets.configs import holdout_config
+    from rfm_assets.core.builds.lifetime_value import build_clv_holdout_metrics
 
-    month, laps = _month(args), Laps()
+    month, laps, cfg = _month(args), Laps(), holdout_config(_params())
     with _connect(args, laps) as con, laps("clv_holdout_metrics"):
-        result = holdout_metrics(con, month, 6, clv.ClvConfig())
-        replace_partition_frame(con, "clv_holdout_metrics", month, result.metrics,
-                                allow_empty=result.status != "fitted")
+        result = build_clv_holdout_metrics(con, month, cfg)
     return laps.result(status=result.status)
 
 
 def forecasts(args: dict[str, Any]) -> dict[str, Any]:
-    """forecast_revenue_history (SQL) + forecast_all (statsforecast), as the forecasting asset does."""
-    from rfm_assets.core import forecasting
-    from rfm_assets.core.months import month_end
-    from rfm_assets.core.sqlfiles import load_sql
-    from rfm_assets.core.warehouse import replace_partition
+    """The three forecasting tables: revenue history (SQL), forecast_all (statsforecast), the writes."""
+    from rfm_assets.core.builds.forecasts import build_revenue_forecasts
+    from rfm_assets.core.forecasting import ForecastConfig
 
     month, laps = _month(args), Laps()
-    with _connect(args, laps) as con:
-        with laps("history"):
-            replace_partition(con, "forecast_revenue_history", month, load_sql("forecast_revenue_history"),
-                              {"month": month})
-            daily = con.execute("select series, ds, revenue as y from forecast_revenue_history "
-                                "where snapshot_month = ? and series <> 'company_customers' order by series, ds",
-                                [month]).df()
-        with laps("forecast_all"):
-            result = forecasting.forecast_all(daily, month_end(month))
-    return laps.result(series=len(result.skill))
+    with _connect(args, laps) as con, laps("revenue_forecasts"):
+        built = build_revenue_forecasts(con, month, ForecastConfig())
+    return laps.result(series=len(built.result.skill), forecast_all_seconds=built.seconds)
 
 
 def dormant(args: dict[str, Any]) -> dict[str, Any]:
-    """dormant_features (SQL) + run_dormant (model selection out of time, refit, scoring)."""
-    from rfm_assets.core import dormant as core
-    from rfm_assets.core.sqlfiles import load_sql
-    from rfm_assets.core.warehouse import replace_partition
+    """dormant_features (SQL) + run_dormant (model selection out of time, refit, scoring) + the writes."""
+    from rfm_assets.assets.configs import campaign_config
+    from rfm_assets.core.builds.reactivation import DormantConfig, build_dormant_reactivation
 
     month, laps = _month(args), Laps()
-    first = date.fromisoformat(args["first_month"])
-    with _connect(args, laps) as con:
-        with laps("features"):
-            replace_partition(con, "dormant_features", month, load_sql("dormant_features"), {"anchor_month": month},
-                              allow_empty=True)
-        with laps("run_dormant"):
-            result = core.run_dormant(con, month, first_month=first)
+    cfg = DormantConfig(campaign_config(_params()), first_month=date.fromisoformat(args["first_month"]))
+    with _connect(args, laps) as con, laps("dormant_reactivation"):
+        result = build_dormant_reactivation(con, month, cfg)
     return laps.result(status=result.status, targets=len(result.targets))
 
 
 def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
     """Months first..last built quickly, without Dagster or checks: only the tables a later month
-    reads (ingestion every month, CLV every month as its asset writes it, RFM of the last month).
+    reads (ingestion and CLV every month, RFM of the last month), by the assets' own build functions.
 
     For the smoke test, where ``rfm-assets run``'s fixed per-month cost (checks, plots, Dagster)
     would dominate; the benchmark proper builds the prefix with ``rfm-assets run``.
     """
-    import pandas as pd
+    from rfm_assets.assets.configs import clv_config, rfm_config
+    from rfm_assets.core.builds import behaviour, ingestion
+    from rfm_assets.core.builds.lifetime_value import build_clv_models
+    from rfm_assets.core.months import months_between
 
-    from rfm_assets.core import clv, ingest, rfm
-    from rfm_assets.core.months import month_end, months_between
-    from rfm_assets.core.sources import SourceSpec, stage_source
-    from rfm_assets.core.warehouse import replace_partition_frame
-
-    staged = stage_source(SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"]))
+    staged, params = _staged(args), _params()
     months = months_between(date.fromisoformat(args["first_month"]), date.fromisoformat(args["last"]))
-    segments, laps = rfm.segment_map(rfm.load_segment_rules()), Laps()
+    laps = Laps()
     with _connect(args, laps) as con, laps("prefix"):
         for month in months:
-            ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at)
-            ingest.build_cleaned_transactions(con, month)
-            ingest.build_customer_returns(con, month)
-            summary = clv.clv_summary(con, month_end(month))
-            fit = clv.fit_clv(summary)
-            if fit.status == "failed":
-                raise RuntimeError(f"CLV fit failed for {month}: {fit.message}")
-            scores = clv.score_customers(fit, summary) if fit.status == "fitted" else pd.DataFrame(
-                {c: pd.Series(dtype=summary[c].dtype) for c in ["customer_id", *clv.PATTERN, "monetary_value"]})
-            scores.insert(0, "snapshot_month", pd.Series([month] * len(scores), dtype="datetime64[s]"))
-            replace_partition_frame(con, "customer_lifetime_value", month, scores, allow_empty=fit.status != "fitted")
-        rfm.build_rfm_snapshot(con, months[-1], args.get("window_months", 12), segments)
+            ingestion.build_raw_orders(con, month, staged)
+            ingestion.build_cleaned_transactions(con, month)
+            ingestion.build_customer_returns(con, month)
+            build_clv_models(con, month, clv_config(params))
+        behaviour.build_rfm_snapshots(con, months[-1], rfm_config(params))
     return laps.result(months=len(months))
 
 

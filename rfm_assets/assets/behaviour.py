@@ -1,14 +1,15 @@
 """Customer-behaviour layer: cohort retention, monthly RFM snapshots and segment migration."""
 
 
-from pathlib import Path
-
 import dagster as dg
 
+from rfm_assets.assets.configs import rfm_config
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions, customer_returns
 from rfm_assets.assets.inputs import ALL_HISTORY, PREVIOUS_AND_THIS, first_month, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
-from rfm_assets.core import cohorts, plots, rfm
+from rfm_assets.core import plots
+from rfm_assets.core.builds import behaviour as build
+from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.months import add_months
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
@@ -19,7 +20,7 @@ GROUP = "customer_behaviour"
 @dg.asset(
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS,
+    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("cohort_retention"),
 )
 def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How each acquisition cohort (month of first purchase) keeps buying: for the month, every
@@ -32,10 +33,9 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     month = partition_month(context)
     with warehouse.connect() as con:
         require_history(con, "cleaned_transactions", month)
-        cohorts.build_cohort_retention(con, month)
-        cohorts.refresh_triangle_view(con)
+        built = build.build_cohort_retention(con, month)
         metadata = partition_metadata(con, "cohort_retention", month)
-        labels, grid = cohorts.triangle(con, up_to=month)
+    labels, grid = built.cohorts, built.grid
     png = plots.heatmap(grid, [f"{c:%Y-%m}" for c in labels], [str(i) for i in range(len(grid[0]) if grid else 0)],
                         f"Retention by cohort, up to {month:%Y-%m}", xlabel="months since first purchase",
                         ylabel="cohort")
@@ -46,7 +46,7 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
           dg.AssetDep(customer_returns, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS,
+    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("rfm_snapshots"),
 )
 def rfm_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -59,20 +59,11 @@ def rfm_snapshots(
     month's end is read, and the asset refuses to run while an earlier month is missing.
     """
     month = partition_month(context)
-    rules = rfm.load_segment_rules(Path(params.segment_rules)) if params.segment_rules else rfm.load_segment_rules()
-    segments = rfm.segment_map(rules)
     with warehouse.connect() as con:
         require_history(con, "cleaned_transactions", month)
         require_history(con, "customer_returns", month, since=add_months(month, -(params.window_months - 1)))
-        rfm.build_rfm_snapshot(con, month, params.window_months, segments)
+        sizes = build.build_rfm_snapshots(con, month, rfm_config(params)).segment_profile
         metadata = partition_metadata(con, "rfm_snapshots", month)
-        sizes = con.execute(
-            """select rfm_segment, count(*) as customers, round(avg(recency_days), 1) as mean_recency_days,
-                      round(avg(frequency), 2) as mean_frequency, round(avg(monetary), 2) as mean_monetary,
-                      round(sum(monetary) / sum(sum(monetary)) over (), 4) as revenue_share
-               from rfm_snapshots where snapshot_month = ? group by 1 order by customers desc""",
-            [month],
-        ).df()
     png = plots.bars(sizes["rfm_segment"].tolist(), sizes["customers"].tolist(),
                      f"Customers per RFM segment, {month:%Y-%m}", xlabel="customers")
     return dg.MaterializeResult(metadata={
@@ -86,22 +77,19 @@ def rfm_snapshots(
 @dg.asset(
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(rfm_snapshots, partition_mapping=PREVIOUS_AND_THIS)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS,
+    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("segment_migration"),
 )
 def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Customers moving from each RFM segment last month to each segment this month, including
     new and returning customers entering the window and customers leaving it
     (`sql/segment_migration.sql`). The metadata shows the transition matrix."""
     month = partition_month(context)
-    previous = add_months(month, -1)
     with warehouse.connect() as con:
         if month > first_month():
-            require_history(con, "rfm_snapshots", month, since=previous)
-        rfm.build_segment_migration(con, month, previous)
+            require_history(con, "rfm_snapshots", month, since=add_months(month, -1))
+        built = build.build_segment_migration(con, month)
         metadata = partition_metadata(con, "segment_migration", month)
-        moves = con.execute(
-            "select from_segment, to_segment, customers, share_of_from from segment_migration "
-            "where snapshot_month = ?", [month]).fetchall()
+    moves, previous = built.moves, built.previous
     froms = sorted({m[0] for m in moves})
     tos = sorted({m[1] for m in moves})
     grid = [[next((m[3] for m in moves if m[0] == f and m[1] == t), None) for t in tos] for f in froms]

@@ -1,23 +1,32 @@
 """Ingestion layer: the month's source lines, the valid purchases, and returns per customer."""
 
+from typing import Any
 
 import dagster as dg
 
 from rfm_assets.assets.metadata import partition_metadata
-from rfm_assets.core import ingest
+from rfm_assets.core.builds import ingestion as build
+from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import OrderSourceResource, WarehouseResource
 
 OWNERS = ["team:data-engineering"]
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
-    group_name="ingestion",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    tags={"layer": "raw"},
-)
+def _sql_asset(table: str, layer: str, **kwargs: Any) -> Any:
+    """A monthly ingestion asset built by ``sql/<table>.sql``, versioned by that file's hash."""
+    return dg.asset(name=table, partitions_def=MONTHLY, group_name="ingestion", kinds={"duckdb", "sql"},
+                    owners=OWNERS, tags={"layer": layer}, code_version=sql_code_version(table), **kwargs)
+
+
+def _staged_config(order_source: OrderSourceResource, month: Any) -> tuple[build.StagedConfig, Any]:
+    staged = order_source.stage()
+    return build.StagedConfig(staged.parquet_path, staged.loaded_at, staged.rejects_path,
+                              span=(staged.first_month, staged.last_month),
+                              accept_emptied=order_source.accepts_emptied(month)), staged
+
+
+@_sql_asset("raw_orders", "raw")
 def raw_orders(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, order_source: OrderSourceResource
 ) -> dg.MaterializeResult:
@@ -30,11 +39,9 @@ def raw_orders(
     refused unless the operator accepts it (`RFM_ACCEPT_EMPTY_MONTHS`).
     """
     month = partition_month(context)
-    staged = order_source.stage()
+    cfg, staged = _staged_config(order_source, month)
     with warehouse.connect() as con:
-        n_rows = ingest.build_raw_orders(con, month, staged.parquet_path, staged.loaded_at, staged.rejects_path,
-                                         span=(staged.first_month, staged.last_month),
-                                         accept_emptied=order_source.accepts_emptied(month))
+        n_rows = build.build_raw_orders(con, month, cfg).rows
         metadata = partition_metadata(con, "raw_orders", month)
     context.log.info(f"raw_orders {month:%Y-%m}: {n_rows:,} lines from {', '.join(staged.files)}")
     if not n_rows:
@@ -49,14 +56,7 @@ def raw_orders(
     )
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
-    deps=[raw_orders],
-    group_name="ingestion",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    tags={"layer": "raw"},
-)
+@_sql_asset("quarantined_lines", "raw", deps=[raw_orders])
 def quarantined_lines(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, order_source: OrderSourceResource
 ) -> dg.MaterializeResult:
@@ -64,9 +64,9 @@ def quarantined_lines(
     a few unreadable numbers in a file, dates in the future or far from the rest of the data, absurd
     quantities, prices or amounts. Never in raw_orders, never dropped silently. Usually empty."""
     month = partition_month(context)
-    staged = order_source.stage()
+    cfg, _ = _staged_config(order_source, month)
     with warehouse.connect() as con:
-        counts = ingest.build_quarantined_lines(con, month, staged.rejects_path, staged.loaded_at)
+        counts = build.build_quarantined_lines(con, month, cfg).counts
         metadata = partition_metadata(con, "quarantined_lines", month)
     if counts:
         context.log.warning(f"quarantined_lines {month:%Y-%m}: {counts}")
@@ -74,14 +74,7 @@ def quarantined_lines(
         **metadata, **{f"quarantined_{reason}": dg.MetadataValue.int(n) for reason, n in counts.items()}})
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
-    deps=[raw_orders, quarantined_lines],
-    group_name="ingestion",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    tags={"layer": "clean"},
-)
+@_sql_asset("cleaned_transactions", "clean", deps=[raw_orders, quarantined_lines])
 def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Valid purchase lines of the month with line revenue (`sql/cleaned_transactions.sql`).
 
@@ -92,9 +85,9 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
     """
     month = partition_month(context)
     with warehouse.connect() as con:
-        result = ingest.build_cleaned_transactions(con, month)
+        built = build.build_cleaned_transactions(con, month)
         metadata = partition_metadata(con, "cleaned_transactions", month)
-        quarantined = ingest.quarantined_counts(con, month)
+    result, quarantined = built.cleaning, built.quarantined
     removed_md = "\n".join(["| rule | lines removed |", "|---|---:|"] +
                            [f"| {rule} | {n:,} |" for rule, n in result.removed.items()])
     return dg.MaterializeResult(
@@ -110,19 +103,12 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
     )
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
-    deps=[raw_orders],
-    group_name="ingestion",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    tags={"layer": "clean"},
-)
+@_sql_asset("customer_returns", "clean", deps=[raw_orders])
 def customer_returns(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Cancelled (returned) value per customer in the month, kept as a measure of its own
     (`sql/customer_returns.sql`). A month without cancellations is a valid empty month."""
     month = partition_month(context)
     with warehouse.connect() as con:
-        ingest.build_customer_returns(con, month)
+        build.build_customer_returns(con, month)
         metadata = partition_metadata(con, "customer_returns", month)
     return dg.MaterializeResult(metadata=metadata)

@@ -4,26 +4,20 @@
 from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 
+from rfm_assets.assets.configs import clv_config, holdout_config
+from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.core import clv, plots
-from rfm_assets.core.clv_holdout import holdout_metrics, overall_metrics
-from rfm_assets.core.months import month_end
-from rfm_assets.core.warehouse import replace_partition_frame
+from rfm_assets.core.builds.lifetime_value import ClvFitError, build_clv_holdout_metrics, build_clv_models
+from rfm_assets.core.clv_holdout import overall_metrics
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
 
 GROUP = "lifetime_value"
 KINDS = {"duckdb", "python", "pandas"}
-CLV_COLUMNS = ["snapshot_month", "customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-               "expected_purchases_12m", "expected_avg_order_value", "clv_12m"]
-
-
-def _config(params: AnalysisParamsResource) -> clv.ClvConfig:
-    return clv.ClvConfig(annual_discount_rate=params.clv_discount_rate)
 
 
 def _float_or_null(value: float | None) -> dg.MetadataValue:
@@ -40,23 +34,19 @@ def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
     return "\n".join(rows)
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec("customer_lifetime_value", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-                     description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
-                     "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
-                     "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
-                     "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
-                     "the metadata.",
-                     group_name=GROUP, kinds=KINDS, owners=OWNERS),
-        dg.AssetSpec("clv_model_params", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-                     description="The month's fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) "
-                     "parameters in long format, with the time unit in days, log-likelihoods, customers "
-                     "fitted, the penalizer used and the frequency-monetary correlation.",
-                     group_name=GROUP, kinds=KINDS, owners=OWNERS),
-    ],
-    partitions_def=MONTHLY,
-    can_subset=False,
+@monthly_multi_asset(
+    dg.AssetSpec("customer_lifetime_value", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+                 description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
+                 "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
+                 "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
+                 "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
+                 "the metadata.",
+                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
+    dg.AssetSpec("clv_model_params", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+                 description="The month's fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) "
+                 "parameters in long format, with the time unit in days, log-likelihoods, customers "
+                 "fitted, the penalizer used and the frequency-monetary correlation.",
+                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
 )
 def clv_models(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource,
@@ -64,30 +54,20 @@ def clv_models(
 ) -> Iterator[dg.MaterializeResult]:
     """Fit BG/NBD + Gamma-Gamma on all history up to the month's end; score every customer."""
     month = partition_month(context)
-    config = _config(params)
     with warehouse.connect() as con:
         require_history(con, "cleaned_transactions", month)
-        summary = clv.clv_summary(con, month_end(month))
-        fit = clv.fit_clv(summary, config)
-        if fit.status == "failed":
-            raise dg.Failure(description=f"CLV fit failed for {month:%Y-%m}: {fit.message}",
-                             metadata={"attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts))})
-        fitted = fit.status == "fitted"
-        scores = clv.score_customers(fit, summary, config) if fitted else pd.DataFrame(  # typed, even empty
-            {c: pd.Series(dtype={"customer_id": "string", "frequency": "int64"}.get(c, "float64"))
-             for c in CLV_COLUMNS[1:]})
-        scores.insert(0, "snapshot_month", month)
-        replace_partition_frame(con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted)
-        long = clv.params_long(fit, month) if fitted else pd.DataFrame(
-            {"snapshot_month": pd.Series(dtype="datetime64[ns]"), "model": pd.Series(dtype="string"),
-             "param": pd.Series(dtype="string"), "value": pd.Series(dtype=float)})
-        replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
+        try:
+            built = build_clv_models(con, month, clv_config(params))
+        except ClvFitError as exc:
+            raise dg.Failure(description=str(exc), metadata={
+                "attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in exc.fit.attempts))}) from exc
         clv_md = partition_metadata(con, "customer_lifetime_value", month)
         params_md = partition_metadata(con, "clv_model_params", month)
-    status = {"status": dg.MetadataValue.text(fit.status), "message": dg.MetadataValue.text(fit.message or "ok"),
+    fit, scores = built.fit, built.scores
+    status = {**status_metadata(fit.status, fit.message),
               "fit_attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts) or "-")}
     extra: dict = {}
-    if fitted:
+    if built.fitted:
         png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
         extra = {"clv_distribution": image(png, "CLV distribution"),
                  "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
@@ -113,11 +93,10 @@ def clv_holdout_metrics(
     month = partition_month(context)
     with warehouse.connect() as con:
         require_history(con, "cleaned_transactions", month)
-        result = holdout_metrics(con, month, params.clv_holdout_months, _config(params))
-        fitted = result.status == "fitted"
-        replace_partition_frame(con, "clv_holdout_metrics", month, result.metrics, allow_empty=not fitted)
+        result = build_clv_holdout_metrics(con, month, holdout_config(params))
         metadata = partition_metadata(con, "clv_holdout_metrics", month)
-    extra: dict = {"status": dg.MetadataValue.text(result.status), "message": dg.MetadataValue.text(result.message or "ok")}
+    fitted = result.status == "fitted"
+    extra: dict = status_metadata(result.status, result.message)
     if fitted:
         bf = result.by_frequency
         png = plots.lines(bf["calibration_frequency"], {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},

@@ -2,15 +2,14 @@
 
 
 import dagster as dg
-import polars as pl
 
 from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
+from rfm_assets.assets.configs import cluster_config
 from rfm_assets.assets.ingestion import OWNERS
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.core import plots
-from rfm_assets.core.clusters import fit_clusters
-from rfm_assets.core.sqlfiles import load_sql
-from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
+from rfm_assets.core.builds import segments as build
+from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
@@ -31,14 +30,7 @@ def customer_clusters(
     """
     month = partition_month(context)
     with warehouse.connect() as con:
-        rfm = con.execute(
-            "select customer_id, recency_days, frequency, monetary from rfm_snapshots where snapshot_month = ?",
-            [month],
-        ).pl()
-        result = fit_clusters(rfm, k=params.cluster_k)
-        frame = result.assignments.with_columns(pl.lit(month).alias("snapshot_month")).select(
-            "snapshot_month", "customer_id", "cluster_id", "cluster_name", "recency_days", "frequency", "monetary")
-        replace_partition_frame(con, "customer_clusters", month, frame)
+        result = build.build_customer_clusters(con, month, cluster_config(params)).fit
         metadata = partition_metadata(con, "customer_clusters", month)
     sample = result.assignments.sample(n=min(PLOT_SAMPLE, result.assignments.height), seed=0)
     png = plots.scatter_groups(sample["recency_days"], sample["monetary"], sample["cluster_name"],
@@ -58,15 +50,13 @@ def customer_clusters(
 
 @dg.asset(
     partitions_def=MONTHLY, deps=[customer_clusters], group_name=GROUP,
-    kinds={"duckdb", "sql"}, owners=OWNERS,
+    kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("cluster_profiles"),
 )
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Per named cluster and month: size, customer share, mean recency/frequency/monetary and
     revenue share (`sql/cluster_profiles.sql`)."""
     month = partition_month(context)
     with warehouse.connect() as con:
-        replace_partition(con, "cluster_profiles", month, load_sql("cluster_profiles"), {"month": month})
+        profile = build.build_cluster_profiles(con, month).profile
         metadata = partition_metadata(con, "cluster_profiles", month)
-        profile = con.execute("select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? "
-                              "order by cluster_id", [month]).df()
     return dg.MaterializeResult(metadata={**metadata, "profile": dg.MetadataValue.md(profile.round(3).to_markdown(index=False))})

@@ -26,7 +26,7 @@ import duckdb
 
 from rfm_assets.core.package_data import views_dir
 from rfm_assets.core.sqlfiles import Sidecar, load_sidecar
-from rfm_assets.core.warehouse import LEDGER, PARTITION_COLUMN, table_exists
+from rfm_assets.core.warehouse import LEDGER, PARTITION_COLUMN, table_exists, transaction
 
 VIEWS_DIR = views_dir()  # dbt_like_views/ in the repository, rfm_assets.views when installed
 HISTORY_SUFFIX = "_history"
@@ -152,8 +152,7 @@ def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[View
         drop_view(con, view)
         return ViewStatus(name=view.name, created=False, missing=missing)
     inputs = monthly_tables(con, base_tables(view, views))
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create or replace view {view.history_name} as\n{view.sql}")
         columns = [r[0] for r in con.execute(f"describe {view.history_name}").fetchall()]
         if PARTITION_COLUMN not in columns:
@@ -161,10 +160,6 @@ def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[View
         newest = latest_month_sql(inputs) if inputs else f"(select max({PARTITION_COLUMN}) from {view.history_name})"
         con.execute(f"create or replace view {view.name} as select * from {view.history_name} "
                     f"where {PARTITION_COLUMN} = {newest}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     history_rows, months = con.execute(
         f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}").fetchone()
     latest_rows, latest = con.execute(f"select count(*), max({PARTITION_COLUMN}) from {view.name}").fetchone()

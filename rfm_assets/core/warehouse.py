@@ -18,6 +18,8 @@ from typing import Any
 
 import duckdb
 
+from rfm_assets.core.quoting import quote_ident
+
 PARTITION_COLUMN = "snapshot_month"
 # Ledger of built partitions, written in the same transaction as the data: tells "built, empty"
 # apart from "never built", which the point-in-time guards of later assets need. Columns:
@@ -40,6 +42,18 @@ class PartitionEmptiedError(WarehouseError):
             f"{table}: {month:%Y-%m} held {before:,} rows when last built and the new data has 0; refusing "
             "to empty a month that had data (the previous contents are kept)"
         )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``begin transaction`` ... ``commit``; any exception (even KeyboardInterrupt) rolls back and re-raises."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 @contextmanager
@@ -100,8 +114,7 @@ def replace_partition(
     failed write rolls back and leaves the table as it was. Returns the number of rows written.
     """
     stage = f"__stage_{table}"
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create or replace temp table {stage} as {query}", params or {})
         types = dict(_schema(con, stage))
         if PARTITION_COLUMN not in types:
@@ -129,10 +142,6 @@ def replace_partition(
         _swap_in(con, table, stage, month, empty=n_rows == 0)
         _record(con, table, month, int(n_rows), None if n_rows else (empty_reason or DEFAULT_EMPTY_REASON))
         con.execute(f"drop table {stage}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return int(n_rows)
 
 
@@ -207,27 +216,27 @@ def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date
 
 
 def replace_partition_frame(
-    con: duckdb.DuckDBPyConnection, table: str, month: date, frame: Any, *, allow_empty: bool = False
+    con: duckdb.DuckDBPyConnection, table: str, month: date, frame: Any, *, allow_empty: bool = False,
+    select: str = "*",
 ) -> int:
-    """Like :func:`replace_partition` for an in-memory frame (polars, pandas or arrow)."""
+    """Like :func:`replace_partition` for an in-memory frame (polars, pandas or arrow).
+
+    ``select`` is the select list applied to the frame, e.g. ``* replace (d::date as d)`` to store
+    a frame's timestamp column as a DATE.
+    """
     name = f"__frame_{table}"
     con.register(name, frame)
     try:
-        return replace_partition(con, table, month, f"select * from {name}", allow_empty=allow_empty)
+        return replace_partition(con, table, month, f"select {select} from {name}", allow_empty=allow_empty)
     finally:
         con.unregister(name)
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, query: str, params: dict | None = None) -> int:
     """Replace a whole unpartitioned table in one transaction."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create or replace table {table} as {query}", params or {})
         n_rows = con.execute(f"select count(*) from {table}").fetchone()[0]
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return int(n_rows)
 
 
@@ -235,7 +244,7 @@ def table_checksum(con: duckdb.DuckDBPyConnection, table: str, exclude: tuple[st
     """Order-independent checksum of a table's contents (schema included), for idempotency proofs."""
     schema = _schema(con, table)
     cols = [name for name, _ in schema if name not in exclude]
-    col_list = ", ".join(f'"{c}"' for c in cols)
+    col_list = ", ".join(quote_ident(c) for c in cols)
     n_rows, digest = con.execute(
         f"select count(*), coalesce(sum(hash(({col_list}))::hugeint), 0) from {table}"
     ).fetchone()
