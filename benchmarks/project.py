@@ -89,18 +89,30 @@ def _staged(args: dict[str, Any]) -> Any:
     from rfm_assets.core.builds.ingestion import StagedConfig
     from rfm_assets.core.sources import SourceSpec, stage_source
 
-    staged = stage_source(SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"]))
-    return StagedConfig(staged.parquet_path, staged.loaded_at, staged.rejects_path,
-                        span=(staged.first_month, staged.last_month))
+    staged = stage_source(
+        SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"])
+    )
+    return StagedConfig(
+        staged.parquet_path,
+        staged.loaded_at,
+        staged.rejects_path,
+        span=(staged.first_month, staged.last_month),
+    )
+
+
+def _timed(args: dict[str, Any], lap: str, build: Callable[..., Any], cfg: Any = None) -> tuple[Laps, Any]:
+    """``build(con, month, cfg)`` on the month's warehouse, timed as one lap (plus open and close)."""
+    laps = Laps()
+    with _connect(args, laps) as con, laps(lap):
+        built = build(con, _month(args), cfg)
+    return laps, built
 
 
 def raw_orders(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core.builds.ingestion import build_raw_orders
 
-    cfg, laps = _staged(args), Laps()
-    with _connect(args, laps) as con, laps("raw_orders"):
-        rows = build_raw_orders(con, _month(args), cfg).rows
-    return laps.result(rows=rows)
+    laps, built = _timed(args, "raw_orders", build_raw_orders, _staged(args))
+    return laps.result(rows=built.rows)
 
 
 def cleaning(args: dict[str, Any]) -> dict[str, Any]:
@@ -118,29 +130,23 @@ def cleaning(args: dict[str, Any]) -> dict[str, Any]:
 def cohort(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core.builds.behaviour import build_cohort_retention
 
-    laps = Laps()
-    with _connect(args, laps) as con, laps("cohort_retention"):
-        rows = build_cohort_retention(con, _month(args)).rows
-    return laps.result(rows=rows)
+    laps, built = _timed(args, "cohort_retention", build_cohort_retention)
+    return laps.result(rows=built.rows)
 
 
 def rfm_snapshot(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.assets.configs import rfm_config
     from rfm_assets.core.builds.behaviour import build_rfm_snapshots
 
-    cfg, laps = rfm_config(_params()), Laps()
-    with _connect(args, laps) as con, laps("rfm_snapshots"):
-        rows = build_rfm_snapshots(con, _month(args), cfg).rows
-    return laps.result(rows=rows)
+    laps, built = _timed(args, "rfm_snapshots", build_rfm_snapshots, rfm_config(_params()))
+    return laps.result(rows=built.rows)
 
 
 def segment_migration(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core.builds.behaviour import build_segment_migration
 
-    laps = Laps()
-    with _connect(args, laps) as con, laps("segment_migration"):
-        rows = build_segment_migration(con, _month(args)).rows
-    return laps.result(rows=rows)
+    laps, built = _timed(args, "segment_migration", build_segment_migration)
+    return laps.result(rows=built.rows)
 
 
 def clusters(args: dict[str, Any]) -> dict[str, Any]:
@@ -161,24 +167,24 @@ def clv_models(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core import clv
     from rfm_assets.core.builds.lifetime_value import build_clv_models
 
-    month, laps, cfg = _month(args), Laps(), clv_config(_params())
-    with _connect(args, laps) as con, laps("clv_models"):
-        built = build_clv_models(con, month, cfg)
+    laps, built = _timed(args, "clv_models", build_clv_models, clv_config(_params()))
     if not built.fitted:
-        raise RuntimeError(f"CLV not fitted for {month}: {built.fit.message}")
+        raise RuntimeError(f"CLV not fitted for {args['month']}: {built.fit.message}")
     summary, fit = built.summary, built.fit
-    return laps.result(rows=len(built.scores), customers=len(summary),
-                       patterns=int(summary.groupby(clv.PATTERN).ngroups), bg_params=fit.bg_params,
-                       gg_params=fit.gg_params)
+    return laps.result(
+        rows=len(built.scores),
+        customers=len(summary),
+        patterns=int(summary.groupby(clv.PATTERN).ngroups),
+        bg_params=fit.bg_params,
+        gg_params=fit.gg_params,
+    )
 
 
 def clv_holdout(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.assets.configs import holdout_config
     from rfm_assets.core.builds.lifetime_value import build_clv_holdout_metrics
 
-    month, laps, cfg = _month(args), Laps(), holdout_config(_params())
-    with _connect(args, laps) as con, laps("clv_holdout_metrics"):
-        result = build_clv_holdout_metrics(con, month, cfg)
+    laps, result = _timed(args, "clv_holdout_metrics", build_clv_holdout_metrics, holdout_config(_params()))
     return laps.result(status=result.status)
 
 
@@ -187,9 +193,7 @@ def forecasts(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core.builds.forecasts import build_revenue_forecasts
     from rfm_assets.core.forecasting import ForecastConfig
 
-    month, laps = _month(args), Laps()
-    with _connect(args, laps) as con, laps("revenue_forecasts"):
-        built = build_revenue_forecasts(con, month, ForecastConfig())
+    laps, built = _timed(args, "revenue_forecasts", build_revenue_forecasts, ForecastConfig())
     return laps.result(series=len(built.result.skill), forecast_all_seconds=built.seconds)
 
 
@@ -198,10 +202,8 @@ def dormant(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.assets.configs import campaign_config
     from rfm_assets.core.builds.reactivation import DormantConfig, build_dormant_reactivation
 
-    month, laps = _month(args), Laps()
     cfg = DormantConfig(campaign_config(_params()), first_month=date.fromisoformat(args["first_month"]))
-    with _connect(args, laps) as con, laps("dormant_reactivation"):
-        result = build_dormant_reactivation(con, month, cfg)
+    laps, result = _timed(args, "dormant_reactivation", build_dormant_reactivation, cfg)
     return laps.result(status=result.status, targets=len(result.targets))
 
 

@@ -1,6 +1,5 @@
 """Customer-behaviour layer: cohort retention, monthly RFM snapshots and segment migration."""
 
-
 import dagster as dg
 
 from rfm_assets.assets.configs import rfm_config
@@ -20,7 +19,10 @@ GROUP = "customer_behaviour"
 @dg.asset(
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("cohort_retention"),
+    group_name=GROUP,
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    code_version=sql_code_version("cohort_retention"),
 )
 def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How each acquisition cohort (month of first purchase) keeps buying: for the month, every
@@ -36,17 +38,27 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         built = build.build_cohort_retention(con, month)
         metadata = partition_metadata(con, "cohort_retention", month)
     labels, grid = built.cohorts, built.grid
-    png = plots.heatmap(grid, [f"{c:%Y-%m}" for c in labels], [str(i) for i in range(len(grid[0]) if grid else 0)],
-                        f"Retention by cohort, up to {month:%Y-%m}", xlabel="months since first purchase",
-                        ylabel="cohort")
+    png = plots.heatmap(
+        grid,
+        [f"{c:%Y-%m}" for c in labels],
+        [str(i) for i in range(len(grid[0]) if grid else 0)],
+        f"Retention by cohort, up to {month:%Y-%m}",
+        xlabel="months since first purchase",
+        ylabel="cohort",
+    )
     return dg.MaterializeResult(metadata={**metadata, "retention_heatmap": image(png, "retention heatmap")})
 
 
 @dg.asset(
     partitions_def=MONTHLY,
-    deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
-          dg.AssetDep(customer_returns, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("rfm_snapshots"),
+    deps=[
+        dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
+        dg.AssetDep(customer_returns, partition_mapping=ALL_HISTORY),
+    ],
+    group_name=GROUP,
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    code_version=sql_code_version("rfm_snapshots"),
 )
 def rfm_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -64,22 +76,33 @@ def rfm_snapshots(
         require_history(con, "customer_returns", month, since=add_months(month, -(params.window_months - 1)))
         sizes = build.build_rfm_snapshots(con, month, rfm_config(params)).segment_profile
         metadata = partition_metadata(con, "rfm_snapshots", month)
-    png = plots.bars(sizes["rfm_segment"].tolist(), sizes["customers"].tolist(),
-                     f"Customers per RFM segment, {month:%Y-%m}", xlabel="customers")
-    return dg.MaterializeResult(metadata={
-        **metadata,
-        "window_months": dg.MetadataValue.int(params.window_months),
-        "segment_profile": dg.MetadataValue.md(sizes.to_markdown(index=False)),
-        "segment_sizes": image(png, "segment sizes"),
-    })
+    png = plots.bars(
+        sizes["rfm_segment"].tolist(),
+        sizes["customers"].tolist(),
+        f"Customers per RFM segment, {month:%Y-%m}",
+        xlabel="customers",
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "window_months": dg.MetadataValue.int(params.window_months),
+            "segment_profile": dg.MetadataValue.md(sizes.to_markdown(index=False)),
+            "segment_sizes": image(png, "segment sizes"),
+        }
+    )
 
 
 @dg.asset(
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(rfm_snapshots, partition_mapping=PREVIOUS_AND_THIS)],
-    group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("segment_migration"),
+    group_name=GROUP,
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    code_version=sql_code_version("segment_migration"),
 )
-def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def segment_migration(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Customers moving from each RFM segment last month to each segment this month, including
     new and returning customers entering the window and customers leaving it
     (`sql/segment_migration.sql`). The metadata shows the transition matrix."""
@@ -93,6 +116,13 @@ def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     froms = sorted({m[0] for m in moves})
     tos = sorted({m[1] for m in moves})
     grid = [[next((m[3] for m in moves if m[0] == f and m[1] == t), None) for t in tos] for f in froms]
-    png = plots.heatmap(grid, froms, tos, f"Segment migration {previous:%Y-%m} -> {month:%Y-%m} (share of row)",
-                        xlabel="segment this month", ylabel="segment last month", cmap="Purples")
+    png = plots.heatmap(
+        grid,
+        froms,
+        tos,
+        f"Segment migration {previous:%Y-%m} -> {month:%Y-%m} (share of row)",
+        xlabel="segment this month",
+        ylabel="segment last month",
+        cmap="Purples",
+    )
     return dg.MaterializeResult(metadata={**metadata, "migration_matrix": image(png, "segment migration")})

@@ -16,8 +16,10 @@ from rfm_assets.resources import AnalysisParamsResource
 
 
 def rfm_config(params: AnalysisParamsResource) -> RfmConfig:
-    return RfmConfig(window_months=params.window_months,
-                     segment_rules=Path(params.segment_rules) if params.segment_rules else None)
+    return RfmConfig(
+        window_months=params.window_months,
+        segment_rules=Path(params.segment_rules) if params.segment_rules else None,
+    )
 
 
 def cluster_config(params: AnalysisParamsResource) -> ClusterConfig:
@@ -34,8 +36,13 @@ def holdout_config(params: AnalysisParamsResource) -> HoldoutConfig:
 
 def campaign_config(params: AnalysisParamsResource) -> CampaignConfig:
     """The campaign rule from the operator's settings (top-N, share, or profit with a budget)."""
-    return CampaignConfig(top_n=params.campaign_top_n, share=params.campaign_share,
-                          contact_cost=params.contact_cost, margin=params.margin, budget=params.campaign_budget)
+    return CampaignConfig(
+        top_n=params.campaign_top_n,
+        share=params.campaign_share,
+        contact_cost=params.contact_cost,
+        margin=params.margin,
+        budget=params.campaign_budget,
+    )
 
 
 def dormant_config(params: AnalysisParamsResource) -> DormantConfig:

@@ -15,15 +15,27 @@ OWNERS = ["team:data-engineering"]
 
 def _sql_asset(table: str, layer: str, **kwargs: Any) -> Any:
     """A monthly ingestion asset built by ``sql/<table>.sql``, versioned by that file's hash."""
-    return dg.asset(name=table, partitions_def=MONTHLY, group_name="ingestion", kinds={"duckdb", "sql"},
-                    owners=OWNERS, tags={"layer": layer}, code_version=sql_code_version(table), **kwargs)
+    return dg.asset(
+        name=table,
+        partitions_def=MONTHLY,
+        group_name="ingestion",
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        tags={"layer": layer},
+        code_version=sql_code_version(table),
+        **kwargs,
+    )
 
 
 def _staged_config(order_source: OrderSourceResource, month: Any) -> tuple[build.StagedConfig, Any]:
     staged = order_source.stage()
-    return build.StagedConfig(staged.parquet_path, staged.loaded_at, staged.rejects_path,
-                              span=(staged.first_month, staged.last_month),
-                              accept_emptied=order_source.accepts_emptied(month)), staged
+    return build.StagedConfig(
+        staged.parquet_path,
+        staged.loaded_at,
+        staged.rejects_path,
+        span=(staged.first_month, staged.last_month),
+        accept_emptied=order_source.accepts_emptied(month),
+    ), staged
 
 
 @_sql_asset("raw_orders", "raw")
@@ -70,12 +82,18 @@ def quarantined_lines(
         metadata = partition_metadata(con, "quarantined_lines", month)
     if counts:
         context.log.warning(f"quarantined_lines {month:%Y-%m}: {counts}")
-    return dg.MaterializeResult(metadata={
-        **metadata, **{f"quarantined_{reason}": dg.MetadataValue.int(n) for reason, n in counts.items()}})
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            **{f"quarantined_{reason}": dg.MetadataValue.int(n) for reason, n in counts.items()},
+        }
+    )
 
 
 @_sql_asset("cleaned_transactions", "clean", deps=[raw_orders, quarantined_lines])
-def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+def cleaned_transactions(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Valid purchase lines of the month with line revenue (`sql/cleaned_transactions.sql`).
 
     Removed, in this order, each with its count in the metadata: cancellations ('C' invoices),
@@ -88,8 +106,10 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
         built = build.build_cleaned_transactions(con, month)
         metadata = partition_metadata(con, "cleaned_transactions", month)
     result, quarantined = built.cleaning, built.quarantined
-    removed_md = "\n".join(["| rule | lines removed |", "|---|---:|"] +
-                           [f"| {rule} | {n:,} |" for rule, n in result.removed.items()])
+    removed_md = "\n".join(
+        ["| rule | lines removed |", "|---|---:|"]
+        + [f"| {rule} | {n:,} |" for rule, n in result.removed.items()]
+    )
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -97,7 +117,8 @@ def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: Warehouse
             "removed_by_rule": dg.MetadataValue.md(removed_md),
             "revenue": dg.MetadataValue.float(round(result.revenue, 2)),
             "guest_lines": dg.MetadataValue.int(result.guest_lines),
-            "quarantined_lines": dg.MetadataValue.int(sum(quarantined.values())) if quarantined is not None
+            "quarantined_lines": dg.MetadataValue.int(sum(quarantined.values()))
+            if quarantined is not None
             else dg.MetadataValue.text("quarantined_lines not built for this month"),
         }
     )

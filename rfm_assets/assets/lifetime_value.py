@@ -1,6 +1,5 @@
 """Lifetime-value layer: BG/NBD + Gamma-Gamma per monthly snapshot, and its monthly holdout check."""
 
-
 from collections.abc import Iterator
 
 import dagster as dg
@@ -27,7 +26,10 @@ def _float_or_null(value: float | None) -> dg.MetadataValue:
 
 def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
     rows = ["| model | param | fitted | true |", "|---|---|---:|---:|"]
-    for model, fitted, key in (("bg_nbd", fit.bg_params, "bg_nbd"), ("gamma_gamma", fit.gg_params, "gamma_gamma")):
+    for model, fitted, key in (
+        ("bg_nbd", fit.bg_params, "bg_nbd"),
+        ("gamma_gamma", fit.gg_params, "gamma_gamma"),
+    ):
         for name, value in fitted.items():
             true = (truth or {}).get(key, {}).get(name)
             rows.append(f"| {model} | {name} | {value:.4g} | {'' if true is None else f'{true:.4g}'} |")
@@ -35,21 +37,33 @@ def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
 
 
 @monthly_multi_asset(
-    dg.AssetSpec("customer_lifetime_value", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-                 description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
-                 "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
-                 "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
-                 "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
-                 "the metadata.",
-                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
-    dg.AssetSpec("clv_model_params", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-                 description="The month's fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) "
-                 "parameters in long format, with the time unit in days, log-likelihoods, customers "
-                 "fitted, the penalizer used and the frequency-monetary correlation.",
-                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
+    dg.AssetSpec(
+        "customer_lifetime_value",
+        deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+        description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
+        "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
+        "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
+        "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
+        "the metadata.",
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+    ),
+    dg.AssetSpec(
+        "clv_model_params",
+        deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
+        description="The month's fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, v) "
+        "parameters in long format, with the time unit in days, log-likelihoods, customers "
+        "fitted, the penalizer used and the frequency-monetary correlation.",
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+    ),
 )
 def clv_models(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource,
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    params: AnalysisParamsResource,
     order_source: OrderSourceResource,
 ) -> Iterator[dg.MaterializeResult]:
     """Fit BG/NBD + Gamma-Gamma on all history up to the month's end; score every customer."""
@@ -59,19 +73,27 @@ def clv_models(
         try:
             built = build_clv_models(con, month, clv_config(params))
         except ClvFitError as exc:
-            raise dg.Failure(description=str(exc), metadata={
-                "attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in exc.fit.attempts))}) from exc
+            raise dg.Failure(
+                description=str(exc),
+                metadata={"attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in exc.fit.attempts))},
+            ) from exc
         clv_md = partition_metadata(con, "customer_lifetime_value", month)
         params_md = partition_metadata(con, "clv_model_params", month)
     fit, scores = built.fit, built.scores
-    status = {**status_metadata(fit.status, fit.message),
-              "fit_attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts) or "-")}
+    status = {
+        **status_metadata(fit.status, fit.message),
+        "fit_attempts": dg.MetadataValue.md("\n".join(f"- {a}" for a in fit.attempts) or "-"),
+    }
     extra: dict = {}
     if built.fitted:
-        png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
-        extra = {"clv_distribution": image(png, "CLV distribution"),
-                 "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
-                 "frequency_monetary_corr": _float_or_null(fit.frequency_monetary_corr)}
+        png = plots.histogram(
+            scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m"
+        )
+        extra = {
+            "clv_distribution": image(png, "CLV distribution"),
+            "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
+            "frequency_monetary_corr": _float_or_null(fit.frequency_monetary_corr),
+        }
         params_md["fitted_vs_true"] = dg.MetadataValue.md(_params_vs_truth(fit, order_source.truth()))
     yield dg.MaterializeResult(asset_key="customer_lifetime_value", metadata={**clv_md, **status, **extra})
     yield dg.MaterializeResult(asset_key="clv_model_params", metadata={**params_md, **status})
@@ -80,7 +102,9 @@ def clv_models(
 @dg.asset(
     partitions_def=MONTHLY,
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP, kinds=KINDS, owners=OWNERS,
+    group_name=GROUP,
+    kinds=KINDS,
+    owners=OWNERS,
 )
 def clv_holdout_metrics(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -99,12 +123,18 @@ def clv_holdout_metrics(
     extra: dict = status_metadata(result.status, result.message)
     if fitted:
         bf = result.by_frequency
-        png = plots.lines(bf["calibration_frequency"], {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
-                          f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
-                          xlabel="repeat purchases in calibration (10 = 10+)", ylabel="mean purchases in holdout")
+        png = plots.lines(
+            bf["calibration_frequency"],
+            {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
+            f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
+            xlabel="repeat purchases in calibration (10 = 10+)",
+            ylabel="mean purchases in holdout",
+        )
         extra |= {key: _float_or_null(value) for key, value in overall_metrics(result).items()}
         extra |= {
-            "metrics": dg.MetadataValue.md(result.metrics.drop(columns=["snapshot_month"]).round(3).to_markdown(index=False)),
+            "metrics": dg.MetadataValue.md(
+                result.metrics.drop(columns=["snapshot_month"]).round(3).to_markdown(index=False)
+            ),
             "calibration_vs_holdout": image(png, "calibration vs holdout"),
         }
     return dg.MaterializeResult(metadata={**metadata, **extra})

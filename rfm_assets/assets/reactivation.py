@@ -21,29 +21,42 @@ KINDS = {"duckdb", "python", "scikitlearn"}
 
 
 @monthly_multi_asset(
-    dg.AssetSpec("dormant_features",
-                 deps=[dg.AssetDep("cleaned_transactions", partition_mapping=ALL_HISTORY)],
-                 description="The customers dormant as of the month (bought in M-5..M-3, nothing in "
-                 "M-2..M) with their features as of the month's last day: RFM, tenure, orders, "
-                 "average order value, basket size, product variety, trend and country "
-                 "(`sql/dormant_features.sql`; no line after the month's end is read).",
-                 group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS,
-                 code_version=sql_code_version("dormant_features")),
-    dg.AssetSpec("dormant_model_metrics",
-                 deps=["dormant_features", dg.AssetDep("customer_lifetime_value", partition_mapping=ALL_HISTORY)],
-                 description="Out-of-time comparison of the repurchase models (random forest, L1 and L2 "
-                 "logistic regression, gradient boosting) on the newest anchor whose 3-month outcome is "
-                 "known, trained only on older anchors: base rate, precision and recall at the campaign "
-                 "size, lift over random and over an RFM heuristic, AUC, revenue of the top k against a "
-                 "random k. The metadata shows the gain chart.",
-                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
-    dg.AssetSpec("dormant_targets", deps=["dormant_features", "dormant_model_metrics"],
-                 description="The ranked win-back list of the month: every customer dormant now with "
-                 "the chosen model's calibrated repurchase probability, expected revenue, rank, the "
-                 "value x frequency persona (Loyal, Regular, Big Fish, One-time), a suggested action "
-                 "and whether the campaign rule (top-N, share, or expected profit within a budget) "
-                 "selects them. The selected list is exported as CSV for email tools.",
-                 group_name=GROUP, kinds=KINDS, owners=OWNERS),
+    dg.AssetSpec(
+        "dormant_features",
+        deps=[dg.AssetDep("cleaned_transactions", partition_mapping=ALL_HISTORY)],
+        description="The customers dormant as of the month (bought in M-5..M-3, nothing in "
+        "M-2..M) with their features as of the month's last day: RFM, tenure, orders, "
+        "average order value, basket size, product variety, trend and country "
+        "(`sql/dormant_features.sql`; no line after the month's end is read).",
+        group_name=GROUP,
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        code_version=sql_code_version("dormant_features"),
+    ),
+    dg.AssetSpec(
+        "dormant_model_metrics",
+        deps=["dormant_features", dg.AssetDep("customer_lifetime_value", partition_mapping=ALL_HISTORY)],
+        description="Out-of-time comparison of the repurchase models (random forest, L1 and L2 "
+        "logistic regression, gradient boosting) on the newest anchor whose 3-month outcome is "
+        "known, trained only on older anchors: base rate, precision and recall at the campaign "
+        "size, lift over random and over an RFM heuristic, AUC, revenue of the top k against a "
+        "random k. The metadata shows the gain chart.",
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+    ),
+    dg.AssetSpec(
+        "dormant_targets",
+        deps=["dormant_features", "dormant_model_metrics"],
+        description="The ranked win-back list of the month: every customer dormant now with "
+        "the chosen model's calibrated repurchase probability, expected revenue, rank, the "
+        "value x frequency persona (Loyal, Regular, Big Fish, One-time), a suggested action "
+        "and whether the campaign rule (top-N, share, or expected profit within a budget) "
+        "selects them. The selected list is exported as CSV for email tools.",
+        group_name=GROUP,
+        kinds=KINDS,
+        owners=OWNERS,
+    ),
 )
 def dormant_reactivation(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -75,16 +88,23 @@ def dormant_reactivation(
     if result.ok:
         path = Path(params.export_dir) / f"dormant_targets_{month:%Y-%m}.csv"
         n_exported = export_csv(result.targets, path)
-        personas = result.targets.groupby("persona").agg(customers=("customer_id", "size"),
-                                                         selected=("selected", "sum"),
-                                                         mean_probability=("probability", "mean"))
+        personas = result.targets.groupby("persona").agg(
+            customers=("customer_id", "size"),
+            selected=("selected", "sum"),
+            mean_probability=("probability", "mean"),
+        )
         extra_targets = {
             "campaign_csv": dg.MetadataValue.path(str(path.resolve())),
             "customers_selected": dg.MetadataValue.int(n_exported),
             "expected_revenue_selected": dg.MetadataValue.float(
-                float(result.targets.loc[result.targets["selected"], "expected_revenue"].sum())),
+                float(result.targets.loc[result.targets["selected"], "expected_revenue"].sum())
+            ),
             "personas": dg.MetadataValue.md(personas.round(4).reset_index().to_markdown(index=False)),
         }
     yield dg.MaterializeResult(asset_key="dormant_features", metadata=features_md)
-    yield dg.MaterializeResult(asset_key="dormant_model_metrics", metadata={**metrics_md, **status, **extra_metrics})
-    yield dg.MaterializeResult(asset_key="dormant_targets", metadata={**targets_md, **status, **extra_targets})
+    yield dg.MaterializeResult(
+        asset_key="dormant_model_metrics", metadata={**metrics_md, **status, **extra_metrics}
+    )
+    yield dg.MaterializeResult(
+        asset_key="dormant_targets", metadata={**targets_md, **status, **extra_targets}
+    )

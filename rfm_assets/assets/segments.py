@@ -1,6 +1,5 @@
 """Customer clusters: KMeans on the month's RFM snapshot, named from centroids, and their profiles."""
 
-
 import dagster as dg
 
 from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
@@ -17,8 +16,11 @@ PLOT_SAMPLE = 4_000
 
 
 @dg.asset(
-    partitions_def=MONTHLY, deps=[rfm_snapshots], group_name=GROUP,
-    kinds={"duckdb", "scikitlearn", "polars"}, owners=OWNERS,
+    partitions_def=MONTHLY,
+    deps=[rfm_snapshots],
+    group_name=GROUP,
+    kinds={"duckdb", "scikitlearn", "polars"},
+    owners=OWNERS,
 )
 def customer_clusters(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -33,24 +35,38 @@ def customer_clusters(
         result = build.build_customer_clusters(con, month, cluster_config(params)).fit
         metadata = partition_metadata(con, "customer_clusters", month)
     sample = result.assignments.sample(n=min(PLOT_SAMPLE, result.assignments.height), seed=0)
-    png = plots.scatter_groups(sample["recency_days"], sample["monetary"], sample["cluster_name"],
-                               f"Customer clusters {month:%Y-%m} (sample of {sample.height:,})",
-                               xlabel="recency (days)", ylabel="monetary (window revenue)", logy=True)
-    silhouette = "\n".join(["| k | silhouette |", "|---:|---:|"] +
-                           [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())])
-    return dg.MaterializeResult(metadata={
-        **metadata,
-        "k": dg.MetadataValue.int(result.k),
-        "k_chosen_by": dg.MetadataValue.text(result.k_chosen_by),
-        "silhouette_by_k": dg.MetadataValue.md(silhouette),
-        "centroids": dg.MetadataValue.md(result.centroids.to_pandas().round(3).to_markdown(index=False)),
-        "cluster_scatter": image(png, "clusters"),
-    })
+    png = plots.scatter_groups(
+        sample["recency_days"],
+        sample["monetary"],
+        sample["cluster_name"],
+        f"Customer clusters {month:%Y-%m} (sample of {sample.height:,})",
+        xlabel="recency (days)",
+        ylabel="monetary (window revenue)",
+        logy=True,
+    )
+    silhouette = "\n".join(
+        ["| k | silhouette |", "|---:|---:|"]
+        + [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())]
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "k": dg.MetadataValue.int(result.k),
+            "k_chosen_by": dg.MetadataValue.text(result.k_chosen_by),
+            "silhouette_by_k": dg.MetadataValue.md(silhouette),
+            "centroids": dg.MetadataValue.md(result.centroids.to_pandas().round(3).to_markdown(index=False)),
+            "cluster_scatter": image(png, "clusters"),
+        }
+    )
 
 
 @dg.asset(
-    partitions_def=MONTHLY, deps=[customer_clusters], group_name=GROUP,
-    kinds={"duckdb", "sql"}, owners=OWNERS, code_version=sql_code_version("cluster_profiles"),
+    partitions_def=MONTHLY,
+    deps=[customer_clusters],
+    group_name=GROUP,
+    kinds={"duckdb", "sql"},
+    owners=OWNERS,
+    code_version=sql_code_version("cluster_profiles"),
 )
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Per named cluster and month: size, customer share, mean recency/frequency/monetary and
@@ -59,4 +75,6 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     with warehouse.connect() as con:
         profile = build.build_cluster_profiles(con, month).profile
         metadata = partition_metadata(con, "cluster_profiles", month)
-    return dg.MaterializeResult(metadata={**metadata, "profile": dg.MetadataValue.md(profile.round(3).to_markdown(index=False))})
+    return dg.MaterializeResult(
+        metadata={**metadata, "profile": dg.MetadataValue.md(profile.round(3).to_markdown(index=False))}
+    )

@@ -90,6 +90,13 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(row and row[0])
 
 
+def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    """The single row of an aggregate query."""
+    row = con.execute(query, params or []).fetchone()
+    assert row is not None, query  # an aggregate without group by always yields one row
+    return row
+
+
 def _schema(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
 
@@ -119,10 +126,11 @@ def replace_partition(
         types = dict(_schema(con, stage))
         if PARTITION_COLUMN not in types:
             raise WarehouseError(f"{table}: the new rows have no {PARTITION_COLUMN} column")
-        n_rows, n_outside = con.execute(
+        n_rows, n_outside = _one(
+            con,
             f"select count(*), count(*) filter (where {PARTITION_COLUMN} is distinct from ?) from {stage}",
             [month],
-        ).fetchone()
+        )
         if n_outside:
             raise WarehouseError(
                 f"{table}: {n_outside} of {n_rows} new rows have {PARTITION_COLUMN} != {month}; refusing to write"
@@ -137,22 +145,29 @@ def replace_partition(
             if before:
                 raise PartitionEmptiedError(table, month, before)
         if types[PARTITION_COLUMN] != "DATE":  # e.g. a pandas frame's timestamps: copy once, cast
-            con.execute(f"create or replace temp table {stage} as "
-                        f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}")
+            con.execute(
+                f"create or replace temp table {stage} as "
+                f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}"
+            )
         _swap_in(con, table, stage, month, empty=n_rows == 0)
         _record(con, table, month, int(n_rows), None if n_rows else (empty_reason or DEFAULT_EMPTY_REASON))
         con.execute(f"drop table {stage}")
     return int(n_rows)
 
 
-def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None
+) -> None:
     con.execute(
         f"create table if not exists {LEDGER} (table_name varchar, snapshot_month date, row_count bigint, "
         "empty_reason varchar, primary key (table_name, snapshot_month))"
     )
     con.execute(f"alter table {LEDGER} add column if not exists empty_reason varchar")  # older ledgers
-    con.execute(f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) "
-                "values (?, ?, ?, ?)", [table, month, n_rows, empty_reason])
+    con.execute(
+        f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) "
+        "values (?, ?, ?, ?)",
+        [table, month, n_rows, empty_reason],
+    )
 
 
 def built_months(con: duckdb.DuckDBPyConnection, table: str) -> set[date]:
@@ -167,8 +182,9 @@ def ledger_row_count(con: duckdb.DuckDBPyConnection, table: str, month: date) ->
     """Rows the ledger records for ``month`` of ``table`` when last written; None if never built."""
     if not table_exists(con, LEDGER):
         return None
-    row = con.execute(f"select row_count from {LEDGER} where table_name = ? and snapshot_month = ?",
-                      [table, month]).fetchone()
+    row = con.execute(
+        f"select row_count from {LEDGER} where table_name = ? and snapshot_month = ?", [table, month]
+    ).fetchone()
     return None if row is None else int(row[0])
 
 
@@ -177,11 +193,17 @@ def built_empty_months(con: duckdb.DuckDBPyConnection, table: str) -> dict[date,
     only an explicitly allowed empty write records one; older ledgers give a generic reason)."""
     if not table_exists(con, LEDGER):
         return {}
-    has_reason = con.execute("select count(*) from information_schema.columns where table_name = ? "
-                             "and column_name = 'empty_reason'", [LEDGER]).fetchone()[0]
+    has_reason = _one(
+        con,
+        "select count(*) from information_schema.columns where table_name = ? "
+        "and column_name = 'empty_reason'",
+        [LEDGER],
+    )[0]
     reason = "coalesce(empty_reason, ?)" if has_reason else "?"
-    rows = con.execute(f"select snapshot_month, {reason} from {LEDGER} where table_name = ? and row_count = 0",
-                       [DEFAULT_EMPTY_REASON, table]).fetchall()
+    rows = con.execute(
+        f"select snapshot_month, {reason} from {LEDGER} where table_name = ? and row_count = 0",
+        [DEFAULT_EMPTY_REASON, table],
+    ).fetchall()
     return {m: r for m, r in rows}
 
 
@@ -199,9 +221,9 @@ def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date
         return
     old, new = _schema(con, table), _schema(con, stage)
     if old != new:
-        other_months = con.execute(
-            f"select count(*) from {table} where {PARTITION_COLUMN} is distinct from ?", [month]
-        ).fetchone()[0]
+        other_months = _one(
+            con, f"select count(*) from {table} where {PARTITION_COLUMN} is distinct from ?", [month]
+        )[0]
         if other_months:
             raise WarehouseError(
                 f"{table}: the new rows' schema {new} differs from the stored schema {old}, and other "
@@ -216,7 +238,12 @@ def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date
 
 
 def replace_partition_frame(
-    con: duckdb.DuckDBPyConnection, table: str, month: date, frame: Any, *, allow_empty: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    month: date,
+    frame: Any,
+    *,
+    allow_empty: bool = False,
     select: str = "*",
 ) -> int:
     """Like :func:`replace_partition` for an in-memory frame (polars, pandas or arrow).
@@ -236,7 +263,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, query: str, params
     """Replace a whole unpartitioned table in one transaction."""
     with transaction(con):
         con.execute(f"create or replace table {table} as {query}", params or {})
-        n_rows = con.execute(f"select count(*) from {table}").fetchone()[0]
+        n_rows = _one(con, f"select count(*) from {table}")[0]
     return int(n_rows)
 
 
@@ -245,7 +272,5 @@ def table_checksum(con: duckdb.DuckDBPyConnection, table: str, exclude: tuple[st
     schema = _schema(con, table)
     cols = [name for name, _ in schema if name not in exclude]
     col_list = ", ".join(quote_ident(c) for c in cols)
-    n_rows, digest = con.execute(
-        f"select count(*), coalesce(sum(hash(({col_list}))::hugeint), 0) from {table}"
-    ).fetchone()
+    n_rows, digest = _one(con, f"select count(*), coalesce(sum(hash(({col_list}))::hugeint), 0) from {table}")
     return hashlib.sha256(f"{schema}|{n_rows}|{digest}".encode()).hexdigest()

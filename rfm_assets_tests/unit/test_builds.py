@@ -2,23 +2,29 @@
 
 from datetime import date
 
+import duckdb
 import pytest
 
 from rfm_assets.core import clv
 from rfm_assets.core.builds.behaviour import RfmConfig, build_rfm_snapshots
 from rfm_assets.core.builds.lifetime_value import ClvFitError, build_clv_models
-from rfm_assets.core.warehouse import connect, ledger_row_count, table_exists
+from rfm_assets.core.warehouse import ledger_row_count, table_exists
 from rfm_assets_tests.unit.rfm_fixtures import make_tables
 
 JAN = date(2010, 1, 1)
-LINES = [("a", "1", date(2010, 1, 5), 10.0), ("a", "2", date(2010, 1, 20), 30.0), ("b", "3", date(2010, 1, 9), 5.0)]
+LINES = [
+    ("a", "1", date(2010, 1, 5), 10.0),
+    ("a", "2", date(2010, 1, 20), 30.0),
+    ("b", "3", date(2010, 1, 9), 5.0),
+]
 
 
 @pytest.fixture
 def con(tmp_path):
-    with connect(tmp_path / "w.duckdb") as c:
-        make_tables(c, LINES)
-        yield c
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    make_tables(c, LINES)
+    yield c
+    c.close()
 
 
 def test_clv_on_too_short_a_history_writes_both_tables_empty_and_typed(con):
@@ -26,8 +32,12 @@ def test_clv_on_too_short_a_history_writes_both_tables_empty_and_typed(con):
     assert built.fit.status == "insufficient_history" and not built.fitted
     for table in ("customer_lifetime_value", "clv_model_params"):
         assert ledger_row_count(con, table, JAN) == 0
-    types = dict(con.execute("select column_name, data_type from information_schema.columns "
-                             "where table_name = 'customer_lifetime_value'").fetchall())
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_name = 'customer_lifetime_value'"
+        ).fetchall()
+    )
     assert types["snapshot_month"] == "DATE" and types["customer_id"] == "VARCHAR"
     assert types["frequency"] == "BIGINT" and types["clv_12m"] == "DOUBLE"
 

@@ -84,9 +84,18 @@ def test_sql_code_version_follows_an_included_fragment(tmp_path):
     assert versions[0] != versions[1]
 
 
-SQL_ASSETS = ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns", "cohort_retention",
-              "rfm_snapshots", "segment_migration", "cluster_profiles", "forecast_revenue_history",
-              "dormant_features"]
+SQL_ASSETS = [
+    "raw_orders",
+    "quarantined_lines",
+    "cleaned_transactions",
+    "customer_returns",
+    "cohort_retention",
+    "rfm_snapshots",
+    "segment_migration",
+    "cluster_profiles",
+    "forecast_revenue_history",
+    "dormant_features",
+]
 
 
 def test_every_sql_asset_carries_its_files_hash():

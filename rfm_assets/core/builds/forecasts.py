@@ -16,8 +16,18 @@ from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
 
 NOT_FORECAST = {"company_customers"}  # kept in the history to reconcile, never forecast
-FORECAST_COLUMNS = ["snapshot_month", "series", "ds", "model", "grain", "forecast", "lo_80", "hi_80",
-                    "lo_95", "hi_95"]
+FORECAST_COLUMNS = [
+    "snapshot_month",
+    "series",
+    "ds",
+    "model",
+    "grain",
+    "forecast",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
+]
 BACKTEST_COLUMNS = ["snapshot_month", *forecasting.BACKTEST_COLUMNS, "skill_vs_baseline"]
 
 
@@ -31,8 +41,9 @@ def backtest_frame(result: ForecastResult, month: date) -> pd.DataFrame:
     """The backtest rows with the chosen model's skill against the baseline on the chosen row."""
     skill = result.skill.set_index("series")["skill"]
     frame = result.backtest.copy()
-    frame["skill_vs_baseline"] = [skill.get(s) if chosen else None
-                                  for s, chosen in zip(frame["series"], frame["chosen"], strict=True)]
+    frame["skill_vs_baseline"] = [
+        skill.get(s) if chosen else None for s, chosen in zip(frame["series"], frame["chosen"], strict=True)
+    ]
     frame.insert(0, "snapshot_month", month)
     return frame.astype({"season_length": "int32", "n_windows": "int32", "skill_vs_baseline": "float64"})
 
@@ -41,11 +52,17 @@ def build_revenue_forecasts(
     con: duckdb.DuckDBPyConnection, month: date, cfg: ForecastConfig | None = None
 ) -> ForecastBuild:
     """forecast_revenue_history, cluster_revenue_forecasts and forecast_backtest_metrics for ``month``."""
-    replace_partition(con, "forecast_revenue_history", month, load_sql("forecast_revenue_history"), {"month": month})
-    daily = con.execute("select series, ds, revenue as y from forecast_revenue_history "
-                        "where snapshot_month = ? order by series, ds", [month]).df()
+    replace_partition(
+        con, "forecast_revenue_history", month, load_sql("forecast_revenue_history"), {"month": month}
+    )
+    daily = con.execute(
+        "select series, ds, revenue as y from forecast_revenue_history "
+        "where snapshot_month = ? order by series, ds",
+        [month],
+    ).df()
     started = time.perf_counter()
-    result = forecasting.forecast_all(daily[~daily["series"].isin(NOT_FORECAST)], month_end(month), cfg)
+    forecast = pd.DataFrame(daily[~daily["series"].isin(sorted(NOT_FORECAST))])
+    result = forecasting.forecast_all(forecast, month_end(month), cfg)
     seconds = time.perf_counter() - started
     forecasts = result.forecasts.assign(snapshot_month=month)[FORECAST_COLUMNS]
     replace_partition_frame(con, "cluster_revenue_forecasts", month, forecasts)

@@ -24,11 +24,25 @@ def build_dormant_reactivation(
     con: duckdb.DuckDBPyConnection, month: date, cfg: DormantConfig
 ) -> dormant.DormantResult:
     """dormant_features, dormant_model_metrics and dormant_targets for ``month`` (each may be empty)."""
-    replace_partition(con, "dormant_features", month, load_sql("dormant_features"), {"anchor_month": month},
-                      allow_empty=True)
+    replace_partition(
+        con,
+        "dormant_features",
+        month,
+        load_sql("dormant_features"),
+        {"anchor_month": month},
+        allow_empty=True,
+    )
     result = dormant.run_dormant(con, month, cfg.campaign, first_month=cfg.first_month)
     metrics = result.metrics.assign(snapshot_month=month) if not result.metrics.empty else result.metrics
-    replace_partition_frame(con, "dormant_model_metrics", month, frames.dormant_metrics(metrics), allow_empty=True,
-                            select="* replace (evaluation_anchor::date as evaluation_anchor)")
-    replace_partition_frame(con, "dormant_targets", month, frames.dormant_targets(result.targets), allow_empty=True)
+    replace_partition_frame(
+        con,
+        "dormant_model_metrics",
+        month,
+        frames.dormant_metrics(metrics),
+        allow_empty=True,
+        select="* replace (evaluation_anchor::date as evaluation_anchor)",
+    )
+    replace_partition_frame(
+        con, "dormant_targets", month, frames.dormant_targets(result.targets), allow_empty=True
+    )
     return result

@@ -39,13 +39,17 @@ def build_customer_clusters(con: duckdb.DuckDBPyConnection, month: date, cfg: Cl
     ).pl()
     result = fit_clusters(rfm, k=cfg.k)
     frame = result.assignments.with_columns(pl.lit(month).alias("snapshot_month")).select(
-        "snapshot_month", "customer_id", "cluster_id", "cluster_name", "recency_days", "frequency", "monetary")
+        "snapshot_month", "customer_id", "cluster_id", "cluster_name", "recency_days", "frequency", "monetary"
+    )
     return ClustersBuild(replace_partition_frame(con, "customer_clusters", month, frame), result)
 
 
 def build_cluster_profiles(con: duckdb.DuckDBPyConnection, month: date, cfg: None = None) -> ProfilesBuild:
     """cluster_profiles for ``month`` (`sql/cluster_profiles.sql`)."""
     rows = replace_partition(con, "cluster_profiles", month, load_sql("cluster_profiles"), {"month": month})
-    profile = con.execute("select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? "
-                          "order by cluster_id", [month]).df()
+    profile = con.execute(
+        "select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? "
+        "order by cluster_id",
+        [month],
+    ).df()
     return ProfilesBuild(rows, profile)
