@@ -102,7 +102,7 @@ def _render(lines: Lines, chunk: pl.DataFrame, catalogue: Catalogue) -> pl.DataF
 
 def _write_csv(path: Path, orders: pl.DataFrame, catalogue: Catalogue, seed: np.random.SeedSequence) -> dict[str, int]:
     """Expand and write the lines chunk by chunk (header once); return line counts per kind of dirt."""
-    counts = dict.fromkeys(_COUNTS, 0)
+    counts: dict[str, int] = dict.fromkeys(_COUNTS, 0)
     specials = np.arange(catalogue.n_products, catalogue.n_products + len(NON_PRODUCT_CODES))
     buffer = CancelBuffer()
     starts = range(0, orders.height, CHUNK_ORDERS)

@@ -88,7 +88,7 @@ def explain(con: duckdb.DuckDBPyConnection, unit: Unit, resolved: dict[str, str]
                 f"where {' or '.join(f'__bad_{c} is not null' for c in checked)}")
     try:
         aggregates = ", ".join(f"count(__bad_{c}), count(*) filter (where __bad_{c} = '')" for c in checked)
-        counts = con.execute(f"select {aggregates} from __flagged").fetchone()
+        counts = con.execute(f"select {aggregates} from __flagged").fetchall()[0]  # one row: aggregates
         problems = [(c, counts[2 * i], counts[2 * i + 1]) for i, c in enumerate(checked) if counts[2 * i]]
         if not problems:
             return

@@ -29,7 +29,9 @@ _MAGIC = {b"PK\x03\x04": "an XLSX workbook (a ZIP archive)", b"PAR1": "a Parquet
           b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook"}
 
 
-def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):  # registered for decoding only
+        raise exc
     return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
 
 

@@ -4,6 +4,7 @@ generic column mapping (``customer_id=cust,order_date=dt,amount=amt``)."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -116,6 +117,6 @@ def validate_spec(spec: SourceSpec) -> None:
                                 "online_retail files are recognised by their own column names")
 
 
-def _did_you_mean(name: str, valid: object) -> str:
+def _did_you_mean(name: str, valid: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -100,7 +100,7 @@ def _stage(spec: SourceSpec, files: list[Path], fp: str, staging_dir: Path) -> S
         sporadic = check_staged(con, tmp_typed, units)
         first, last, quarantined = split_quarantine(con, tmp_typed, typing_rejects_sql(sporadic), loaded_at,
                                                     tmp_parquet, tmp_rejects, label=str(spec.path))
-        rows = con.execute(f"select count(*) from read_parquet({sql_literal(str(tmp_parquet))})").fetchone()[0]
+        rows = con.execute(f"select count(*) from read_parquet({sql_literal(str(tmp_parquet))})").fetchall()[0][0]
         doc = {
             "fingerprint": fp,
             "loaded_at": loaded_at.isoformat(),

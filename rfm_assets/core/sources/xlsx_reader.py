@@ -69,7 +69,7 @@ def _sheet_to_parquet(sheet: ReadOnlyWorksheet, out: Path, check_header: Callabl
     width = len(columns)
     schema = pa.schema([*((name, pa.string()) for name in columns), ("__source_row", pa.int64())])
     writer: pq.ParquetWriter | None = None
-    batch: list[list[str | None]] = [[] for _ in range(width + 1)]
+    batch: list[list[str | int | None]] = [[] for _ in range(width + 1)]  # the cells, then __source_row
     try:
         for excel_row, values in rows:
             if not values or (values[0] in (None, "") and not any(v is not None and v != "" for v in values)):
