@@ -39,7 +39,7 @@ DRIFT_CHECKS = (
      "12 months' changes, median ± 4 robust sd; a change within ±5 points never warns."),
     ("clv_model_params", "parameter_drift", "clv_parameters",
      "What the BG/NBD and Gamma-Gamma fits say about customers (mean purchase rate r/alpha and shape r, "
-     "drop-out probability a/(a+b) and concentration a+b, mean spend p*v/(q-1) and shape p): each one's change "
+     "drop-out probability a/(a+b) and concentration a+b, mean spend p*v/(q-1)): each one's change "
      "on a log scale vs its previous 12 months' changes, median ± 4 robust sd; within x1.5 either way never warns."),
     ("forecast_backtest_metrics", "forecast_error_jump", "forecast_error",
      "Backtest MASE of the chosen company forecast vs its previous 12 months (log scale): warns above "

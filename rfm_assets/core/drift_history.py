@@ -73,7 +73,8 @@ def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     trade off against each other (on a young shop's few repeat buyers q moved x0.09 and v x19 in one
     month while the mean spend they imply barely moved), so each model is judged by its population
     means and shapes: purchase rate r/alpha and its shape r, drop-out probability a/(a+b) and its
-    concentration a+b, mean spend per order p*v/(q-1) (defined for q > 1) and its shape p."""
+    concentration a+b, and mean spend per order p*v/(q-1) (defined for q > 1); the spend shape p
+    alone is no better identified than q and v (it swung x0.5..x1.8 month to month on that shop)."""
     return con.execute(
         """
         with wide as (
@@ -84,8 +85,7 @@ def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
             unpivot (select snapshot_month,
                             r / alpha as "purchase rate r/alpha", r as "purchase-rate shape r",
                             a / (a + b) as "drop-out probability a/(a+b)", a + b as "drop-out concentration a+b",
-                            case when q > 1 then p * v / (q - 1) end as "mean spend p*v/(q-1)",
-                            p as "spend shape p"
+                            case when q > 1 then p * v / (q - 1) end as "mean spend p*v/(q-1)"
                      from wide)
             on columns(* exclude (snapshot_month)) into name param value value
         )
