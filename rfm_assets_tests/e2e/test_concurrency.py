@@ -43,8 +43,8 @@ KILLED = textwrap.dedent("""
     import time
     from rfm_assets.core import warehouse
     original = warehouse._record
-    def record_then_hang(con, table, month, n_rows):
-        original(con, table, month, n_rows)
+    def record_then_hang(con, table, month, *args, **kwargs):
+        original(con, table, month, *args, **kwargs)
         if table == "cleaned_transactions":
             con.execute("delete from cleaned_transactions")
             con.execute("delete from _partitions")
