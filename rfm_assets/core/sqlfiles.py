@@ -4,8 +4,9 @@ columns, types, expectations).
 A sidecar's keys (:func:`load_sidecar` reads them):
 
 - ``name``, ``description``, ``grain``, ``columns`` (column -> description), ``keys`` (the grain's columns);
-- ``built_by``: what writes the table, ``sql/<name>.sql`` or a Python module path
-  (``rfm_assets.core.clv``), so a sidecar without a ``.sql`` never sends anyone hunting;
+- ``built_by``: what writes the table, ``sql/<name>.sql`` or a Python ``module:function``
+  (``rfm_assets.core.builds.segments:build_customer_clusters``), so a sidecar without a ``.sql``
+  never sends anyone hunting;
 - ``inputs``: relations the query reads that are not warehouse tables (e.g. ``segment_map``,
   registered from Python), each with what provides it;
 - ``types``: column -> DuckDB type, the stored schema; :func:`empty_frame` builds a typed empty frame from it;
@@ -44,7 +45,7 @@ class Sidecar:
     grain: str
     columns: dict[str, str] = field(default_factory=dict)
     keys: tuple[str, ...] = ()  # columns that identify a row (the grain), where the sidecar states them
-    built_by: str | None = None  # "sql/<name>.sql" or a module path; None for the BI views
+    built_by: str | None = None  # "sql/<name>.sql" or "module:function"; None for the BI views
     inputs: dict[str, str] = field(default_factory=dict)  # non-table relations the SQL reads -> provider
     types: dict[str, str] = field(default_factory=dict)  # column -> DuckDB type
     checks: dict[str, Any] = field(default_factory=dict)  # the expectation vocabulary (quality/suites.py)
