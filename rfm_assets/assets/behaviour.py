@@ -5,7 +5,7 @@ import dagster as dg
 from rfm_assets.assets.configs import rfm_config
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions, customer_returns
 from rfm_assets.assets.inputs import ALL_HISTORY, PREVIOUS_AND_THIS, first_month, require_history
-from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import behaviour as build
 from rfm_assets.core.code_version import sql_code_version
@@ -86,7 +86,7 @@ def rfm_snapshots(
         metadata={
             **metadata,
             "window_months": dg.MetadataValue.int(params.window_months),
-            "segment_profile": dg.MetadataValue.md(sizes.to_markdown(index=False)),
+            "segment_profile": table_md(sizes),
             "segment_sizes": image(png, "segment sizes"),
         }
     )

@@ -9,7 +9,7 @@ CLI runs it after the months, and in the UI a sensor runs it after each successf
 import dagster as dg
 
 from rfm_assets.assets.ingestion import OWNERS
-from rfm_assets.assets.metadata import PREVIEW_ROWS, column_schema
+from rfm_assets.assets.metadata import PREVIEW_ROWS, column_schema, table_md
 from rfm_assets.core import publish, views
 from rfm_assets.resources import WarehouseResource
 
@@ -54,7 +54,7 @@ def view_asset(view: views.ViewDef, all_views: list[views.ViewDef]) -> dg.Assets
             "history_view": dg.MetadataValue.text(view.history_name),
             "history_rows": dg.MetadataValue.int(status.history_rows),
             "history_months": dg.MetadataValue.int(status.history_months),
-            "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if len(preview) else "_no rows_"),
+            "preview": table_md(preview) if len(preview) else dg.MetadataValue.md("_no rows_"),
         })
 
     return _view

@@ -74,7 +74,7 @@ def revenue_forecasts(
     context.log.info(f"forecasts {month:%Y-%m}: {len(result.skill)} series in {seconds:.1f}s")
     for warning in result.warnings:
         context.log.warning(warning)
-    skill = result.skill.round(3).to_markdown(index=False)
+    skill = result.skill.round(3).to_markdown(index=False) or ""
     notes = dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings) or "none")
     timing = dg.MetadataValue.json({"total_seconds": round(seconds, 2), **result.seconds_by_model()})
     yield dg.MaterializeResult(asset_key="forecast_revenue_history", metadata=history_md)

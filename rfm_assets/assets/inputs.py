@@ -21,7 +21,10 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
 
 
 def first_month() -> date:
-    return month_start(MONTHLY.get_first_partition_key())
+    first = MONTHLY.get_first_partition_key()
+    if first is None:  # a time window partitioning always has a first month; say so if not
+        raise RuntimeError("the monthly partitions have no first month")
+    return month_start(first)
 
 
 def require_history(con: duckdb.DuckDBPyConnection, table: str, month: date, *, since: date | None = None) -> None:

@@ -8,7 +8,7 @@ from rfm_assets.assets.configs import clv_config, holdout_config
 from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core import clv, plots
 from rfm_assets.core.builds.lifetime_value import ClvFitError, build_clv_holdout_metrics, build_clv_models
 from rfm_assets.core.clv_holdout import overall_metrics
@@ -132,9 +132,7 @@ def clv_holdout_metrics(
         )
         extra |= {key: _float_or_null(value) for key, value in overall_metrics(result).items()}
         extra |= {
-            "metrics": dg.MetadataValue.md(
-                result.metrics.drop(columns=["snapshot_month"]).round(3).to_markdown(index=False)
-            ),
+            "metrics": table_md(result.metrics.drop(columns=["snapshot_month"]).round(3)),
             "calibration_vs_holdout": image(png, "calibration vs holdout"),
         }
     return dg.MaterializeResult(metadata={**metadata, **extra})

@@ -25,7 +25,7 @@ def partition_metadata(
 ) -> dict[str, Any]:
     """Row count, column schema with descriptions, grain and a preview of one month of ``table``."""
     sidecar = load_sidecar(sidecar_name or table)
-    n_rows = con.execute(f"select count(*) from {table} where snapshot_month = ?", [month]).fetchone()[0]
+    n_rows = con.execute(f"select count(*) from {table} where snapshot_month = ?", [month]).fetchall()[0][0]
     preview = con.execute(
         f"select * from {table} where snapshot_month = ? limit {PREVIEW_ROWS}", [month]
     ).to_arrow_table().to_pandas()  # via arrow, DATE columns stay dates (not '2010-01-01 00:00:00')
@@ -34,8 +34,13 @@ def partition_metadata(
         "dagster/column_schema": column_schema(con, table, sidecar),
         "dagster/table_name": dg.MetadataValue.text(table),
         "grain": dg.MetadataValue.text(sidecar.grain),
-        "preview": dg.MetadataValue.md(preview.to_markdown(index=False, disable_numparse=True) if n_rows else "_no rows this month_"),
+        "preview": table_md(preview, disable_numparse=True) if n_rows else dg.MetadataValue.md("_no rows this month_"),
     }
+
+
+def table_md(frame: Any, **kwargs: Any) -> dg.MetadataValue:
+    """A pandas frame as a markdown table (``index=False`` unless told otherwise)."""
+    return dg.MetadataValue.md(frame.to_markdown(**{"index": False, **kwargs}) or "")
 
 
 def image(png: bytes, alt: str) -> dg.MetadataValue:

@@ -8,7 +8,7 @@ import dagster as dg
 from rfm_assets.assets.configs import dormant_config
 from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core.builds.reactivation import build_dormant_reactivation
 from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.dormant_campaign import export_csv
@@ -75,14 +75,15 @@ def dormant_reactivation(
     status = status_metadata(result.status, result.message)
     context.log.info(f"dormant {month:%Y-%m}: {result.status}: {result.message}")
     extra_metrics: dict = {}
-    if result.evaluation is not None:
+    gain_png = result.gain_png()
+    if result.evaluation is not None and gain_png is not None:
         shown = result.metrics.drop(columns=["evaluation_anchor"]).round(4)
         chosen = result.metrics.set_index("model").loc[result.chosen_model]
         extra_metrics = {
-            "comparison": dg.MetadataValue.md(shown.to_markdown(index=False)),
+            "comparison": table_md(shown),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or ""),
             "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen["lift_vs_random"])),
-            "gain_chart": image(result.gain_png(), "cumulative gain"),
+            "gain_chart": image(gain_png, "cumulative gain"),
         }
     extra_targets: dict = {}
     if result.ok:
@@ -99,7 +100,7 @@ def dormant_reactivation(
             "expected_revenue_selected": dg.MetadataValue.float(
                 float(result.targets.loc[result.targets["selected"], "expected_revenue"].sum())
             ),
-            "personas": dg.MetadataValue.md(personas.round(4).reset_index().to_markdown(index=False)),
+            "personas": table_md(personas.round(4).reset_index()),
         }
     yield dg.MaterializeResult(asset_key="dormant_features", metadata=features_md)
     yield dg.MaterializeResult(

@@ -5,7 +5,7 @@ import dagster as dg
 from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
 from rfm_assets.assets.configs import cluster_config
 from rfm_assets.assets.ingestion import OWNERS
-from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import segments as build
 from rfm_assets.core.code_version import sql_code_version
@@ -54,7 +54,7 @@ def customer_clusters(
             "k": dg.MetadataValue.int(result.k),
             "k_chosen_by": dg.MetadataValue.text(result.k_chosen_by),
             "silhouette_by_k": dg.MetadataValue.md(silhouette),
-            "centroids": dg.MetadataValue.md(result.centroids.to_pandas().round(3).to_markdown(index=False)),
+            "centroids": table_md(result.centroids.to_pandas().round(3)),
             "cluster_scatter": image(png, "clusters"),
         }
     )
@@ -75,6 +75,4 @@ def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     with warehouse.connect() as con:
         profile = build.build_cluster_profiles(con, month).profile
         metadata = partition_metadata(con, "cluster_profiles", month)
-    return dg.MaterializeResult(
-        metadata={**metadata, "profile": dg.MetadataValue.md(profile.round(3).to_markdown(index=False))}
-    )
+    return dg.MaterializeResult(metadata={**metadata, "profile": table_md(profile.round(3))})
