@@ -3,26 +3,24 @@
 import dagster as dg
 
 from rfm_assets.assets.configs import rfm_config
+from rfm_assets.assets.decorators import monthly_sql_asset
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions, customer_returns
 from rfm_assets.assets.inputs import ALL_HISTORY, PREVIOUS_AND_THIS, first_month, require_history
 from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import behaviour as build
-from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.months import add_months
-from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
 GROUP = "customer_behaviour"
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
+@monthly_sql_asset(
+    "cohort_retention",
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
     group_name=GROUP,
-    kinds={"duckdb", "sql"},
     owners=OWNERS,
-    code_version=sql_code_version("cohort_retention"),
 )
 def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How each acquisition cohort (month of first purchase) keeps buying: for the month, every
@@ -49,16 +47,14 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     return dg.MaterializeResult(metadata={**metadata, "retention_heatmap": image(png, "retention heatmap")})
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
+@monthly_sql_asset(
+    "rfm_snapshots",
     deps=[
         dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
         dg.AssetDep(customer_returns, partition_mapping=ALL_HISTORY),
     ],
     group_name=GROUP,
-    kinds={"duckdb", "sql"},
     owners=OWNERS,
-    code_version=sql_code_version("rfm_snapshots"),
 )
 def rfm_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -92,13 +88,11 @@ def rfm_snapshots(
     )
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
+@monthly_sql_asset(
+    "segment_migration",
     deps=[dg.AssetDep(rfm_snapshots, partition_mapping=PREVIOUS_AND_THIS)],
     group_name=GROUP,
-    kinds={"duckdb", "sql"},
     owners=OWNERS,
-    code_version=sql_code_version("segment_migration"),
 )
 def segment_migration(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource

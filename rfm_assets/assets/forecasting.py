@@ -4,14 +4,13 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from rfm_assets.assets.decorators import monthly_multi_asset
+from rfm_assets.assets.decorators import monthly_multi_asset, sql_spec
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.assets.segments import customer_clusters
 from rfm_assets.core import forecast_plots
 from rfm_assets.core.builds.forecasts import build_revenue_forecasts
-from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.forecasting import ForecastConfig
 from rfm_assets.partitions import partition_month
 from rfm_assets.resources import WarehouseResource
@@ -22,16 +21,14 @@ HORIZON = ForecastConfig.horizon_months
 
 
 @monthly_multi_asset(
-    dg.AssetSpec(
+    sql_spec(
         "forecast_revenue_history",
         deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY), customer_clusters],
         description="Daily revenue per forecast series as of the month: each cluster's customers "
         "(their cluster as of this month) over all history, the company (guest sales included) "
         "and the company's customer part (`sql/forecast_revenue_history.sql`).",
         group_name=GROUP,
-        kinds={"duckdb", "sql"},
         owners=OWNERS,
-        code_version=sql_code_version("forecast_revenue_history"),
     ),
     dg.AssetSpec(
         "cluster_revenue_forecasts",

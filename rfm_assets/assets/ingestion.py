@@ -4,10 +4,10 @@ from typing import Any
 
 import dagster as dg
 
+from rfm_assets.assets.decorators import monthly_sql_asset
 from rfm_assets.assets.metadata import partition_metadata
 from rfm_assets.core.builds import ingestion as build
-from rfm_assets.core.code_version import sql_code_version
-from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.partitions import partition_month
 from rfm_assets.resources import OrderSourceResource, WarehouseResource
 
 OWNERS = ["team:data-engineering"]
@@ -15,16 +15,7 @@ OWNERS = ["team:data-engineering"]
 
 def _sql_asset(table: str, layer: str, **kwargs: Any) -> Any:
     """A monthly ingestion asset built by ``sql/<table>.sql``, versioned by that file's hash."""
-    return dg.asset(
-        name=table,
-        partitions_def=MONTHLY,
-        group_name="ingestion",
-        kinds={"duckdb", "sql"},
-        owners=OWNERS,
-        tags={"layer": layer},
-        code_version=sql_code_version(table),
-        **kwargs,
-    )
+    return monthly_sql_asset(table, group_name="ingestion", owners=OWNERS, tags={"layer": layer}, **kwargs)
 
 
 def _staged_config(order_source: OrderSourceResource, month: Any) -> tuple[build.StagedConfig, Any]:

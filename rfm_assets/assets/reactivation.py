@@ -6,11 +6,10 @@ from pathlib import Path
 import dagster as dg
 
 from rfm_assets.assets.configs import dormant_config
-from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
+from rfm_assets.assets.decorators import monthly_multi_asset, sql_spec, status_metadata
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core.builds.reactivation import build_dormant_reactivation
-from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.dormant_campaign import export_csv
 from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
@@ -21,7 +20,7 @@ KINDS = {"duckdb", "python", "scikitlearn"}
 
 
 @monthly_multi_asset(
-    dg.AssetSpec(
+    sql_spec(
         "dormant_features",
         deps=[dg.AssetDep("cleaned_transactions", partition_mapping=ALL_HISTORY)],
         description="The customers dormant as of the month (bought in M-5..M-3, nothing in "
@@ -29,9 +28,7 @@ KINDS = {"duckdb", "python", "scikitlearn"}
         "average order value, basket size, product variety, trend and country "
         "(`sql/dormant_features.sql`; no line after the month's end is read).",
         group_name=GROUP,
-        kinds={"duckdb", "sql"},
         owners=OWNERS,
-        code_version=sql_code_version("dormant_features"),
     ),
     dg.AssetSpec(
         "dormant_model_metrics",

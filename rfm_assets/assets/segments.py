@@ -4,11 +4,11 @@ import dagster as dg
 
 from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
 from rfm_assets.assets.configs import cluster_config
+from rfm_assets.assets.decorators import monthly_sql_asset
 from rfm_assets.assets.ingestion import OWNERS
 from rfm_assets.assets.metadata import image, partition_metadata, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import segments as build
-from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
@@ -60,14 +60,7 @@ def customer_clusters(
     )
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
-    deps=[customer_clusters],
-    group_name=GROUP,
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    code_version=sql_code_version("cluster_profiles"),
-)
+@monthly_sql_asset("cluster_profiles", deps=[customer_clusters], group_name=GROUP, owners=OWNERS)
 def cluster_profiles(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Per named cluster and month: size, customer share, mean recency/frequency/monetary and
     revenue share (`sql/cluster_profiles.sql`)."""

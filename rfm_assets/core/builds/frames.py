@@ -73,41 +73,23 @@ def empty_clv_params() -> pd.DataFrame:
     return empty_frame("clv_model_params")
 
 
+_DTYPES = {"D": "datetime64[s]", "S": "string", "I": "int64", "F": "float64", "B": "bool"}  # "-": as computed
+
+
+def _dtypes(columns: list[str], codes: str) -> dict[str, str]:
+    """``{column: dtype}`` from one code per column (see ``_DTYPES``)."""
+    return {c: _DTYPES[k] for c, k in zip(columns, codes.split(), strict=True) if k != "-"}
+
+
+DORMANT_METRIC_TYPES = _dtypes(DORMANT_METRIC_COLUMNS, "D D S I I - I F F F F F F F F F B")
+DORMANT_TARGET_TYPES = _dtypes(DORMANT_TARGET_COLUMNS, "D S S I F F F F I S S B")
+
+
 def dormant_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """dormant_model_metrics' columns and types (evaluation_anchor is cast to DATE when written)."""
-    return typed(
-        frame,
-        DORMANT_METRIC_COLUMNS,
-        {
-            "snapshot_month": "datetime64[s]",
-            "evaluation_anchor": "datetime64[s]",
-            "model": "string",
-            "n_customers": "int64",
-            "n_buyers": "int64",
-            "k": "int64",
-            "chosen": "bool",
-            **{c: "float64" for c in DORMANT_METRIC_COLUMNS[6:-1] if c != "k"},
-        },
-    )
+    return typed(frame, DORMANT_METRIC_COLUMNS, DORMANT_METRIC_TYPES)
 
 
 def dormant_targets(frame: pd.DataFrame) -> pd.DataFrame:
     """dormant_targets' columns and types."""
-    return typed(
-        frame,
-        DORMANT_TARGET_COLUMNS,
-        {
-            "snapshot_month": "datetime64[s]",
-            "customer_id": "string",
-            "country": "string",
-            "frequency": "int64",
-            "monetary": "float64",
-            "probability": "float64",
-            "expected_revenue": "float64",
-            "expected_profit": "float64",
-            "rank": "int64",
-            "persona": "string",
-            "suggested_action": "string",
-            "selected": "bool",
-        },
-    )
+    return typed(frame, DORMANT_TARGET_COLUMNS, DORMANT_TARGET_TYPES)
