@@ -19,7 +19,7 @@ WAREHOUSE_TAG = {"rfm/warehouse": "write"}
 
 monthly_job = dg.define_asset_job(
     MONTHLY_JOB_NAME,
-    selection=dg.AssetSelection.all(include_sources=False) - dg.AssetSelection.groups(BI_GROUP),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(BI_GROUP),
     partitions_def=MONTHLY,
     description="Every monthly asset and its checks for one month, oldest layer first.",
     # One process for the whole month: a step in its own process costs ~1.7 s here, ~80 ms in process.
