@@ -100,6 +100,7 @@ def test_a_one_month_gap_builds_every_month_and_rfm_matches_a_plain_recomputatio
     _assert_same_rfm(_rfm(warehouse, "2010-05"), _expected_rfm(source, date(2010, 5, 31), date(2010, 1, 1)))
 
 
+@pytest.mark.slow  # every asset of 8 months (CLV, forecasts, reactivation): the whole pipeline, in `make test`
 def test_a_three_month_gap_builds_every_asset_of_every_month(tmp_path, small_dataset):
     gap = ["2010-03", "2010-04", "2010-05"]
     source = _without(small_dataset.csv_path, tmp_path / "src", gap)
