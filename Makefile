@@ -2,7 +2,7 @@
 #   make run    materialize every asset for every month on the embedded default data
 #   make test   lint and run the whole test suite (CI's command: .ci/run)
 # and, while working:
-#   make check  lint and the fast tier (every test not marked slow, on 2 workers): about a minute
+#   make check  lint and the fast tier (every test not marked slow, on 2 workers): 2-3 minutes
 # Both bootstrap .venv from constraints.txt (exact pins) on first use.
 
 PYTHON ?= python3.11
