@@ -7,54 +7,60 @@
 Both read the ledger (``_partitions``), which records why a month was written empty.
 """
 
+from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
-import duckdb
 
 from rfm_assets.core.warehouse import built_empty_months, ledger_row_count
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.resources import WarehouseResource
 
 
-def _ledger(con: duckdb.DuckDBPyConnection, table: str, month: date) -> tuple[int | None, str | None]:
-    return ledger_row_count(con, table, month), built_empty_months(con, table).get(month)
+def _verdict(table: str, empty_means: Callable[[date, int, int, str | None], tuple[bool, str]]):  # noqa: ANN202
+    """The body of a ledger check on ``table``: not built fails; otherwise ``empty_means(month, rows,
+    raw_orders rows, empty reason)`` says whether the month passes and why."""
+
+    def evaluate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        month = partition_month(context)
+        with warehouse.connect() as con:
+            rows = ledger_row_count(con, table, month)
+            reason = built_empty_months(con, table).get(month)
+            raw = ledger_row_count(con, "raw_orders", month)
+        if rows is None:
+            passed, description = False, f"{table} {month:%Y-%m} is not recorded as built"
+        else:
+            passed, description = empty_means(month, rows, raw or 0, reason)
+        return dg.AssetCheckResult(
+            passed=passed, severity=dg.AssetCheckSeverity.WARN, description=description,
+            metadata={"rows": dg.MetadataValue.int(rows or 0), "empty_reason": dg.MetadataValue.text(reason or "")},
+        )
+
+    return evaluate
 
 
-def _result(passed: bool, description: str, rows: int | None, reason: str | None) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=passed, severity=dg.AssetCheckSeverity.WARN, description=description,
-        metadata={"rows": dg.MetadataValue.int(rows or 0), "empty_reason": dg.MetadataValue.text(reason or "")},
-    )
-
-
-@dg.asset_check(asset="raw_orders", name="empty_month", partitions_def=MONTHLY, blocking=False,
-                description="WARN when the month was built with no source lines (a month without orders).")
-def empty_month(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    month = partition_month(context)
-    with warehouse.connect() as con:
-        rows, reason = _ledger(con, "raw_orders", month)
-    if rows is None:
-        return _result(False, f"raw_orders {month:%Y-%m} is not recorded as built", rows, reason)
+def _no_lines(month: date, rows: int, raw: int, reason: str | None) -> tuple[bool, str]:
     if rows:
-        return _result(True, f"{rows:,} source lines in {month:%Y-%m}", rows, reason)
-    return _result(False, f"{month:%Y-%m} has no source lines and was built empty on purpose ({reason}); "
-                   "later assets count it as a month without orders", rows, reason)
+        return True, f"{rows:,} source lines in {month:%Y-%m}"
+    return False, (f"{month:%Y-%m} has no source lines and was built empty on purpose ({reason}); "
+                   "later assets count it as a month without orders")
 
 
-@dg.asset_check(asset="cleaned_transactions", name="no_purchases", partitions_def=MONTHLY, blocking=False,
-                description="WARN when the month has source lines but none is a valid purchase.")
-def no_purchases(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    month = partition_month(context)
-    with warehouse.connect() as con:
-        rows, reason = _ledger(con, "cleaned_transactions", month)
-        raw = ledger_row_count(con, "raw_orders", month)
-    if rows is None:
-        return _result(False, f"cleaned_transactions {month:%Y-%m} is not recorded as built", rows, reason)
+def _no_purchases(month: date, rows: int, raw: int, reason: str | None) -> tuple[bool, str]:
     if rows or not raw:  # purchases, or no lines at all (raw_orders' empty_month says so)
-        return _result(True, f"{rows:,} purchase lines of {raw or 0:,} source lines in {month:%Y-%m}", rows, reason)
-    return _result(False, f"{month:%Y-%m}: none of its {raw:,} source lines is a valid purchase ({reason})",
-                   rows, reason)
+        return True, f"{rows:,} purchase lines of {raw:,} source lines in {month:%Y-%m}"
+    return False, f"{month:%Y-%m}: none of its {raw:,} source lines is a valid purchase ({reason})"
+
+
+empty_month = dg.asset_check(
+    asset="raw_orders", name="empty_month", partitions_def=MONTHLY, blocking=False,
+    description="WARN when the month was built with no source lines (a month without orders).",
+)(_verdict("raw_orders", _no_lines))
+
+no_purchases = dg.asset_check(
+    asset="cleaned_transactions", name="no_purchases", partitions_def=MONTHLY, blocking=False,
+    description="WARN when the month has source lines but none is a valid purchase.",
+)(_verdict("cleaned_transactions", _no_purchases))
 
 
 INGESTION_CHECKS = [empty_month, no_purchases]

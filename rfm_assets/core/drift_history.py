@@ -47,24 +47,26 @@ def company_forecasts(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFra
     ).df()
 
 
+def _over_window(con: duckdb.DuckDBPyConnection, sql: str, month: date) -> pd.DataFrame:
+    """``sql`` (with ``between ? and ?``) over the months the checks look at, as a frame."""
+    return con.execute(sql, _window(month)).df()
+
+
 def segment_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """Share of customers per RFM segment, for the month and the ones before it."""
-    return con.execute(
-        "select snapshot_month, rfm_segment as segment, "
-        "count(*) / sum(count(*)) over (partition by snapshot_month) as share "
-        "from rfm_snapshots where snapshot_month between ? and ? group by 1, 2", _window(month)
-    ).df()
+    return _over_window(con, "select snapshot_month, rfm_segment as segment, "
+                        "count(*) / sum(count(*)) over (partition by snapshot_month) as share "
+                        "from rfm_snapshots where snapshot_month between ? and ? group by 1, 2", month)
 
 
 def cluster_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """Customer share of the top cluster, the inactive cluster and the clusters between them. The two
     extreme centroids keep their meaning month to month; the middle ones are refitted every month and
     trade customers, ranks and names ('Potential Loyal' vs 'At Risk') on small centroid moves."""
-    return con.execute(
-        "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') then cluster_name "
-        "else 'the clusters between them' end as cluster, sum(customer_share) as customer_share "
-        "from cluster_profiles where snapshot_month between ? and ? group by 1, 2", _window(month)
-    ).df()
+    return _over_window(con, "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') "
+                        "then cluster_name else 'the clusters between them' end as cluster, "
+                        "sum(customer_share) as customer_share from cluster_profiles "
+                        "where snapshot_month between ? and ? group by 1, 2", month)
 
 
 def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from rfm_assets.core.sources.errors import SourceError
+from rfm_assets.core.sources.errors import SourceError, unique_column_names
 from rfm_assets.core.sources.typing_sql import sql_literal
 
 _CHUNK = 1 << 24
@@ -127,15 +127,7 @@ def read_header(path: Path, label: str) -> list[str]:
         raise SourceError(label, f"cannot read the header line: {exc}") from None
     if not header or not any(name.strip() for name in header):
         raise SourceError(label, "the first line (the header) is empty")
-    names: list[str] = []
-    for i, name in enumerate(header, start=1):
-        name = name or f"column{i}"
-        unique, n = name, 1
-        while unique in names:
-            n += 1
-            unique = f"{name}_{n}"
-        names.append(unique)
-    return names
+    return unique_column_names(header)
 
 
 def delimiter_hint(columns: list[str]) -> str:

@@ -37,3 +37,17 @@ class SourceError(Exception):
 
 def _rebuild(file: str | None, problem: str, column: str | None, samples: list[str]) -> SourceError:
     return SourceError(file, problem, column, samples)
+
+
+def unique_column_names(header: list[str | None] | list[str]) -> list[str]:
+    """Header names as DuckDB and polars need them: blanks named ``column<i>`` (1-based), repeats
+    suffixed ``_2``, ``_3``, ... in order of appearance, so no source column is silently dropped."""
+    names: list[str] = []
+    for i, name in enumerate(header, start=1):
+        name = name or f"column{i}"
+        unique, n = name, 1
+        while unique in names:
+            n += 1
+            unique = f"{name}_{n}"
+        names.append(unique)
+    return names

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-from rfm_assets.core.sources.errors import SourceError
+from rfm_assets.core.sources.errors import SourceError, unique_column_names
 
 BATCH_ROWS = 50_000
 CheckHeader = Callable[[str, list[str]], object]
@@ -107,15 +107,7 @@ def _first_non_empty(rows: Iterator[tuple[int, tuple]]) -> tuple[int, tuple | No
 def _column_names(header: tuple) -> list[str]:
     while header and header[-1] in (None, ""):
         header = header[:-1]
-    names: list[str] = []
-    for i, value in enumerate(header, start=1):
-        name = _text(value) or f"column{i}"
-        unique, n = name, 1
-        while unique in names:
-            n += 1
-            unique = f"{name}_{n}"
-        names.append(unique)
-    return names
+    return unique_column_names([_text(value) for value in header])
 
 
 def _text(value: object) -> str | None:
