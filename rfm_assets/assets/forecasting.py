@@ -9,7 +9,7 @@ from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
 from rfm_assets.assets.metadata import image, partition_metadata
 from rfm_assets.assets.segments import customer_clusters
-from rfm_assets.core import forecast_plots
+from rfm_assets.core import plots
 from rfm_assets.core.builds.forecasts import build_revenue_forecasts
 from rfm_assets.core.forecasting import ForecastConfig
 from rfm_assets.partitions import partition_month
@@ -81,7 +81,7 @@ def revenue_forecasts(
             **forecast_md,
             "chosen_models": dg.MetadataValue.md(skill),
             "warnings": notes,
-            "forecast_plot": image(forecast_plots.plot_all(result), "revenue forecasts"),
+            "forecast_plot": image(plots.forecast_plot(result), "revenue forecasts"),
             "fit_seconds": timing,
         },
     )

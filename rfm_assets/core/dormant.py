@@ -33,7 +33,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, evaluation_k, gain_chart
+from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, evaluation_k
 from rfm_assets.core.dormant_model import (
     CLV_FEATURES,
     Evaluation,
@@ -43,6 +43,7 @@ from rfm_assets.core.dormant_model import (
     fit_final,
 )
 from rfm_assets.core.months import add_months, month_start
+from rfm_assets.core.plots import gain_chart
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import table_exists
 

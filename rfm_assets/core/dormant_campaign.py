@@ -9,19 +9,15 @@ frequency of 1, every repeat buyer is high-frequency):
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from rfm_assets.core.plots import pyplot
 
 ACTIONS = {
     "Loyal": "Membership / VIP offer: exclusive discount to welcome them back",
@@ -144,30 +140,3 @@ def export_csv(targets: pd.DataFrame, path: str | Path, *, selected_only: bool =
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(rows)
-
-
-def gain_chart(y: np.ndarray, scores: Mapping[str, np.ndarray], k: int, customer_ids: np.ndarray,
-               title: str = "Cumulative gain on the evaluation anchor") -> bytes:
-    """PNG: share of buyers captured vs share of customers contacted, per model, plus random and k."""
-    y = np.asarray(y, dtype=float)
-    n, buyers = len(y), y.sum()
-    plt = pyplot()  # headless matplotlib, imported on first use
-    fig, ax = plt.subplots(figsize=(7, 5))
-    share = np.arange(0, n + 1) / max(n, 1)
-    for name, s in scores.items():
-        order = np.lexsort((np.asarray(customer_ids, dtype=str), -np.asarray(s, dtype=float)))
-        gain = np.concatenate([[0.0], np.cumsum(y[order]) / buyers]) if buyers else np.zeros(n + 1)
-        ax.plot(share, gain, label=name, linestyle="--" if name == "rfm_heuristic" else "-")
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
-    if n:
-        ax.axvline(k / n, color="black", linewidth=0.8)
-        ax.text(k / n, 0.02, f" campaign k={k}", fontsize=8)
-    ax.set_xlabel("share of customers contacted")
-    ax.set_ylabel("share of buyers captured")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="lower right")
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=80)
-    plt.close(fig)
-    return buf.getvalue()

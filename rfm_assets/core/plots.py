@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
+
+    from rfm_assets.core.forecasting import ForecastResult
 
 DPI = 80
 
@@ -130,4 +134,66 @@ def lines(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def _forecast_panels(result: ForecastResult, names: list[str]) -> bytes:
+    """PNG, one panel per series: monthly history, the chosen forecast, shaded interval bands."""
+    plt = pyplot()
+    cols = 2 if len(names) > 1 else 1
+    rows = max(1, math.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(8 if cols == 1 else 13, 3.6 * rows), squeeze=False)
+    skill = result.skill.set_index("series")
+    for ax, series in zip(axes.flat, names, strict=False):
+        hist, fc = (f[f["series"] == series] for f in (result.history, result.forecasts))
+        ax.plot(pd.to_datetime(hist["ds"]), hist["y"], color="black", lw=1.2, label="history")
+        x = pd.to_datetime(fc["ds"])
+        levels = sorted((int(c[3:]) for c in fc.columns if c.startswith("lo_")), reverse=True)
+        for lv, alpha in zip(levels, np.linspace(0.15, 0.35, len(levels)), strict=True):
+            ax.fill_between(x, fc[f"lo_{lv}"], fc[f"hi_{lv}"], color="#3b7dd8", alpha=alpha, lw=0,
+                            label=f"{lv}%")
+        ax.plot(x, fc["forecast"], color="#3b7dd8", lw=1.5, label="forecast")
+        sk = skill.loc[series]
+        note = (f"skill {sk['skill']:+.0%} vs {sk['baseline']}" if np.isfinite(sk["skill"])
+                else "no backtest" if np.isnan(sk["mase"]) else "skill n/a")
+        ax.set_title(f"{series}: {sk['model']} ({sk['grain']}), {note}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    return _png(fig)
+
+
+def forecast_series_plot(result: ForecastResult, series: str) -> bytes:
+    """PNG of one series: monthly history, chosen forecast, 80/95% bands; title with model and skill."""
+    if series not in set(result.skill["series"]):
+        raise ValueError(f"no forecast for series {series!r}; have {sorted(result.skill['series'])}")
+    return _forecast_panels(result, [series])
+
+
+def forecast_plot(result: ForecastResult) -> bytes:
+    """PNG small multiples: one :func:`forecast_series_plot` panel per series, two columns."""
+    return _forecast_panels(result, list(result.skill["series"]))
+
+
+def gain_chart(y: np.ndarray, scores: Mapping[str, np.ndarray], k: int, customer_ids: np.ndarray,
+               title: str = "Cumulative gain on the evaluation anchor") -> bytes:
+    """PNG: share of buyers captured vs share of customers contacted, per model, plus random and k."""
+    y = np.asarray(y, dtype=float)
+    n, buyers = len(y), y.sum()
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    share = np.arange(0, n + 1) / max(n, 1)
+    for name, s in scores.items():
+        order = np.lexsort((np.asarray(customer_ids, dtype=str), -np.asarray(s, dtype=float)))
+        gain = np.concatenate([[0.0], np.cumsum(y[order]) / buyers]) if buyers else np.zeros(n + 1)
+        ax.plot(share, gain, label=name, linestyle="--" if name == "rfm_heuristic" else "-")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="random")
+    if n:
+        ax.axvline(k / n, color="black", linewidth=0.8)
+        ax.text(k / n, 0.02, f" campaign k={k}", fontsize=8)
+    ax.set_xlabel("share of customers contacted")
+    ax.set_ylabel("share of buyers captured")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     return _png(fig)

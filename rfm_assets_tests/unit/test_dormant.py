@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from rfm_assets.core import dormant as dm
-from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, export_csv, gain_chart, personas
+from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, export_csv, personas
+from rfm_assets.core.plots import gain_chart
 from rfm_assets.core.warehouse import connect
 from rfm_assets_tests.unit.dormant_sim import COLUMNS, repurchase_q, simulate, write_transactions
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from rfm_assets.core.forecast_history import weeks_to_months
-from rfm_assets.core.forecast_plots import plot_all, plot_series
 from rfm_assets.core.forecasting import ForecastConfig, forecast_all
 from rfm_assets.core.months import add_months, month_end
+from rfm_assets.core.plots import forecast_plot, forecast_series_plot
 
 START = date(2020, 1, 1)
 
@@ -148,10 +148,10 @@ def test_weeks_are_spread_over_their_days_into_months():
 
 
 def test_plots_are_png(seasonal_result):
-    assert plot_series(seasonal_result, "s0").startswith(b"\x89PNG")
-    assert plot_all(seasonal_result).startswith(b"\x89PNG")
+    assert forecast_series_plot(seasonal_result, "s0").startswith(b"\x89PNG")
+    assert forecast_plot(seasonal_result).startswith(b"\x89PNG")
     with pytest.raises(ValueError):
-        plot_series(seasonal_result, "nope")
+        forecast_series_plot(seasonal_result, "nope")
 
 
 @pytest.mark.slow
