@@ -17,7 +17,8 @@ non_product_codes as (
     from (values
         ('POST'), ('DOT'), ('M'), ('D'), ('C2'), ('C3'), ('S'), ('B'), ('PADS'), ('CRUK'),
         ('BANK CHARGES'), ('AMAZONFEE'), ('ADJUST'), ('ADJUST2'), ('TEST001'), ('TEST002')
-    ) as codes(code)
+    -- a VALUES list needs a named column; sqlfluff reads the alias as unused
+    ) as codes(code)  -- noqa: AL05, LT01
 ),
 
 numbered as (

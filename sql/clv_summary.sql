@@ -53,7 +53,8 @@ final as (
         c.customer_id,
         c.frequency::bigint as frequency,
         datediff('day', c.first_purchase_date, c.last_purchase_date) / p.time_unit_days as recency,
-        datediff('day', c.first_purchase_date, p.as_of_date) / p.time_unit_days as "T",
+        -- lifetimes names this column T, upper case: the quotes keep it
+        datediff('day', c.first_purchase_date, p.as_of_date) / p.time_unit_days as "T",  -- noqa: RF06
         coalesce(c.repeat_day_value, 0)::double as monetary_value,
         c.first_purchase_date,
         c.last_purchase_date
