@@ -41,7 +41,8 @@ def make_resources(tmp_path: Path, source_csv: Path, **params):
     return {
         "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
         "order_source": OrderSourceResource(path=str(source_csv), staging_dir=str(tmp_path / "staging")),
-        "params": AnalysisParamsResource(**params),
+        # the campaign CSVs go under tmp_path too: the resource's default is the checkout's data/exports
+        "params": AnalysisParamsResource(**{"export_dir": str(tmp_path / "exports"), **params}),
     }
 
 

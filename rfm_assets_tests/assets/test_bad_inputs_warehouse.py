@@ -29,7 +29,7 @@ def _resources(base, source, source_format="online_retail", columns=None):
         "warehouse": WarehouseResource(path=str(base / "warehouse.duckdb")),
         "order_source": OrderSourceResource(path=str(source), format=source_format, columns=columns,
                                             staging_dir=str(base / "staging")),
-        "params": AnalysisParamsResource(),
+        "params": AnalysisParamsResource(export_dir=str(base / "exports")),
     }
 
 
