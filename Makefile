@@ -19,9 +19,9 @@ run dev plots: export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 .PHONY: venv run test check static lint format format-check sqllint typecheck dev clean test-browser plots
 
 # The static checks `make check` and `make test` (so CI) run. Only checks that pass on the tree are
-# listed; format-check and typecheck are ready as targets and join this list once the tree passes
+# listed; typecheck is ready as a target and joins this list once the tree passes
 # them (see each target).
-STATIC := lint sqllint
+STATIC := lint format-check sqllint
 
 # The fast tier: every test not marked slow (unit, asset, definitions), on 2 pytest-xdist workers.
 FAST_ARGS := -m "not slow" -n 2

@@ -19,8 +19,24 @@ from typing import Any
 
 from benchmarks.timing import Laps
 
-NON_PRODUCT_CODES = ["POST", "DOT", "M", "D", "C2", "C3", "S", "B", "PADS", "CRUK", "BANK CHARGES", "AMAZONFEE",
-                     "ADJUST", "ADJUST2", "TEST001", "TEST002"]
+NON_PRODUCT_CODES = [
+    "POST",
+    "DOT",
+    "M",
+    "D",
+    "C2",
+    "C3",
+    "S",
+    "B",
+    "PADS",
+    "CRUK",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+]
 BG_PARAMS, GG_PARAMS = ("r", "alpha", "a", "b"), ("p", "q", "v")
 
 
@@ -51,12 +67,14 @@ def notebook(args: dict[str, Any]) -> dict[str, Any]:
         df["day"] = df["InvoiceDate"].dt.normalize()
     with laps("rfm_groupby"):
         window = df[df["InvoiceDate"] >= window_start]
-        rfm = window.groupby("Customer ID").agg(last=("day", "max"), frequency=("Invoice", "nunique"),
-                                                monetary=("revenue", "sum"))
+        rfm = window.groupby("Customer ID").agg(
+            last=("day", "max"), frequency=("Invoice", "nunique"), monetary=("revenue", "sum")
+        )
         rfm["recency_days"] = (as_of - rfm["last"]).dt.days
     with laps("lifetimes_summary"):
-        summary = summary_data_from_transaction_data(df, "Customer ID", "InvoiceDate", monetary_value_col="revenue",
-                                                     observation_period_end=as_of, freq="D")
+        summary = summary_data_from_transaction_data(
+            df, "Customer ID", "InvoiceDate", monetary_value_col="revenue", observation_period_end=as_of, freq="D"
+        )
         summary["recency"] /= 7  # weeks, the project's unit (days / 7)
         summary["T"] /= 7
     with laps("bg_nbd_fit"):
@@ -66,14 +84,25 @@ def notebook(args: dict[str, Any]) -> dict[str, Any]:
         ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
     with laps("score"):
         monthly_rate = 1.10 ** (1 / 12) - 1
-        clv = ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
-                                          summary["monetary_value"], time=12, discount_rate=monthly_rate, freq="W")
+        clv = ggf.customer_lifetime_value(
+            bgf,
+            summary["frequency"],
+            summary["recency"],
+            summary["T"],
+            summary["monetary_value"],
+            time=12,
+            discount_rate=monthly_rate,
+            freq="W",
+        )
         p_alive = bgf.conditional_probability_alive(summary["frequency"], summary["recency"], summary["T"])
     rfm[["recency_days", "frequency", "monetary"]].reset_index(names="customer_id").to_parquet(out / "rfm.parquet")
     summary.assign(clv_12m=np.asarray(clv), p_alive=np.asarray(p_alive)).reset_index(names="customer_id").to_parquet(
-        out / "summary.parquet")
-    params = {"bg_nbd": {k: float(bgf.params_[k]) for k in BG_PARAMS},
-              "gamma_gamma": {k: float(ggf.params_[k]) for k in GG_PARAMS}}
+        out / "summary.parquet"
+    )
+    params = {
+        "bg_nbd": {k: float(bgf.params_[k]) for k in BG_PARAMS},
+        "gamma_gamma": {k: float(ggf.params_[k]) for k in GG_PARAMS},
+    }
     (out / "params.json").write_text(json.dumps(params, indent=1))
     return laps.result(lines=lines, customers=len(summary), **params)
 
@@ -96,8 +125,12 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
     laps = Laps()
     with laps("bg_weighted"):
         _, pat = clv._patterns(summary, clv.PATTERN)
-        bg_w = BetaGeoFitter(penalizer_coef=0.0).fit(pat["frequency"].to_numpy(), pat["recency"].to_numpy(),
-                                                     pat["T"].to_numpy(), weights=pat["weight"].to_numpy())
+        bg_w = BetaGeoFitter(penalizer_coef=0.0).fit(
+            pat["frequency"].to_numpy(),
+            pat["recency"].to_numpy(),
+            pat["T"].to_numpy(),
+            weights=pat["weight"].to_numpy(),
+        )
     with laps("bg_unweighted"):
         bg_u = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
@@ -106,20 +139,33 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
     with laps("gg_unweighted_scaled"):
         scale = float(repeat["monetary_value"].mean())
         fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"] / scale)
-        gg_us = {"p": float(fitted.params_["p"]), "q": float(fitted.params_["q"]), "v": float(fitted.params_["v"]) * scale}
+        gg_us = {
+            "p": float(fitted.params_["p"]),
+            "q": float(fitted.params_["q"]),
+            "v": float(fitted.params_["v"]) * scale,
+        }
     with laps("gg_unweighted_raw"):
         fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
         gg_ur = {k: float(fitted.params_[k]) for k in GG_PARAMS}
     bw = {k: float(bg_w.params_[k]) for k in BG_PARAMS}
     bu = {k: float(bg_u.params_[k]) for k in BG_PARAMS}
     s = laps.seconds
-    return {"seconds": s["bg_weighted"] + s["gg_weighted_scaled"],
-            **{f"lap_{k}": v for k, v in s.items()},
-            "customers": len(summary), "patterns": len(pat), "repeat_customers": len(repeat),
-            "gg_patterns": int(repeat.groupby(["frequency", "monetary_value"]).ngroups),
-            "bg_weighted": bw, "bg_unweighted": bu, "bg_max_rel_diff": _rel(bw, bu),
-            "gg_weighted_scaled": gg_w, "gg_unweighted_scaled": gg_us, "gg_unweighted_raw": gg_ur,
-            "gg_scaled_max_rel_diff": _rel(gg_w, gg_us), "gg_raw_max_rel_diff": _rel(gg_w, gg_ur),
-            "bg_speedup": s["bg_unweighted"] / s["bg_weighted"],
-            "gg_speedup_vs_raw": s["gg_unweighted_raw"] / s["gg_weighted_scaled"],
-            "finite": bool(np.isfinite(list(bw.values()) + list(bu.values())).all())}
+    return {
+        "seconds": s["bg_weighted"] + s["gg_weighted_scaled"],
+        **{f"lap_{k}": v for k, v in s.items()},
+        "customers": len(summary),
+        "patterns": len(pat),
+        "repeat_customers": len(repeat),
+        "gg_patterns": int(repeat.groupby(["frequency", "monetary_value"]).ngroups),
+        "bg_weighted": bw,
+        "bg_unweighted": bu,
+        "bg_max_rel_diff": _rel(bw, bu),
+        "gg_weighted_scaled": gg_w,
+        "gg_unweighted_scaled": gg_us,
+        "gg_unweighted_raw": gg_ur,
+        "gg_scaled_max_rel_diff": _rel(gg_w, gg_us),
+        "gg_raw_max_rel_diff": _rel(gg_w, gg_ur),
+        "bg_speedup": s["bg_unweighted"] / s["bg_weighted"],
+        "gg_speedup_vs_raw": s["gg_unweighted_raw"] / s["gg_weighted_scaled"],
+        "finite": bool(np.isfinite(list(bw.values()) + list(bu.values())).all()),
+    }

@@ -38,92 +38,162 @@ def _rel(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def floor_rfm(con: duckdb.DuckDBPyConnection, month: date) -> Agreement:
-    exact = ["recency_days", "frequency", "tenure_days", "r_score", "f_score", "m_score", "fm_score", "rfm_cell",
-             "rfm_segment", "first_purchase_date", "last_purchase_date", "window_start_month"]
+    exact = [
+        "recency_days",
+        "frequency",
+        "tenure_days",
+        "r_score",
+        "f_score",
+        "m_score",
+        "fm_score",
+        "rfm_cell",
+        "rfm_segment",
+        "first_purchase_date",
+        "last_purchase_date",
+        "window_start_month",
+    ]
     close = ["monetary", "avg_order_value", "returned_value"]
     conds = [f"p.{c} is distinct from f.{c}" for c in exact] + [
-        f"abs(p.{c} - f.{c}) > {TOL_RFM_FLOOR} * greatest(abs(p.{c}), 1e-9)" for c in close]
-    n, bad = con.execute(f"""
-        select count(*), count(*) filter (where p.customer_id is null or f.customer_id is null or {' or '.join(conds)})
+        f"abs(p.{c} - f.{c}) > {TOL_RFM_FLOOR} * greatest(abs(p.{c}), 1e-9)" for c in close
+    ]
+    n, bad = con.execute(
+        f"""
+        select count(*), count(*) filter (where p.customer_id is null or f.customer_id is null or {" or ".join(conds)})
         from (select * from rfm_snapshots where snapshot_month = ?) as p
-        full join bench_floor_rfm as f using (customer_id)""", [month]).fetchone()
-    return Agreement("floor RFM query = project rfm_snapshots (every column, every customer)",
-                     f"exact; money rel {TOL_RFM_FLOOR:g}", f"{bad} of {n:,} rows differ", bad == 0 and n > 0)
+        full join bench_floor_rfm as f using (customer_id)""",
+        [month],
+    ).fetchone()
+    return Agreement(
+        "floor RFM query = project rfm_snapshots (every column, every customer)",
+        f"exact; money rel {TOL_RFM_FLOOR:g}",
+        f"{bad} of {n:,} rows differ",
+        bad == 0 and n > 0,
+    )
 
 
 def bare_read(con: duckdb.DuckDBPyConnection, month: date, floor_rows: int) -> Agreement:
     raw = con.execute("select count(*) from raw_orders where snapshot_month = ?", [month]).fetchone()[0]
-    return Agreement("bare read rows = raw_orders rows of the month", "exact",
-                     f"{floor_rows:,} vs {raw:,}", floor_rows == raw and raw > 0)
+    return Agreement(
+        "bare read rows = raw_orders rows of the month",
+        "exact",
+        f"{floor_rows:,} vs {raw:,}",
+        floor_rows == raw and raw > 0,
+    )
 
 
 def baseline_rfm(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, bad, worst = con.execute(f"""
+    n, bad, worst = con.execute(
+        f"""
         select count(*),
                count(*) filter (where p.customer_id is null or b.customer_id is null
                                 or p.recency_days <> b.recency_days or p.frequency <> b.frequency
                                 or abs(p.monetary - b.monetary) > {TOL_MONETARY} * abs(p.monetary)),
                max(abs(p.monetary - b.monetary) / abs(p.monetary))
         from (select * from rfm_snapshots where snapshot_month = ?) as p
-        full join read_parquet(?) as b using (customer_id)""", [month, str(out / "rfm.parquet")]).fetchone()
-    return Agreement("pandas RFM = project R, F, M", f"R, F exact; M rel {TOL_MONETARY:g}",
-                     f"{bad} of {n:,} customers differ; max M rel diff {worst or 0:.1e}", bad == 0 and n > 0)
+        full join read_parquet(?) as b using (customer_id)""",
+        [month, str(out / "rfm.parquet")],
+    ).fetchone()
+    return Agreement(
+        "pandas RFM = project R, F, M",
+        f"R, F exact; M rel {TOL_MONETARY:g}",
+        f"{bad} of {n:,} customers differ; max M rel diff {worst or 0:.1e}",
+        bad == 0 and n > 0,
+    )
 
 
 def baseline_summary(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, bad = con.execute(f"""
+    n, bad = con.execute(
+        f"""
         select count(*),
                count(*) filter (where p.customer_id is null or b.customer_id is null or p.frequency <> b.frequency
                                 or abs(p.recency - b.recency) > 1e-9 or abs(p."T" - b."T") > 1e-9
                                 or abs(p.monetary_value - b.monetary_value) > {TOL_SUMMARY_ABS})
         from (select * from customer_lifetime_value where snapshot_month = ?) as p
-        full join read_parquet(?) as b using (customer_id)""", [month, str(out / "summary.parquet")]).fetchone()
-    return Agreement("lifetimes summary_data_from_transaction_data = project CLV inputs",
-                     f"frequency exact; recency, T 1e-9; monetary_value abs {TOL_SUMMARY_ABS:g}",
-                     f"{bad} of {n:,} customers differ", bad == 0 and n > 0)
+        full join read_parquet(?) as b using (customer_id)""",
+        [month, str(out / "summary.parquet")],
+    ).fetchone()
+    return Agreement(
+        "lifetimes summary_data_from_transaction_data = project CLV inputs",
+        f"frequency exact; recency, T 1e-9; monetary_value abs {TOL_SUMMARY_ABS:g}",
+        f"{bad} of {n:,} customers differ",
+        bad == 0 and n > 0,
+    )
 
 
 def clv_scores(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, total_p, total_b, p99 = con.execute("""
+    n, total_p, total_b, p99 = con.execute(
+        """
         select count(*), sum(p.clv_12m), sum(b.clv_12m),
                quantile_cont(abs(p.clv_12m - b.clv_12m) / greatest(abs(p.clv_12m), 1e-9), 0.99)
         from (select * from customer_lifetime_value where snapshot_month = ?) as p
-        join read_parquet(?) as b using (customer_id)""", [month, str(out / "summary.parquet")]).fetchone()
+        join read_parquet(?) as b using (customer_id)""",
+        [month, str(out / "summary.parquet")],
+    ).fetchone()
     rel = abs(total_p - total_b) / abs(total_p)
-    return Agreement("notebook 12-month CLV vs project clv_12m", f"total rel {TOL_CLV_TOTAL:g}",
-                     f"total rel diff {rel:.1e}; per-customer p99 rel diff {p99:.1e} ({n:,} customers)",
-                     rel <= TOL_CLV_TOTAL)
+    return Agreement(
+        "notebook 12-month CLV vs project clv_12m",
+        f"total rel {TOL_CLV_TOTAL:g}",
+        f"total rel diff {rel:.1e}; per-customer p99 rel diff {p99:.1e} ({n:,} customers)",
+        rel <= TOL_CLV_TOTAL,
+    )
 
 
 def params(project: dict[str, Any], notebook: dict[str, Any], weighting: dict[str, Any]) -> list[Agreement]:
     bg_nb = _rel(notebook["bg_nbd"], project["bg_params"])
     gg_nb = _rel(notebook["gamma_gamma"], project["gg_params"])
     return [
-        Agreement("BG/NBD weighted (project) vs unweighted, same summary rows", f"rel {TOL_BG:g}",
-                  f"max rel diff {weighting['bg_max_rel_diff']:.1e}", weighting["bg_max_rel_diff"] <= TOL_BG),
-        Agreement("BG/NBD project vs notebook (unweighted, its own summary)", f"rel {TOL_BG:g}",
-                  f"max rel diff {bg_nb:.1e}", bg_nb <= TOL_BG),
-        Agreement("Gamma-Gamma project (weighted, rescaled) vs notebook (unweighted, raw)", f"rel {TOL_GG:g}",
-                  f"max rel diff {gg_nb:.1e}", gg_nb <= TOL_GG),
+        Agreement(
+            "BG/NBD weighted (project) vs unweighted, same summary rows",
+            f"rel {TOL_BG:g}",
+            f"max rel diff {weighting['bg_max_rel_diff']:.1e}",
+            weighting["bg_max_rel_diff"] <= TOL_BG,
+        ),
+        Agreement(
+            "BG/NBD project vs notebook (unweighted, its own summary)",
+            f"rel {TOL_BG:g}",
+            f"max rel diff {bg_nb:.1e}",
+            bg_nb <= TOL_BG,
+        ),
+        Agreement(
+            "Gamma-Gamma project (weighted, rescaled) vs notebook (unweighted, raw)",
+            f"rel {TOL_GG:g}",
+            f"max rel diff {gg_nb:.1e}",
+            gg_nb <= TOL_GG,
+        ),
     ]
 
 
 def month_run(result: dict[str, Any]) -> Agreement:
     ok = result["exit_status"] == 0 and not result["failed_steps"] and not result["failed_checks"]
-    return Agreement("whole month: every step succeeded, every check passed", "all",
-                     f"{len(result['steps'])} steps, {result['checks']} checks; failed: "
-                     f"{', '.join(result['failed_steps'] + result['failed_checks']) or 'none'}", ok)
+    return Agreement(
+        "whole month: every step succeeded, every check passed",
+        "all",
+        f"{len(result['steps'])} steps, {result['checks']} checks; failed: "
+        f"{', '.join(result['failed_steps'] + result['failed_checks']) or 'none'}",
+        ok,
+    )
 
 
-def check_all(warehouse: Path, month: date, floor_rows: int, out: Path, project_clv: dict[str, Any],
-              notebook: dict[str, Any] | None, weighting: dict[str, Any] | None,
-              whole_month: dict[str, Any]) -> list[dict[str, Any]]:
+def check_all(
+    warehouse: Path,
+    month: date,
+    floor_rows: int,
+    out: Path,
+    project_clv: dict[str, Any],
+    notebook: dict[str, Any] | None,
+    weighting: dict[str, Any] | None,
+    whole_month: dict[str, Any],
+) -> list[dict[str, Any]]:
     """Every agreement check that applies (the baseline ones only when the baseline ran)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         found = [month_run(whole_month), bare_read(con, month, floor_rows), floor_rfm(con, month)]
         if notebook is not None and weighting is not None:
-            found += [baseline_rfm(con, month, out), baseline_summary(con, month, out), clv_scores(con, month, out),
-                      *params(project_clv, notebook, weighting)]
+            found += [
+                baseline_rfm(con, month, out),
+                baseline_summary(con, month, out),
+                clv_scores(con, month, out),
+                *params(project_clv, notebook, weighting),
+            ]
     return [asdict(a) for a in found]
 
 

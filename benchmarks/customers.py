@@ -51,13 +51,17 @@ def build_warehouse(path: Path, n_customers: int, seed: int = 42) -> dict[str, A
     keep = value > 0
     who, t, value = bought.customer[keep], bought.t[keep], value[keep]
     stamp = np.datetime64(START, "s") + (t * 86_400).astype("timedelta64[s]")
-    lines = pd.DataFrame({
-        "order_id": np.char.add("S", np.arange(len(who)).astype(str)),
-        "stock_code": np.char.add("P", rng.integers(0, 300, len(who)).astype(str)),
-        "quantity": 1.0, "line_revenue": value, "invoice_date": stamp,
-        "customer_id": customers.customer_id[who].astype(str),
-        "country": np.asarray([c[0] for c in COUNTRIES])[customers.country[who]],
-    })
+    lines = pd.DataFrame(
+        {
+            "order_id": np.char.add("S", np.arange(len(who)).astype(str)),
+            "stock_code": np.char.add("P", rng.integers(0, 300, len(who)).astype(str)),
+            "quantity": 1.0,
+            "line_revenue": value,
+            "invoice_date": stamp,
+            "customer_id": customers.customer_id[who].astype(str),
+            "country": np.asarray([c[0] for c in COUNTRIES])[customers.country[who]],
+        }
+    )
     with duckdb.connect(str(path)) as con:
         con.register("lines", lines)
         con.execute("""
@@ -67,8 +71,10 @@ def build_warehouse(path: Path, n_customers: int, seed: int = 42) -> dict[str, A
                    invoice_date, invoice_date::date as order_date, customer_id, country,
                    'simulated' as source_file, row_number() over () as source_row
             from lines order by invoice_date""")
-        con.execute("create table customer_returns (snapshot_month date, customer_id varchar, "
-                    "return_invoices bigint, returned_lines bigint, returned_value double)")
+        con.execute(
+            "create table customer_returns (snapshot_month date, customer_id varchar, "
+            "return_invoices bigint, returned_lines bigint, returned_value double)"
+        )
     return {"customers": n_customers, "lines": len(lines)}
 
 
@@ -102,20 +108,27 @@ def measure(warehouse: Path, n_customers: int) -> dict[str, Any]:
             fn(con)
             con.close()
             settle(str(warehouse))
+
         timed(name, run)
 
     params = {"month": month, "as_of": month_end(month), "window_start": add_months(month, -11)}
     for _ in range(2):  # the second round is reported: the first warms the page cache for both
         write("rfm_snapshot", lambda con: rfm.build_rfm_snapshot(con, month, 12, segments))
-        write("floor_rfm", lambda con: (con.register("segment_map", segments.to_arrow()),
-                                        con.execute(RFM_FLOOR_SQL, params)))
+        write(
+            "floor_rfm",
+            lambda con: (con.register("segment_map", segments.to_arrow()), con.execute(RFM_FLOOR_SQL, params)),
+        )
     with duckdb.connect(str(warehouse)) as con:
-        cols = ("customer_id, recency_days, frequency, monetary, tenure_days, avg_order_value, returned_value, "
-                "r_score, f_score, m_score, fm_score, rfm_cell, rfm_segment, first_purchase_date, last_purchase_date")
-        differ = con.execute(f"select count(*) from ((select {cols} from rfm_snapshots where snapshot_month = ? "
-                             f"except all select {cols} from bench_floor_rfm) union all (select {cols} from "
-                             f"bench_floor_rfm except all select {cols} from rfm_snapshots where snapshot_month = ?))",
-                             [month, month]).fetchone()[0]
+        cols = (
+            "customer_id, recency_days, frequency, monetary, tenure_days, avg_order_value, returned_value, "
+            "r_score, f_score, m_score, fm_score, rfm_cell, rfm_segment, first_purchase_date, last_purchase_date"
+        )
+        differ = con.execute(
+            f"select count(*) from ((select {cols} from rfm_snapshots where snapshot_month = ? "
+            f"except all select {cols} from bench_floor_rfm) union all (select {cols} from "
+            f"bench_floor_rfm except all select {cols} from rfm_snapshots where snapshot_month = ?))",
+            [month, month],
+        ).fetchone()[0]
         rfm_rows = con.execute("select count(*) from bench_floor_rfm").fetchone()[0]
         summary = timed("clv_summary", lambda: clv.clv_summary(con, month_end(month)))
         fit = timed("clv_fit_weighted", lambda: clv.fit_clv(summary))
@@ -127,12 +140,20 @@ def measure(warehouse: Path, n_customers: int) -> dict[str, Any]:
     seconds["bg_nbd_unweighted_lifetimes"] = weights["lap_bg_unweighted"]
     seconds["bg_nbd_weighted_lifetimes"] = weights["lap_bg_weighted"]
     return {
-        "customers": n_customers, "month": month.isoformat(), "rfm_rows": int(rfm_rows),
-        "clv_customers": len(summary), "bg_patterns": weights["patterns"], "clusters_k": found.k,
-        "dormant_status": result.status, "dormant_message": result.message,
-        "seconds": seconds, "peak_rss_mb": _peak_mb(),
-        "agreement": {"rfm_rows_differing_from_floor": int(differ),
-                      "bg_weighted_vs_unweighted_max_rel_diff": weights["bg_max_rel_diff"]},
+        "customers": n_customers,
+        "month": month.isoformat(),
+        "rfm_rows": int(rfm_rows),
+        "clv_customers": len(summary),
+        "bg_patterns": weights["patterns"],
+        "clusters_k": found.k,
+        "dormant_status": result.status,
+        "dormant_message": result.message,
+        "seconds": seconds,
+        "peak_rss_mb": _peak_mb(),
+        "agreement": {
+            "rfm_rows_differing_from_floor": int(differ),
+            "bg_weighted_vs_unweighted_max_rel_diff": weights["bg_max_rel_diff"],
+        },
     }
 
 
@@ -142,15 +163,29 @@ def table(records: list[dict[str, Any]]) -> str:
     head = "| seconds | " + " | ".join(f"{r['customers']:,} customers ({r['lines']:,} lines)" for r in records) + " |"
     rows = [head, "| --- |" + " ---: |" * len(records)]
     rows += [f"| {n} | " + " | ".join(f"{r['seconds'][n]:.2f}" for r in records) + " |" for n in names]
-    rows.append("| RFM snapshot / floor | " + " | ".join(
-        f"{r['seconds']['rfm_snapshot'] / r['seconds']['floor_rfm']:.2f}x" for r in records) + " |")
-    rows.append("| unweighted / weighted BG/NBD fit | " + " | ".join(
-        f"{r['seconds']['bg_nbd_unweighted_lifetimes'] / r['seconds']['bg_nbd_weighted_lifetimes']:.2f}x"
-        for r in records) + " |")
+    rows.append(
+        "| RFM snapshot / floor | "
+        + " | ".join(f"{r['seconds']['rfm_snapshot'] / r['seconds']['floor_rfm']:.2f}x" for r in records)
+        + " |"
+    )
+    rows.append(
+        "| unweighted / weighted BG/NBD fit | "
+        + " | ".join(
+            f"{r['seconds']['bg_nbd_unweighted_lifetimes'] / r['seconds']['bg_nbd_weighted_lifetimes']:.2f}x"
+            for r in records
+        )
+        + " |"
+    )
     rows.append("| peak RSS MB (process so far) | " + " | ".join(f"{r['peak_rss_mb']:.0f}" for r in records) + " |")
-    rows.append("| agreement: RFM rows differing from the floor; BG/NBD max rel diff | " + " | ".join(
-        f"{r['agreement']['rfm_rows_differing_from_floor']}; "
-        f"{r['agreement']['bg_weighted_vs_unweighted_max_rel_diff']:.1e}" for r in records) + " |")
+    rows.append(
+        "| agreement: RFM rows differing from the floor; BG/NBD max rel diff | "
+        + " | ".join(
+            f"{r['agreement']['rfm_rows_differing_from_floor']}; "
+            f"{r['agreement']['bg_weighted_vs_unweighted_max_rel_diff']:.1e}"
+            for r in records
+        )
+        + " |"
+    )
     return "\n".join(rows)
 
 
@@ -166,14 +201,27 @@ def main(argv: list[str] | None = None) -> int:
             warehouse = Path(tmp) / "customers.duckdb"
             started = time.perf_counter()
             built = build_warehouse(warehouse, n)
-            print(f"{n:,} customers: {built['lines']:,} lines built in {time.perf_counter() - started:.0f} s",
-                  flush=True)
+            print(
+                f"{n:,} customers: {built['lines']:,} lines built in {time.perf_counter() - started:.0f} s", flush=True
+            )
             records.append({**built, **measure(warehouse, n)})
-    bad = [r for r in records if r["agreement"]["rfm_rows_differing_from_floor"]
-           or r["agreement"]["bg_weighted_vs_unweighted_max_rel_diff"] > 1e-3]
+    bad = [
+        r
+        for r in records
+        if r["agreement"]["rfm_rows_differing_from_floor"]
+        or r["agreement"]["bg_weighted_vs_unweighted_max_rel_diff"] > 1e-3
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"command": "python -m benchmarks.customers " + " ".join(
-        argv if argv is not None else sys.argv[1:]), "records": records}, indent=1, default=str))
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": "python -m benchmarks.customers " + " ".join(argv if argv is not None else sys.argv[1:]),
+                "records": records,
+            },
+            indent=1,
+            default=str,
+        )
+    )
     print(table(records))
     for r in bad:
         print(f"FAILED agreement at {r['customers']:,} customers: {r['agreement']}", file=sys.stderr)

@@ -80,12 +80,19 @@ def ensure_data(data_dir: Path, scale: float, months: int, seed: int) -> BenchDa
     info = folder / "dataset.json"
     if info.exists():
         raw = json.loads(info.read_text())
-        return BenchData(**{**raw, "folder": Path(raw["folder"]), "csv": Path(raw["csv"]),
-                            "first_month": date.fromisoformat(raw["first_month"]),
-                            "last_month": date.fromisoformat(raw["last_month"])})
+        return BenchData(
+            **{
+                **raw,
+                "folder": Path(raw["folder"]),
+                "csv": Path(raw["csv"]),
+                "first_month": date.fromisoformat(raw["first_month"]),
+                "last_month": date.fromisoformat(raw["last_month"]),
+            }
+        )
     ds = _generate(folder / "source", scale, months, seed)
-    data = BenchData(folder, Path(ds.csv_path), scale, months, seed, ds.n_lines, ds.n_customers,
-                     ds.first_month, ds.last_month)
+    data = BenchData(
+        folder, Path(ds.csv_path), scale, months, seed, ds.n_lines, ds.n_customers, ds.first_month, ds.last_month
+    )
     info.write_text(json.dumps(asdict(data), default=str, indent=1))
     return data
 
@@ -130,14 +137,26 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
     last = add_months(data.last_month, -1)
     code = code_fingerprint()
     if mode == "core":
-        args = {"warehouse": str(path), "csv": str(data.csv), "staging_dir": str(data.folder / "staging"),
-                "first_month": data.first_month.isoformat(), "last": last.isoformat()}
+        args = {
+            "warehouse": str(path),
+            "csv": str(data.csv),
+            "staging_dir": str(data.folder / "staging"),
+            "first_month": data.first_month.isoformat(),
+            "last": last.isoformat(),
+        }
         measured = run_piece("prefix_core", args, work)
         measured.result["warehouse_mb"] = path.stat().st_size / 2**20
     else:
         env = project_env(path, data.csv, work / "dagster_home_prefix")
         measured = run_piece("backfill", {"last": last.isoformat()}, work, env=env, timeout_s=6 * 3600)
-    meta = {"code": code, "mode": mode, "months": measured.result["months"], "seconds": measured.seconds,
-            "peak_rss_mb": measured.peak_rss_mb, "warehouse_mb": measured.result["warehouse_mb"], "stale": False}
+    meta = {
+        "code": code,
+        "mode": mode,
+        "months": measured.result["months"],
+        "seconds": measured.seconds,
+        "peak_rss_mb": measured.peak_rss_mb,
+        "warehouse_mb": measured.result["warehouse_mb"],
+        "stale": False,
+    }
     info.write_text(json.dumps(meta, indent=1))
     return meta

@@ -77,9 +77,11 @@ def bare_read(args: dict[str, Any]) -> dict[str, Any]:
     month = date.fromisoformat(args["month"])
     laps, con = Laps(), duckdb.connect()
     with laps("read"):
-        con.execute("create table month_lines as select * from read_parquet(?) "
-                    "where invoice_date >= ?::timestamp and invoice_date < ?::timestamp",
-                    [str(staged.parquet_path), month, add_months(month, 1)])
+        con.execute(
+            "create table month_lines as select * from read_parquet(?) "
+            "where invoice_date >= ?::timestamp and invoice_date < ?::timestamp",
+            [str(staged.parquet_path), month, add_months(month, 1)],
+        )
     rows = con.execute("select count(*) from month_lines").fetchone()[0]
     return laps.result(rows=int(rows))
 

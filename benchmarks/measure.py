@@ -35,8 +35,9 @@ class Measured:
     result: dict[str, Any] = field(default_factory=dict)
 
 
-def run_piece(piece: str, args: dict[str, Any], work: Path, *, env: dict[str, str] | None = None,
-              timeout_s: float = 3600.0) -> Measured:
+def run_piece(
+    piece: str, args: dict[str, Any], work: Path, *, env: dict[str, str] | None = None, timeout_s: float = 3600.0
+) -> Measured:
     """Run ``benchmarks.child`` for ``piece`` with ``args``; raise PieceFailed with its log tail."""
     work.mkdir(parents=True, exist_ok=True)
     result_path, log_path = work / f"{piece}.json", work / f"{piece}.log"
@@ -44,8 +45,14 @@ def run_piece(piece: str, args: dict[str, Any], work: Path, *, env: dict[str, st
     cmd = [sys.executable, "-m", "benchmarks.child", piece, json.dumps(args), str(result_path)]
     started = time.perf_counter()
     with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                env={**_clean_environ(), **(env or {})}, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**_clean_environ(), **(env or {})},
+            start_new_session=True,
+        )
         status, rusage = _reap(proc, timeout_s)
     wall = time.perf_counter() - started
     if status != 0 or not result_path.exists():

@@ -41,8 +41,9 @@ def _split(steps: dict[str, dict[str, Any]], recorder: Recorder) -> list[dict[st
     for key, step in sorted(steps.items(), key=lambda kv: kv[1]["start"]):
         inside = [i for i in recorder.intervals if step["start"] - 0.002 <= i.start <= step["end"] + 0.002]
         by = {c: sum(i.seconds for i in inside if i.category == c) for c in (COMPUTE, METADATA, VALIDATION)}
-        rows.append({"step": key, "kind": step["kind"], "status": step["status"],
-                     "seconds": step["end"] - step["start"], **by})
+        rows.append(
+            {"step": key, "kind": step["kind"], "status": step["status"], "seconds": step["end"] - step["start"], **by}
+        )
     return rows
 
 
@@ -67,11 +68,18 @@ def whole_month(args: dict[str, Any]) -> dict[str, Any]:
     steps, checks, failed_checks, runs = [], 0, [], []
     for run in sorted(instance.get_runs(), key=lambda r: instance.get_run_stats(r.run_id).start_time or 0):
         stats = instance.get_run_stats(run.run_id)
-        runs.append({"job": run.job_name, "status": str(run.status.value),
-                     "seconds": (stats.end_time or 0) - (stats.start_time or 0)})
+        runs.append(
+            {
+                "job": run.job_name,
+                "status": str(run.status.value),
+                "seconds": (stats.end_time or 0) - (stats.start_time or 0),
+            }
+        )
         prefix = "" if run.job_name == "monthly_job" else f"{run.job_name}: "
-        steps += [{**s, "step": prefix + s["step"], "job": run.job_name}
-                  for s in _split(_steps(instance, run.run_id), recorder)]
+        steps += [
+            {**s, "step": prefix + s["step"], "job": run.job_name}
+            for s in _split(_steps(instance, run.run_id), recorder)
+        ]
         for e in instance.all_logs(run.run_id):
             if e.dagster_event is not None and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION":
                 checks += 1
@@ -79,8 +87,17 @@ def whole_month(args: dict[str, Any]) -> dict[str, Any]:
                 if not data.passed:
                     failed_checks.append(data.asset_check_key.to_user_string())
     failed = [s["step"] for s in steps if s["status"] != "success"]
-    return {"seconds": wall, "exit_status": status, "import_seconds": import_seconds, "functions_wrapped": wrapped,
-            "runs": runs, "steps": steps, "failed_steps": failed, "checks": checks, "failed_checks": failed_checks}
+    return {
+        "seconds": wall,
+        "exit_status": status,
+        "import_seconds": import_seconds,
+        "functions_wrapped": wrapped,
+        "runs": runs,
+        "steps": steps,
+        "failed_steps": failed,
+        "checks": checks,
+        "failed_checks": failed_checks,
+    }
 
 
 def backfill(args: dict[str, Any]) -> dict[str, Any]:
@@ -111,5 +128,9 @@ def backfill(args: dict[str, Any]) -> dict[str, Any]:
     if status != 0:
         raise RuntimeError(f"rfm-assets run failed (exit {status}); see the log")
     keys = [k for k in MONTHLY.get_partition_keys() if last is None or date.fromisoformat(k) <= last]
-    return {"seconds": seconds, "generate_seconds": generate_seconds, "months": len(keys),
-            "warehouse_mb": Path(os.environ["RFM_WAREHOUSE"]).stat().st_size / 2**20}
+    return {
+        "seconds": seconds,
+        "generate_seconds": generate_seconds,
+        "months": len(keys),
+        "warehouse_mb": Path(os.environ["RFM_WAREHOUSE"]).stat().st_size / 2**20,
+    }

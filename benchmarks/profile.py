@@ -31,8 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         warehouse = Path(tmp) / "profile.duckdb"
         shutil.copyfile(args.folder / "pieces.duckdb", warehouse)
-        piece_args = {"warehouse": str(warehouse), "month": data["last_month"], "csv": data["csv"],
-                      "staging_dir": str(args.folder / "staging"), "out_dir": tmp, "first_month": data["first_month"]}
+        piece_args = {
+            "warehouse": str(warehouse),
+            "month": data["last_month"],
+            "csv": data["csv"],
+            "staging_dir": str(args.folder / "staging"),
+            "out_dir": tmp,
+            "first_month": data["first_month"],
+        }
         profiler = cProfile.Profile()
         result = profiler.runcall(pieces()[args.piece], piece_args)
     print(json.dumps({k: v for k, v in result.items() if not isinstance(v, dict)}, default=str))

@@ -89,9 +89,7 @@ def _staged(args: dict[str, Any]) -> Any:
     from rfm_assets.core.builds.ingestion import StagedConfig
     from rfm_assets.core.sources import SourceSpec, stage_source
 
-    staged = stage_source(
-        SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"])
-    )
+    staged = stage_source(SourceSpec(path=Path(args["csv"]), format="online_retail"), Path(args["staging_dir"]))
     return StagedConfig(
         staged.parquet_path,
         staged.loaded_at,

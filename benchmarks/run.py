@@ -73,13 +73,20 @@ def bench_scale(data: BenchData, args: argparse.Namespace, name: str) -> dict[st
     work.mkdir(parents=True)
     month = data.last_month
     load_before = os.getloadavg()
-    _say(f"{data.n_lines:,} lines, {data.n_customers:,} customers: building months up to the one before "
-         f"{month:%Y-%m} (cached after the first time)")
+    _say(
+        f"{data.n_lines:,} lines, {data.n_customers:,} customers: building months up to the one before "
+        f"{month:%Y-%m} (cached after the first time)"
+    )
     prefix = ensure_prefix(data, work, rebuild=args.rebuild_prefix, mode=args.prefix)
     if prefix["stale"]:
         _say("warning: prefix.duckdb was built by other code; rerun with --rebuild-prefix for exact numbers")
-    common = {"month": month.isoformat(), "csv": str(data.csv), "staging_dir": str(data.folder / "staging"),
-              "out_dir": str(work / "out"), "first_month": data.first_month.isoformat()}
+    common = {
+        "month": month.isoformat(),
+        "csv": str(data.csv),
+        "staging_dir": str(data.folder / "staging"),
+        "out_dir": str(work / "out"),
+        "first_month": data.first_month.isoformat(),
+    }
 
     _say(f"whole month {month:%Y-%m} through rfm-assets run (monthly_job, checks included)")
     month_wh = _copy(data.folder / "prefix.duckdb", data.folder / "month.duckdb")
@@ -87,8 +94,10 @@ def bench_scale(data: BenchData, args: argparse.Namespace, name: str) -> dict[st
     whole = run_piece("whole_month", common, work, env=env)
     rec: dict[str, Any] = {"whole_month": _row(whole)}
     if whole.result["exit_status"] != 0:
-        raise compare.AgreementError(f"the month failed: {whole.result['failed_steps']} "
-                                     f"{whole.result['failed_checks']} (log {work / 'whole_month.log'})")
+        raise compare.AgreementError(
+            f"the month failed: {whole.result['failed_steps']} "
+            f"{whole.result['failed_checks']} (log {work / 'whole_month.log'})"
+        )
 
     pieces_wh = _copy(month_wh, data.folder / "pieces.duckdb")
     wh = {**common, "warehouse": str(pieces_wh)}
@@ -112,12 +121,30 @@ def bench_scale(data: BenchData, args: argparse.Namespace, name: str) -> dict[st
         _say("weighted vs unweighted fits")
         weighting = _row(run_piece("clv_weighting", wh, work))
     rec["baseline"], rec["weighting"] = notebook, weighting
-    rec["agreement"] = compare.check_all(pieces_wh, month, rec["floor"]["bare_read"]["rows"], work / "out",
-                                         rec["pieces"]["clv_models"], notebook, weighting, whole.result)
-    rec.update(label=name, lines=data.n_lines, customers=data.n_customers, scale=data.scale,
-               months=data.months, seed=data.seed, month=month.isoformat(), prefix=prefix,
-               month_lines=rec["pieces"]["raw_orders"]["rows"], load_before=load_before, load_after=os.getloadavg(),
-               finished=datetime.now(UTC).isoformat(timespec="seconds"))
+    rec["agreement"] = compare.check_all(
+        pieces_wh,
+        month,
+        rec["floor"]["bare_read"]["rows"],
+        work / "out",
+        rec["pieces"]["clv_models"],
+        notebook,
+        weighting,
+        whole.result,
+    )
+    rec.update(
+        label=name,
+        lines=data.n_lines,
+        customers=data.n_customers,
+        scale=data.scale,
+        months=data.months,
+        seed=data.seed,
+        month=month.isoformat(),
+        prefix=prefix,
+        month_lines=rec["pieces"]["raw_orders"]["rows"],
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
     if not args.keep_scratch:
         for scratch in ("month.duckdb", "pieces.duckdb"):
             (data.folder / scratch).unlink(missing_ok=True)
@@ -146,9 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--default-backfill", action="store_true", help="also time `rfm-assets run` with defaults")
     parser.add_argument("--skip-baseline", action="store_true", help="no pandas + lifetimes baseline")
     parser.add_argument("--rebuild-prefix", action="store_true", help="rebuild the cached months 1..M-1")
-    parser.add_argument("--prefix", choices=["run", "core"], default="run",
-                        help="build months 1..M-1 with `rfm-assets run` (default) or, for smoke tests, with "
-                        "the core functions only (the tables month M reads; no Dagster, no checks)")
+    parser.add_argument(
+        "--prefix",
+        choices=["run", "core"],
+        default="run",
+        help="build months 1..M-1 with `rfm-assets run` (default) or, for smoke tests, with "
+        "the core functions only (the tables month M reads; no Dagster, no checks)",
+    )
     parser.add_argument("--scale", type=float, help="generator scale instead of --lines (one dataset)")
     parser.add_argument("--keep-scratch", action="store_true", help="keep month.duckdb and pieces.duckdb")
     args = parser.parse_args(argv)
@@ -177,8 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         except compare.AgreementError as exc:
             failures.append(f"{name}: {exc}")
     if args.default_backfill:
-        rec = {**default_backfill(args.data_dir), "command": command, "machine": report.machine(),
-               "versions": report.versions()}
+        rec = {
+            **default_backfill(args.data_dir),
+            "command": command,
+            "machine": report.machine(),
+            "versions": report.versions(),
+        }
         (args.results_dir / "default_backfill.json").write_text(json.dumps(rec, indent=1, default=str))
     args.out.write_text(report.render(args.results_dir))
     _say(f"wrote {args.out}")

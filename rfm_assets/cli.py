@@ -89,11 +89,17 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
     from rfm_assets.run_summary import classify, summary_lines
 
     job = defs.resolve_job_def(MONTHLY_JOB_NAME)
-    keys = [k for k in MONTHLY.get_partition_keys()
-            if (first is None or month_start(k) >= first) and (last is None or month_start(k) <= last)]
+    keys = [
+        k
+        for k in MONTHLY.get_partition_keys()
+        if (first is None or month_start(k) >= first) and (last is None or month_start(k) <= last)
+    ]
     if not keys:
-        print(f"no monthly partitions between {first} and {last}; the partitions span "
-              f"{MONTHLY.get_first_partition_key()} .. {MONTHLY.get_last_partition_key()}", file=sys.stderr)
+        print(
+            f"no monthly partitions between {first} and {last}; the partitions span "
+            f"{MONTHLY.get_first_partition_key()} .. {MONTHLY.get_last_partition_key()}",
+            file=sys.stderr,
+        )
         return 2
     instance = _instance()
     graph = defs.resolve_asset_graph()
@@ -108,7 +114,10 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
             print(f"[{i:>3}/{len(keys)}] {key[:7]}  {'skipped':<7} every asset waits on an earlier failure", flush=True)
             continue
         result = job.execute_in_process(
-            partition_key=key, instance=instance, raise_on_error=False, asset_selection=selection,
+            partition_key=key,
+            instance=instance,
+            raise_on_error=False,
+            asset_selection=selection,
             run_config={} if verbose else QUIET_LOGS,
         )
         outcomes, errors = classify(result, graph, key, plan.keys if selection is None else selection)
@@ -116,8 +125,10 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
         check_errors += len(errors)
         statuses = {o.status for o in plan.outcomes[key].values()}
         status = "FAILED" if FAILED in statuses or errors else ("ok" if statuses == {"ok"} else "partial")
-        print(f"[{i:>3}/{len(keys)}] {key[:7]}  {status:<7} {time.perf_counter() - t0:6.1f}s  "
-              f"run {result.run_id[:8]}", flush=True)
+        print(
+            f"[{i:>3}/{len(keys)}] {key[:7]}  {status:<7} {time.perf_counter() - t0:6.1f}s  run {result.run_id[:8]}",
+            flush=True,
+        )
         for line in _failures(result):
             print(f"          {line}", flush=True)
     print(f"done: {len(keys)} months in {time.perf_counter() - started:.1f}s", flush=True)
@@ -129,12 +140,17 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
     if check_errors:
         print(f"{check_errors} non-blocking check(s) errored (listed under their month above)", file=sys.stderr)
     if failed:
-        print(f"{len(failed)} asset-month(s) failed; fix the cause and rerun `rfm-assets run --from "
-              f"{failed[0][0][:7]}`.", file=sys.stderr)
+        print(
+            f"{len(failed)} asset-month(s) failed; fix the cause and rerun `rfm-assets run --from {failed[0][0][:7]}`.",
+            file=sys.stderr,
+        )
     if any(o.by_check for _, o in failed):
         # Data that failed a blocking check is written and in the ledger: a view could show it.
-        print("not publishing the BI views: a blocking check failed on data the views could show; "
-              "the previous BI copy is kept", file=sys.stderr)
+        print(
+            "not publishing the BI views: a blocking check failed on data the views could show; "
+            "the previous BI copy is kept",
+            file=sys.stderr,
+        )
     else:
         # Each view shows only the newest month the ledger holds for all its inputs; a failed step's are not.
         publish(defs, instance, verbose)
@@ -147,20 +163,26 @@ def publish(defs, instance, verbose: bool = False) -> int:  # noqa: ANN001 - dag
 
     t0 = time.perf_counter()
     result = defs.resolve_job_def(PUBLISH_JOB_NAME).execute_in_process(
-        instance=instance, raise_on_error=False, run_config={} if verbose else QUIET_LOGS)
+        instance=instance, raise_on_error=False, run_config={} if verbose else QUIET_LOGS
+    )
     failures = _failures(result)
     if not result.success or failures:
         for line in failures:
             print(f"          {line}", flush=True)
         print("publishing the BI views failed; the previous BI copy is kept", file=sys.stderr)
         return 1
-    metadata = {ev.asset_key.to_user_string(): ev.materialization.metadata
-                for ev in result.get_asset_materialization_events()}
-    skipped = [f"{name} (needs {md['missing_tables'].value})" for name, md in metadata.items()
-               if "missing_tables" in md]
+    metadata = {
+        ev.asset_key.to_user_string(): ev.materialization.metadata for ev in result.get_asset_materialization_events()
+    }
+    skipped = [
+        f"{name} (needs {md['missing_tables'].value})" for name, md in metadata.items() if "missing_tables" in md
+    ]
     copy = metadata.get("warehouse_bi_copy", {}).get("path")
-    print(f"published BI copy {copy.value if copy else '?'} in {time.perf_counter() - t0:.1f}s"
-          + (f"; views not created: {', '.join(skipped)}" if skipped else ""), flush=True)
+    print(
+        f"published BI copy {copy.value if copy else '?'} in {time.perf_counter() - t0:.1f}s"
+        + (f"; views not created: {', '.join(skipped)}" if skipped else ""),
+        flush=True,
+    )
     return 0
 
 
@@ -173,8 +195,10 @@ def generate(out: Path, scale: float, months: int, seed: int) -> int:
 
     t0 = time.perf_counter()
     ds = gen(out, replace(GeneratorConfig(), scale=scale, n_months=months, seed=seed))
-    print(f"wrote {ds.n_lines:,} lines, {ds.n_customers:,} customers, {ds.first_month:%Y-%m}..{ds.last_month:%Y-%m}"
-          f" to {ds.csv_path} in {time.perf_counter() - t0:.1f}s")
+    print(
+        f"wrote {ds.n_lines:,} lines, {ds.n_customers:,} customers, {ds.first_month:%Y-%m}..{ds.last_month:%Y-%m}"
+        f" to {ds.csv_path} in {time.perf_counter() - t0:.1f}s"
+    )
     return 0
 
 

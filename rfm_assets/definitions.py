@@ -18,8 +18,10 @@ from rfm_assets.schedules import monthly_schedule
 from rfm_assets.sensors import landing_folder_sensor, publish_after_monthly_runs
 
 defs = dg.Definitions(
-    assets=[*dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
-            *bi_assets()],
+    assets=[
+        *dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
+        *bi_assets(),
+    ],
     asset_checks=[*all_gx_checks(), *FORECAST_CHECKS, *all_drift_checks(), *all_bi_checks(), *INGESTION_CHECKS],
     jobs=[monthly_job, publish_job],
     schedules=[monthly_schedule],

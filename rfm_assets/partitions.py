@@ -39,7 +39,8 @@ def month_range(settings: Settings) -> tuple[date, date]:
         if recorded is not None and not recorded.current:
             logging.getLogger(__name__).warning(
                 f"{settings.source} changed since it was last staged: the partitions end at {recorded.last:%Y-%m} "
-                "until the next run stages it (reload the code location then to see new months)")
+                "until the next run stages it (reload the code location then to see new months)"
+            )
         first, last = (recorded.first, recorded.last) if recorded else source_month_range(spec, settings.staging_dir)
     return settings.start_month or first, settings.end_month or last
 

@@ -142,12 +142,17 @@ class AnalysisParamsResource(dg.ConfigurableResource):
 
 
 RESOURCES: dict[str, type[dg.ConfigurableResource]] = {
-    "warehouse": WarehouseResource, "order_source": OrderSourceResource, "params": AnalysisParamsResource}
+    "warehouse": WarehouseResource,
+    "order_source": OrderSourceResource,
+    "params": AnalysisParamsResource,
+}
 
 
 def settings_fields(resource: type[dg.ConfigurableResource]) -> dict[str, str]:
     """``{config key: Settings attribute}`` for each field of ``resource`` that a setting configures."""
-    names = {f.name for f in fields(Settings)} | {n for n in dir(Settings) if isinstance(getattr(Settings, n), property)}
+    names = {f.name for f in fields(Settings)} | {
+        n for n in dir(Settings) if isinstance(getattr(Settings, n), property)
+    }
     out = {}
     for name, field in resource.model_fields.items():
         attribute = RENAMED.get(name, name)
@@ -158,8 +163,9 @@ def settings_fields(resource: type[dg.ConfigurableResource]) -> dict[str, str]:
 
 def from_settings(resource: type[R], settings: Settings) -> R:
     """``resource`` configured from ``settings`` (its own fields keep their defaults)."""
-    return resource(**{key: _config(getattr(settings, attribute))
-                       for key, attribute in settings_fields(resource).items()})
+    return resource(
+        **{key: _config(getattr(settings, attribute)) for key, attribute in settings_fields(resource).items()}
+    )
 
 
 def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:

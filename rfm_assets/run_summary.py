@@ -27,8 +27,9 @@ def step_error(event: dg.DagsterEvent) -> str:
     return _last_line(error.cause.message if error.cause else error.message) or _last_line(error.message)
 
 
-def classify(result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: str,
-             planned: Iterable[dg.AssetKey]) -> tuple[dict[dg.AssetKey, Outcome], list[str]]:
+def classify(
+    result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: str, planned: Iterable[dg.AssetKey]
+) -> tuple[dict[dg.AssetKey, Outcome], list[str]]:
     """Each planned asset's outcome in this run, and the non-blocking checks that errored.
 
     - ok: materialized, and no blocking check of it failed;
@@ -47,8 +48,12 @@ def classify(result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: st
         for key in layer.get_selected_entity_keys_for_node(NodeHandle.from_string(event.step_key)):
             if isinstance(key, dg.AssetCheckKey):
                 if graph.get(key).blocking:
-                    failed.setdefault(key.asset_key, f"check {key.name} failed" if key in evaluated_failed
-                                      else f"check {key.name} errored: {reason}")
+                    failed.setdefault(
+                        key.asset_key,
+                        f"check {key.name} failed"
+                        if key in evaluated_failed
+                        else f"check {key.name} errored: {reason}",
+                    )
                     by_check.add(key.asset_key)
                 else:
                     check_errors.append(f"check {key.asset_key.to_user_string()}:{key.name} errored: {reason}")
@@ -64,8 +69,11 @@ def classify(result: dg.ExecuteInProcessResult, graph: BaseAssetGraph, month: st
             outcomes[key] = Outcome(OK)
         else:
             ancestors = sorted((a for a in graph.get_ancestor_asset_keys(key) if a in failed), key=order.get)
-            outcomes[key] = (Outcome(SKIPPED, cause=Cause(ancestors[0].to_user_string(), month)) if ancestors
-                             else Outcome(FAILED, reason="not built: the run failed"))
+            outcomes[key] = (
+                Outcome(SKIPPED, cause=Cause(ancestors[0].to_user_string(), month))
+                if ancestors
+                else Outcome(FAILED, reason="not built: the run failed")
+            )
     return outcomes, check_errors
 
 
@@ -87,8 +95,10 @@ def summary_lines(plan: RunPlan) -> list[str]:
     """
     counts = plan.counts()
     n_assets = len(plan.keys)
-    lines = [f"summary: {len(plan.outcomes)} months x {n_assets} assets: {counts[OK]} ok, "
-             f"{counts[FAILED]} failed, {counts[SKIPPED]} skipped"]
+    lines = [
+        f"summary: {len(plan.outcomes)} months x {n_assets} assets: {counts[OK]} ok, "
+        f"{counts[FAILED]} failed, {counts[SKIPPED]} skipped"
+    ]
     runs: list[tuple[str, str, list[str]]] = []  # (first month, last month, phrases)
     for month in plan.months:
         if month not in plan.outcomes:
@@ -102,8 +112,9 @@ def summary_lines(plan: RunPlan) -> list[str]:
         label = first[:7] if first == last else f"{first[:7]}..{last[:7]}"
         for phrase in phrases:
             wrapped = textwrap.wrap(phrase, width=WIDTH - 19, subsequent_indent="    ", break_on_hyphens=False)
-            lines.extend(f"  {label if i == 0 and phrase is phrases[0] else '':<17}{text}"
-                         for i, text in enumerate(wrapped))
+            lines.extend(
+                f"  {label if i == 0 and phrase is phrases[0] else '':<17}{text}" for i, text in enumerate(wrapped)
+            )
     return lines
 
 

@@ -27,15 +27,22 @@ from rfm_assets.jobs import MONTHLY_JOB_NAME, PUBLISH_JOB_NAME, monthly_job, pub
 from rfm_assets.partitions import MONTHLY
 from rfm_assets.resources import OrderSourceResource, WarehouseResource
 
-IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-               dg.DagsterRunStatus.STARTED]
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
 
 def folder_fingerprint(folder: Path) -> str:
     """sha256 of the names, sizes and mtimes of the folder's source files (not recursive, no hidden files)."""
-    stats = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(folder).iterdir()
-                   if p.is_file() and p.suffix.lower() in FILE_TYPES and not p.name.startswith("."))
+    stats = sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in Path(folder).iterdir()
+        if p.is_file() and p.suffix.lower() in FILE_TYPES and not p.name.startswith(".")
+    )
     return hashlib.sha256(json.dumps(stats).encode()).hexdigest()
 
 
@@ -58,9 +65,13 @@ def months_to_run(partition_keys: list[str], newest_built: date | None) -> list[
     return after or [partition_keys[-1]]
 
 
-@dg.sensor(job=monthly_job, name="landing_folder_sensor", minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.STOPPED,
-           description="When RFM_SOURCE is a folder: runs the newest month(s) after files are added or changed.")
+@dg.sensor(
+    job=monthly_job,
+    name="landing_folder_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="When RFM_SOURCE is a folder: runs the newest month(s) after files are added or changed.",
+)
 def landing_folder_sensor(
     context: dg.SensorEvaluationContext, order_source: OrderSourceResource, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
@@ -74,17 +85,27 @@ def landing_folder_sensor(
         return dg.SkipReason("no new or changed files")
     keys = MONTHLY.get_partition_keys()
     months = months_to_run(keys, newest_complete_month(warehouse.bi_copy()))
-    requests = [dg.RunRequest(partition_key=k, run_key=f"landing-{fingerprint[:16]}-{k}",
-                              tags={"rfm/landing_fingerprint": fingerprint[:16]}) for k in months]
+    requests = [
+        dg.RunRequest(
+            partition_key=k,
+            run_key=f"landing-{fingerprint[:16]}-{k}",
+            tags={"rfm/landing_fingerprint": fingerprint[:16]},
+        )
+        for k in months
+    ]
     context.log.info(f"landing folder changed; requesting {', '.join(k[:7] for k in months)}")
     return dg.SensorResult(run_requests=requests, cursor=fingerprint)
 
 
-@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="publish_after_monthly_runs",
-                      request_job=publish_job, minimum_interval_seconds=15,
-                      default_status=dg.DefaultSensorStatus.RUNNING,
-                      description="After a successful monthly run, and once no other run is pending: "
-                      "refresh the BI views and publish the read-only BI copy.")
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="publish_after_monthly_runs",
+    request_job=publish_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After a successful monthly run, and once no other run is pending: "
+    "refresh the BI views and publish the read-only BI copy.",
+)
 def publish_after_monthly_runs(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
     """Publish after runs that built a month, once nothing else is queued or running."""
     run = context.dagster_run
@@ -95,7 +116,8 @@ def publish_after_monthly_runs(context: dg.RunStatusSensorContext) -> dg.RunRequ
         return dg.SkipReason(f"run {pending[0].dagster_run.run_id[:8]} is still pending; publishing after the last run")
     record = context.instance.get_run_record_by_id(run.run_id)
     later = context.instance.get_run_records(
-        dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], created_after=record.create_timestamp), limit=50)
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], created_after=record.create_timestamp), limit=50
+    )
     if any(builds_month(r.dagster_run) and r.dagster_run.run_id != run.run_id for r in later):
         return dg.SkipReason("a later successful run will publish")
     return dg.RunRequest(run_key=f"publish-after-{run.run_id}")

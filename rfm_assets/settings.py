@@ -105,6 +105,7 @@ def _choice(*options: str) -> Parser:
         if text not in options:
             raise ValueError(f"use one of {', '.join(options)}")
         return text
+
     return parse
 
 
@@ -119,6 +120,7 @@ def _int(low: int, high: int | None = None) -> Parser:
         if value < low or (high is not None and value > high):
             raise ValueError(f"use {rule}")
         return value
+
     return parse
 
 
@@ -131,6 +133,7 @@ def _float(rule: str, ok: Callable[[float], bool]) -> Parser:
         if not (math.isfinite(value) and ok(value)):
             raise ValueError(f"use {rule}")
         return value
+
     return parse
 
 

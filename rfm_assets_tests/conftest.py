@@ -51,8 +51,10 @@ def pytest_sessionfinish(session, exitstatus):
     changed = changes(CHECKOUT_BEFORE, snapshot())
     if changed:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = ("the test session changed the operator's instance or data in the checkout "
-                   f"(tests must write only under their temporary folders): {'; '.join(changed[:20])}")
+        message = (
+            "the test session changed the operator's instance or data in the checkout "
+            f"(tests must write only under their temporary folders): {'; '.join(changed[:20])}"
+        )
         if reporter is not None:
             reporter.ensure_newline()
             reporter.write_line(f"ERROR {message}", red=True, bold=True)

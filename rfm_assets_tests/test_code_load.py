@@ -27,8 +27,13 @@ def test_definitions_load_reads_no_line_and_imports_no_heavy_library(tmp_path):
     (landing / "b.csv").write_text("cust,dt,amt\nc3,2011-06-01,3\n")  # lands after the last staging
     before = sorted(p.name for p in staging.iterdir())
 
-    env = {**os.environ, "RFM_SOURCE": str(landing), "RFM_SOURCE_FORMAT": "generic", "RFM_COLUMNS": MAPPING,
-           "RFM_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb")}
+    env = {
+        **os.environ,
+        "RFM_SOURCE": str(landing),
+        "RFM_SOURCE_FORMAT": "generic",
+        "RFM_COLUMNS": MAPPING,
+        "RFM_WAREHOUSE": str(tmp_path / "data" / "warehouse.duckdb"),
+    }
     proc = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -8,8 +8,16 @@ def test_definitions_load_with_all_assets_and_checks():
 
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    expected = {"raw_orders", "cleaned_transactions", "customer_returns", "cohort_retention", "rfm_snapshots",
-                "segment_migration", "customer_clusters", "cluster_profiles"}
+    expected = {
+        "raw_orders",
+        "cleaned_transactions",
+        "customer_returns",
+        "cohort_retention",
+        "rfm_snapshots",
+        "segment_migration",
+        "customer_clusters",
+        "cluster_profiles",
+    }
     assert expected <= keys
     checks = {(c.asset_key.to_user_string(), c.name) for c in defs.resolve_asset_graph().asset_check_keys}
     assert {(k, "gx_suite") for k in expected} <= checks
@@ -22,8 +30,14 @@ def test_every_asset_describes_itself():
 
     for spec in defs.resolve_all_asset_specs():
         assert spec.description and len(spec.description) > 40, spec.key
-        assert spec.group_name in {"ingestion", "customer_behaviour", "lifetime_value", "forecasting",
-                                   "reactivation", "bi_views"}, spec.key
+        assert spec.group_name in {
+            "ingestion",
+            "customer_behaviour",
+            "lifetime_value",
+            "forecasting",
+            "reactivation",
+            "bi_views",
+        }, spec.key
         assert spec.kinds and spec.owners, spec.key
 
 

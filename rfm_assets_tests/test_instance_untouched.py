@@ -45,8 +45,11 @@ def test_guard_sees_created_modified_and_deleted_files(tmp_path):
     os.utime(same_size, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     (tmp_path / "data" / "old.csv").unlink()
     assert changes(before, snapshot(tmp_path)) == [
-        "created dagster_home/storage", "created dagster_home/storage/run.db",
-        "deleted data/old.csv", "modified data/warehouse.duckdb"]
+        "created dagster_home/storage",
+        "created dagster_home/storage/run.db",
+        "deleted data/old.csv",
+        "modified data/warehouse.duckdb",
+    ]
 
 
 def test_guard_sees_a_touched_file(tmp_path):

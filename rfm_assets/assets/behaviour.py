@@ -94,9 +94,7 @@ def rfm_snapshots(
     group_name=GROUP,
     owners=OWNERS,
 )
-def segment_migration(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Customers moving from each RFM segment last month to each segment this month, including
     new and returning customers entering the window and customers leaving it
     (`sql/segment_migration.sql`). The metadata shows the transition matrix."""

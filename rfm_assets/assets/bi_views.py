@@ -19,16 +19,22 @@ VIEW_DEFS = views.load_view_defs()
 
 
 def _description(view: views.ViewDef) -> str:
-    return (f"{view.sidecar.description}\n\nGrain: {view.sidecar.grain}. SQL: `dbt_like_views/{view.name}.sql` "
-            f"(view `{view.history_name}`: every month). Not created while an input table does not exist.")
+    return (
+        f"{view.sidecar.description}\n\nGrain: {view.sidecar.grain}. SQL: `dbt_like_views/{view.name}.sql` "
+        f"(view `{view.history_name}`: every month). Not created while an input table does not exist."
+    )
 
 
 def view_asset(view: views.ViewDef, all_views: list[views.ViewDef]) -> dg.AssetsDefinition:
     """The asset that (re)creates ``view`` and ``view_history`` in the warehouse."""
 
     @dg.asset(
-        name=view.name, deps=list(views.upstream_names(view, all_views)), group_name=GROUP,
-        kinds={"duckdb", "sql"}, owners=OWNERS, description=_description(view),
+        name=view.name,
+        deps=list(views.upstream_names(view, all_views)),
+        group_name=GROUP,
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        description=_description(view),
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{view.sql}\n```"), "grain": view.sidecar.grain},
     )
     def _view(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -36,26 +42,31 @@ def view_asset(view: views.ViewDef, all_views: list[views.ViewDef]) -> dg.Assets
             status = views.refresh_view(con, view, all_views)
             if not status.created:
                 context.log.warning(f"{view.name} not created: {', '.join(status.missing)} do(es) not exist yet")
-                return dg.MaterializeResult(metadata={
-                    "status": dg.MetadataValue.text("skipped"),
-                    "missing_tables": dg.MetadataValue.text(", ".join(status.missing)),
-                    "dagster/row_count": dg.MetadataValue.int(0),
-                })
+                return dg.MaterializeResult(
+                    metadata={
+                        "status": dg.MetadataValue.text("skipped"),
+                        "missing_tables": dg.MetadataValue.text(", ".join(status.missing)),
+                        "dagster/row_count": dg.MetadataValue.int(0),
+                    }
+                )
             preview = con.execute(f"select * from {view.name} limit {PREVIEW_ROWS}").df()
             schema = column_schema(con, view.name, view.sidecar)
-        return dg.MaterializeResult(metadata={
-            "status": dg.MetadataValue.text("created"),
-            "dagster/row_count": dg.MetadataValue.int(status.latest_rows),
-            "dagster/column_schema": schema,
-            "dagster/table_name": dg.MetadataValue.text(view.name),
-            "newest_complete_month": dg.MetadataValue.text(f"{status.latest_month:%Y-%m}" if status.latest_month
-                                                           else "none"),
-            "decided_by_tables": dg.MetadataValue.text(", ".join(status.monthly_inputs) or "-"),
-            "history_view": dg.MetadataValue.text(view.history_name),
-            "history_rows": dg.MetadataValue.int(status.history_rows),
-            "history_months": dg.MetadataValue.int(status.history_months),
-            "preview": table_md(preview) if len(preview) else dg.MetadataValue.md("_no rows_"),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                "status": dg.MetadataValue.text("created"),
+                "dagster/row_count": dg.MetadataValue.int(status.latest_rows),
+                "dagster/column_schema": schema,
+                "dagster/table_name": dg.MetadataValue.text(view.name),
+                "newest_complete_month": dg.MetadataValue.text(
+                    f"{status.latest_month:%Y-%m}" if status.latest_month else "none"
+                ),
+                "decided_by_tables": dg.MetadataValue.text(", ".join(status.monthly_inputs) or "-"),
+                "history_view": dg.MetadataValue.text(view.history_name),
+                "history_rows": dg.MetadataValue.int(status.history_rows),
+                "history_months": dg.MetadataValue.int(status.history_months),
+                "preview": table_md(preview) if len(preview) else dg.MetadataValue.md("_no rows_"),
+            }
+        )
 
     return _view
 
@@ -64,7 +75,11 @@ VIEW_ASSETS = [view_asset(v, VIEW_DEFS) for v in VIEW_DEFS]
 
 
 @dg.asset(
-    name=BI_COPY, deps=[a.key for a in VIEW_ASSETS], group_name=GROUP, kinds={"duckdb"}, owners=OWNERS,
+    name=BI_COPY,
+    deps=[a.key for a in VIEW_ASSETS],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    owners=OWNERS,
 )
 def warehouse_bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The read-only copy of the warehouse BI tools connect to (`RFM_BI_COPY`, default
@@ -72,17 +87,20 @@ def warehouse_bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     complete month). Taken as one consistent state while no run writes, then swapped in atomically
     (`os.replace`), so BI never blocks a run and never sees a half-written month. Open it read-only.
     """
-    result = publish.publish_copy(warehouse.path, warehouse.bi_copy(), view_defs=VIEW_DEFS,
-                                  lock_timeout_s=warehouse.lock_timeout_seconds)
+    result = publish.publish_copy(
+        warehouse.path, warehouse.bi_copy(), view_defs=VIEW_DEFS, lock_timeout_s=warehouse.lock_timeout_seconds
+    )
     context.log.info(f"published {result.path} ({result.size_bytes / 1e6:.1f} MB) in {result.seconds:.1f}s")
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(result.path.resolve())),
-        "size_mb": dg.MetadataValue.float(round(result.size_bytes / 1e6, 2)),
-        "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
-        "tables": dg.MetadataValue.text(", ".join(result.tables)),
-        "views": dg.MetadataValue.text(", ".join(result.views)),
-        "connect": dg.MetadataValue.md(f"```python\nduckdb.connect({str(result.path)!r}, read_only=True)\n```"),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path.resolve())),
+            "size_mb": dg.MetadataValue.float(round(result.size_bytes / 1e6, 2)),
+            "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
+            "tables": dg.MetadataValue.text(", ".join(result.tables)),
+            "views": dg.MetadataValue.text(", ".join(result.views)),
+            "connect": dg.MetadataValue.md(f"```python\nduckdb.connect({str(result.path)!r}, read_only=True)\n```"),
+        }
+    )
 
 
 def bi_assets() -> list[dg.AssetsDefinition]:

@@ -13,9 +13,7 @@ SQL_KINDS = {"duckdb", "sql"}
 
 def monthly_sql_asset(table: str, **kwargs: Any) -> Any:
     """A monthly asset built by ``sql/<table>.sql``; its code_version is that file's hash."""
-    return dg.asset(
-        name=table, partitions_def=MONTHLY, kinds=SQL_KINDS, code_version=sql_code_version(table), **kwargs
-    )
+    return dg.asset(name=table, partitions_def=MONTHLY, kinds=SQL_KINDS, code_version=sql_code_version(table), **kwargs)
 
 
 def sql_spec(table: str, **kwargs: Any) -> dg.AssetSpec:

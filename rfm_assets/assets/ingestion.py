@@ -82,9 +82,7 @@ def quarantined_lines(
 
 
 @_sql_asset("cleaned_transactions", "clean", deps=[raw_orders, quarantined_lines])
-def cleaned_transactions(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+def cleaned_transactions(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Valid purchase lines of the month with line revenue (`sql/cleaned_transactions.sql`).
 
     Removed, in this order, each with its count in the metadata: cancellations ('C' invoices),
@@ -98,8 +96,7 @@ def cleaned_transactions(
         metadata = partition_metadata(con, "cleaned_transactions", month)
     result, quarantined = built.cleaning, built.quarantined
     removed_md = "\n".join(
-        ["| rule | lines removed |", "|---|---:|"]
-        + [f"| {rule} | {n:,} |" for rule, n in result.removed.items()]
+        ["| rule | lines removed |", "|---|---:|"] + [f"| {rule} | {n:,} |" for rule, n in result.removed.items()]
     )
     return dg.MaterializeResult(
         metadata={

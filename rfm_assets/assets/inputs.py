@@ -1,6 +1,5 @@
 """Point-in-time guards and partition mappings shared by the analytic assets."""
 
-
 import warnings
 from datetime import date
 
@@ -14,10 +13,12 @@ from rfm_assets.partitions import MONTHLY
 with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta: say it once, here
     warnings.simplefilter("ignore", dg.BetaWarning)
     # "Every month up to this one": a window far longer than any history, clipped to the partitions.
-    ALL_HISTORY = dg.TimeWindowPartitionMapping(start_offset=-1200, end_offset=0,
-                                                allow_nonexistent_upstream_partitions=True)
-    PREVIOUS_AND_THIS = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=0,
-                                                      allow_nonexistent_upstream_partitions=True)
+    ALL_HISTORY = dg.TimeWindowPartitionMapping(
+        start_offset=-1200, end_offset=0, allow_nonexistent_upstream_partitions=True
+    )
+    PREVIOUS_AND_THIS = dg.TimeWindowPartitionMapping(
+        start_offset=-1, end_offset=0, allow_nonexistent_upstream_partitions=True
+    )
 
 
 def first_month() -> date:

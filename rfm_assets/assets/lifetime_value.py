@@ -86,9 +86,7 @@ def clv_models(
     }
     extra: dict = {}
     if built.fitted:
-        png = plots.histogram(
-            scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m"
-        )
+        png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
         extra = {
             "clv_distribution": image(png, "CLV distribution"),
             "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),

@@ -1,6 +1,5 @@
 """Metadata that makes each materialization explain itself in the Dagster UI."""
 
-
 from datetime import date
 from typing import Any
 
@@ -26,9 +25,11 @@ def partition_metadata(
     """Row count, column schema with descriptions, grain and a preview of one month of ``table``."""
     sidecar = load_sidecar(sidecar_name or table)
     n_rows = con.execute(f"select count(*) from {table} where snapshot_month = ?", [month]).fetchall()[0][0]
-    preview = con.execute(
-        f"select * from {table} where snapshot_month = ? limit {PREVIEW_ROWS}", [month]
-    ).to_arrow_table().to_pandas()  # via arrow, DATE columns stay dates (not '2010-01-01 00:00:00')
+    preview = (
+        con.execute(f"select * from {table} where snapshot_month = ? limit {PREVIEW_ROWS}", [month])
+        .to_arrow_table()
+        .to_pandas()
+    )  # via arrow, DATE columns stay dates (not '2010-01-01 00:00:00')
     return {
         "dagster/row_count": dg.MetadataValue.int(int(n_rows)),
         "dagster/column_schema": column_schema(con, table, sidecar),

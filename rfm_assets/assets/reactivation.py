@@ -100,9 +100,5 @@ def dormant_reactivation(
             "personas": table_md(personas.round(4).reset_index()),
         }
     yield dg.MaterializeResult(asset_key="dormant_features", metadata=features_md)
-    yield dg.MaterializeResult(
-        asset_key="dormant_model_metrics", metadata={**metrics_md, **status, **extra_metrics}
-    )
-    yield dg.MaterializeResult(
-        asset_key="dormant_targets", metadata={**targets_md, **status, **extra_targets}
-    )
+    yield dg.MaterializeResult(asset_key="dormant_model_metrics", metadata={**metrics_md, **status, **extra_metrics})
+    yield dg.MaterializeResult(asset_key="dormant_targets", metadata={**targets_md, **status, **extra_targets})

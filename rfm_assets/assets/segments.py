@@ -45,8 +45,7 @@ def customer_clusters(
         logy=True,
     )
     silhouette = "\n".join(
-        ["| k | silhouette |", "|---:|---:|"]
-        + [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())]
+        ["| k | silhouette |", "|---:|---:|"] + [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())]
     )
     return dg.MaterializeResult(
         metadata={

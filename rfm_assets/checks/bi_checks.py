@@ -23,9 +23,13 @@ from rfm_assets.resources import WarehouseResource
 def view_suite_check(view: views.ViewDef) -> dg.AssetChecksDefinition:
     """Validate the view (its newest complete month) against :func:`view_suite`."""
 
-    @dg.asset_check(asset=view.name, name="gx_suite", blocking=True,
-                    description=f"great-expectations suite of the BI view '{view.name}': documented columns, one "
-                                f"row per ({', '.join(view.sidecar.keys)}), only the newest complete month")
+    @dg.asset_check(
+        asset=view.name,
+        name="gx_suite",
+        blocking=True,
+        description=f"great-expectations suite of the BI view '{view.name}': documented columns, one "
+        f"row per ({', '.join(view.sidecar.keys)}), only the newest complete month",
+    )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from rfm_assets.quality.view_suites import view_suite  # imports great-expectations: at run time only
 
@@ -36,18 +40,26 @@ def view_suite_check(view: views.ViewDef) -> dg.AssetChecksDefinition:
             newest = views.latest_complete_month(con, inputs)
             report = validate_sql(con, view.name, f"{view.name}_suite", view_suite(view, newest))
         return dg.AssetCheckResult(
-            passed=report.success, severity=dg.AssetCheckSeverity.ERROR, description=summarize(report),
-            metadata={"result": dg.MetadataValue.md(report.describe()),
-                      "rows_validated": dg.MetadataValue.int(report.row_count),
-                      "newest_complete_month": dg.MetadataValue.text(f"{newest:%Y-%m}" if newest else "none")},
+            passed=report.success,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=summarize(report),
+            metadata={
+                "result": dg.MetadataValue.md(report.describe()),
+                "rows_validated": dg.MetadataValue.int(report.row_count),
+                "newest_complete_month": dg.MetadataValue.text(f"{newest:%Y-%m}" if newest else "none"),
+            },
         )
 
     return _check
 
 
-@dg.asset_check(asset=BI_COPY, name="copy_is_readable", blocking=True,
-                description="the published copy is read-only on disk, opens read-only, and every view its "
-                            "bi_catalog lists answers with the row count recorded at publish time")
+@dg.asset_check(
+    asset=BI_COPY,
+    name="copy_is_readable",
+    blocking=True,
+    description="the published copy is read-only on disk, opens read-only, and every view its "
+    "bi_catalog lists answers with the row count recorded at publish time",
+)
 def copy_is_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     path = warehouse.bi_copy()
     problems = []
@@ -62,7 +74,8 @@ def copy_is_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             if found != rows:
                 problems.append(f"{name}: {found} rows, bi_catalog says {rows}")
     return dg.AssetCheckResult(
-        passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
         description="; ".join(problems) or f"read-only copy, {len(catalog)} views answer as catalogued",
         metadata={"path": dg.MetadataValue.path(str(path)), "views": dg.MetadataValue.int(len(catalog))},
     )

@@ -19,32 +19,60 @@ from rfm_assets.resources import WarehouseResource
 
 # (asset, check name, what drift_history.evaluate runs, description shown in the UI)
 DRIFT_CHECKS = (
-    ("cleaned_transactions", "row_count_drift", "row_count",
-     "Purchase lines vs last month's one-month-ahead company revenue forecast, in lines at the median revenue "
-     "per line of the previous 6 months: warns outside its 95% interval when the miss is also beyond that "
-     "forecast's usual misses (robust band of its previous 12 one-step misses, never narrower than x1.5 either "
-     "way). Without that forecast: the month's change vs the earlier monthly changes (log scale)."),
-    ("cleaned_transactions", "revenue_drift", "revenue",
-     "Revenue vs last month's one-month-ahead company forecast: warns outside its 95% interval when the miss "
-     "is also beyond that forecast's usual misses (robust band of its previous 12 one-step misses, never "
-     "narrower than x1.5 either way). Without that forecast: the month's change vs the earlier monthly changes."),
-    ("cleaned_transactions", "missing_customer_id_drift", "guest_share",
-     "Share of lines without a customer id: this month's change vs the previous 12 months' changes, "
-     "median ± 4 robust sd (1.4826 x MAD); a change within ±3 points never warns."),
-    ("rfm_snapshots", "segment_share_shift", "segment_shares",
-     "Share of customers per RFM segment: each segment's change vs its previous 12 months' changes, "
-     "median ± 4 robust sd; a change within ±5 points never warns."),
-    ("cluster_profiles", "cluster_share_shift", "cluster_shares",
-     "Customer share of Top Customers, Inactive and the clusters between them: each one's change vs its previous "
-     "12 months' changes, median ± 4 robust sd; a change within ±5 points never warns."),
-    ("clv_model_params", "parameter_drift", "clv_parameters",
-     "What the BG/NBD and Gamma-Gamma fits say about customers (mean purchase rate r/alpha and shape r, "
-     "drop-out probability a/(a+b) and concentration a+b, mean spend p*v/(q-1)): each one's change "
-     "on a log scale vs its previous 12 months' changes, median ± 4 robust sd; within x1.5 either way never warns."),
-    ("forecast_backtest_metrics", "forecast_error_jump", "forecast_error",
-     "Backtest MASE of the chosen company forecast vs its previous 12 months (log scale): warns above "
-     "median + 4 robust sd (at least twice the median) and above 1 (worse than the in-sample naive); "
-     "needs 6 earlier months."),
+    (
+        "cleaned_transactions",
+        "row_count_drift",
+        "row_count",
+        "Purchase lines vs last month's one-month-ahead company revenue forecast, in lines at the median revenue "
+        "per line of the previous 6 months: warns outside its 95% interval when the miss is also beyond that "
+        "forecast's usual misses (robust band of its previous 12 one-step misses, never narrower than x1.5 either "
+        "way). Without that forecast: the month's change vs the earlier monthly changes (log scale).",
+    ),
+    (
+        "cleaned_transactions",
+        "revenue_drift",
+        "revenue",
+        "Revenue vs last month's one-month-ahead company forecast: warns outside its 95% interval when the miss "
+        "is also beyond that forecast's usual misses (robust band of its previous 12 one-step misses, never "
+        "narrower than x1.5 either way). Without that forecast: the month's change vs the earlier monthly changes.",
+    ),
+    (
+        "cleaned_transactions",
+        "missing_customer_id_drift",
+        "guest_share",
+        "Share of lines without a customer id: this month's change vs the previous 12 months' changes, "
+        "median ± 4 robust sd (1.4826 x MAD); a change within ±3 points never warns.",
+    ),
+    (
+        "rfm_snapshots",
+        "segment_share_shift",
+        "segment_shares",
+        "Share of customers per RFM segment: each segment's change vs its previous 12 months' changes, "
+        "median ± 4 robust sd; a change within ±5 points never warns.",
+    ),
+    (
+        "cluster_profiles",
+        "cluster_share_shift",
+        "cluster_shares",
+        "Customer share of Top Customers, Inactive and the clusters between them: each one's change vs its previous "
+        "12 months' changes, median ± 4 robust sd; a change within ±5 points never warns.",
+    ),
+    (
+        "clv_model_params",
+        "parameter_drift",
+        "clv_parameters",
+        "What the BG/NBD and Gamma-Gamma fits say about customers (mean purchase rate r/alpha and shape r, "
+        "drop-out probability a/(a+b) and concentration a+b, mean spend p*v/(q-1)): each one's change "
+        "on a log scale vs its previous 12 months' changes, median ± 4 robust sd; within x1.5 either way never warns.",
+    ),
+    (
+        "forecast_backtest_metrics",
+        "forecast_error_jump",
+        "forecast_error",
+        "Backtest MASE of the chosen company forecast vs its previous 12 months (log scale): warns above "
+        "median + 4 robust sd (at least twice the median) and above 1 (worse than the in-sample naive); "
+        "needs 6 earlier months.",
+    ),
 )
 
 
@@ -68,8 +96,10 @@ def drift_checks(asset: str, specs: list[tuple[str, str, str]]) -> dg.AssetCheck
 
     @dg.multi_asset_check(
         name=f"{asset}_warn_drift",  # sorts after the gx_suite step
-        specs=[dg.AssetCheckSpec(name, asset=asset, description=description, blocking=False, partitions_def=MONTHLY)
-               for name, _, description in specs],
+        specs=[
+            dg.AssetCheckSpec(name, asset=asset, description=description, blocking=False, partitions_def=MONTHLY)
+            for name, _, description in specs
+        ],
         can_subset=True,
     )
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
@@ -79,8 +109,13 @@ def drift_checks(asset: str, specs: list[tuple[str, str, str]]) -> dg.AssetCheck
             results = evaluate_all(con, asset, month, [checks[name] for name in selected])
         for name in selected:
             result = results[checks[name]]
-            yield dg.AssetCheckResult(check_name=name, passed=result.passed, severity=dg.AssetCheckSeverity.WARN,
-                                      description=result.description, metadata=_metadata(result))
+            yield dg.AssetCheckResult(
+                check_name=name,
+                passed=result.passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=result.description,
+                metadata=_metadata(result),
+            )
 
     return _checks
 

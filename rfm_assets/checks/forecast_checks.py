@@ -51,8 +51,11 @@ def reconcile_frame(con: object, month: date, window_months: int) -> pd.DataFram
 def _result(report: Report) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         passed=report.success,
-        description=(f"{len(report.failures)} of {len(report.outcomes)} expectations failed" if report.failures
-                     else f"all {len(report.outcomes)} expectations met"),
+        description=(
+            f"{len(report.failures)} of {len(report.outcomes)} expectations failed"
+            if report.failures
+            else f"all {len(report.outcomes)} expectations met"
+        ),
         metadata={"result": dg.MetadataValue.md(report.describe()), "rows_validated": report.row_count},
     )
 
@@ -72,24 +75,37 @@ def reconcile_expectations() -> list:
     """At least one day, and no day whose cluster sum is off the customer revenue by more than TOLERANCE."""
     import great_expectations.expectations as gxe
 
-    return [gxe.ExpectTableRowCountToBeBetween(min_value=1),
-            gxe.ExpectColumnValuesToBeBetween(column="gap", min_value=0, max_value=TOLERANCE)]
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="gap", min_value=0, max_value=TOLERANCE),
+    ]
 
 
-@dg.asset_check(asset="cluster_revenue_forecasts", name="horizon_per_series", partitions_def=MONTHLY,
-                blocking=True, description="Every series has exactly the forecast horizon's distinct months "
-                f"(ForecastConfig.horizon_months, {ForecastConfig.horizon_months}), one row each.")
+@dg.asset_check(
+    asset="cluster_revenue_forecasts",
+    name="horizon_per_series",
+    partitions_def=MONTHLY,
+    blocking=True,
+    description="Every series has exactly the forecast horizon's distinct months "
+    f"(ForecastConfig.horizon_months, {ForecastConfig.horizon_months}), one row each.",
+)
 def horizon_per_series(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         frame = horizon_frame(con, partition_month(context))
     return _result(validate(frame, "forecast_horizon", horizon_expectations(ForecastConfig().horizon_months)))
 
 
-@dg.asset_check(asset="forecast_revenue_history", name="clusters_reconcile", partitions_def=MONTHLY,
-                blocking=True, description="Inside the RFM window the cluster histories add up to the "
-                "customer part of company revenue, day by day.")
-def clusters_reconcile(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-                       params: AnalysisParamsResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset="forecast_revenue_history",
+    name="clusters_reconcile",
+    partitions_def=MONTHLY,
+    blocking=True,
+    description="Inside the RFM window the cluster histories add up to the "
+    "customer part of company revenue, day by day.",
+)
+def clusters_reconcile(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
+) -> dg.AssetCheckResult:
     with warehouse.connect() as con:
         frame = reconcile_frame(con, partition_month(context), params.window_months)
     return _result(validate(frame, "forecast_history_reconciles", reconcile_expectations()))

@@ -30,8 +30,9 @@ def suite_of(table: str) -> SuiteFactory:
     return factory
 
 
-def gx_suite_check(table: str, suite: SuiteFactory, *, blocking: bool = True, engine: str = "duckdb",
-                   description: str = "") -> dg.AssetChecksDefinition:
+def gx_suite_check(
+    table: str, suite: SuiteFactory, *, blocking: bool = True, engine: str = "duckdb", description: str = ""
+) -> dg.AssetChecksDefinition:
     """A check that validates one month of ``table`` against ``suite(window_months)``.
 
     Blocking: a failure stops the asset's downstream assets for that month in the same run. The
@@ -46,12 +47,19 @@ def gx_suite_check(table: str, suite: SuiteFactory, *, blocking: bool = True, en
         blocking=blocking,
         description=f"great-expectations suite '{table}': {description}",
     )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource,
-               params: AnalysisParamsResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
+    ) -> dg.AssetCheckResult:
         month = partition_month(context)
         with warehouse.connect() as con:
-            report, ran = validate_partition(con, table, month, f"{table}_suite", month_expectations(
-                suite(params.window_months), month, built_empty=is_built_empty(con, table, month)), engine)
+            report, ran = validate_partition(
+                con,
+                table,
+                month,
+                f"{table}_suite",
+                month_expectations(suite(params.window_months), month, built_empty=is_built_empty(con, table, month)),
+                engine,
+            )
         return dg.AssetCheckResult(
             passed=report.success,
             severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
@@ -76,15 +84,20 @@ def month_expectations(suite: Suite, month: date, *, built_empty: bool = False) 
         return expectations
     import great_expectations.expectations as gxe
 
-    return [gxe.ExpectTableRowCountToBeBetween(min_value=0, max_value=0) if _at_least_one_row(e) else e
-            for e in expectations]
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=0, max_value=0) if _at_least_one_row(e) else e
+        for e in expectations
+    ]
 
 
 def _at_least_one_row(expectation: object) -> bool:
     import great_expectations.expectations as gxe
 
-    return (isinstance(expectation, gxe.ExpectTableRowCountToBeBetween) and expectation.min_value == 1
-            and expectation.max_value is None)
+    return (
+        isinstance(expectation, gxe.ExpectTableRowCountToBeBetween)
+        and expectation.min_value == 1
+        and expectation.max_value is None
+    )
 
 
 def summarize(report: Report) -> str:
@@ -105,5 +118,7 @@ def all_gx_checks() -> list[dg.AssetChecksDefinition]:
     """One blocking suite check per asset that has a suite."""
     from rfm_assets.quality.suites import build_suites
 
-    return [gx_suite_check(table, suite_of(table), description=(getattr(s, "func", s).__doc__ or "").strip())
-            for table, s in build_suites().items()]
+    return [
+        gx_suite_check(table, suite_of(table), description=(getattr(s, "func", s).__doc__ or "").strip())
+        for table, s in build_suites().items()
+    ]

@@ -32,7 +32,9 @@ def _verdict(table: str, empty_means: Callable[[date, int, int, str | None], tup
         else:
             passed, description = empty_means(month, rows, raw or 0, reason)
         return dg.AssetCheckResult(
-            passed=passed, severity=dg.AssetCheckSeverity.WARN, description=description,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=description,
             metadata={"rows": dg.MetadataValue.int(rows or 0), "empty_reason": dg.MetadataValue.text(reason or "")},
         )
 
@@ -42,8 +44,10 @@ def _verdict(table: str, empty_means: Callable[[date, int, int, str | None], tup
 def _no_lines(month: date, rows: int, raw: int, reason: str | None) -> tuple[bool, str]:
     if rows:
         return True, f"{rows:,} source lines in {month:%Y-%m}"
-    return False, (f"{month:%Y-%m} has no source lines and was built empty on purpose ({reason}); "
-                   "later assets count it as a month without orders")
+    return False, (
+        f"{month:%Y-%m} has no source lines and was built empty on purpose ({reason}); "
+        "later assets count it as a month without orders"
+    )
 
 
 def _no_purchases(month: date, rows: int, raw: int, reason: str | None) -> tuple[bool, str]:
@@ -53,12 +57,18 @@ def _no_purchases(month: date, rows: int, raw: int, reason: str | None) -> tuple
 
 
 empty_month = dg.asset_check(
-    asset="raw_orders", name="empty_month", partitions_def=MONTHLY, blocking=False,
+    asset="raw_orders",
+    name="empty_month",
+    partitions_def=MONTHLY,
+    blocking=False,
     description="WARN when the month was built with no source lines (a month without orders).",
 )(_verdict("raw_orders", _no_lines))
 
 no_purchases = dg.asset_check(
-    asset="cleaned_transactions", name="no_purchases", partitions_def=MONTHLY, blocking=False,
+    asset="cleaned_transactions",
+    name="no_purchases",
+    partitions_def=MONTHLY,
+    blocking=False,
     description="WARN when the month has source lines but none is a valid purchase.",
 )(_verdict("cleaned_transactions", _no_purchases))
 

@@ -99,6 +99,7 @@ def fit_clusters(rfm: pl.DataFrame, k: int | None = 4, k_range: range = range(2,
 def _fit_clusters(rfm: pl.DataFrame, k: int | None, k_range: range) -> ClusterResult:
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
+
     if rfm.height == 0:
         raise ValueError("no customers to cluster")
     rfm = rfm.sort("customer_id")  # input order must not influence the result
@@ -120,10 +121,15 @@ def _fit_clusters(rfm: pl.DataFrame, k: int | None, k_range: range) -> ClusterRe
         pl.Series("cluster_name", [names[r] for r in ranks], dtype=pl.String),
     )
     z = model.cluster_centers_[order]
-    centroids = pl.DataFrame({
-        "cluster_id": np.arange(1, k + 1, dtype=np.int32),
-        "cluster_name": names,
-        "z_recency": z[:, 0], "z_frequency": z[:, 1], "z_monetary": z[:, 2],
-        "activity": -z[:, 0], "value": (z[:, 1] + z[:, 2]) / 2,
-    })
+    centroids = pl.DataFrame(
+        {
+            "cluster_id": np.arange(1, k + 1, dtype=np.int32),
+            "cluster_name": names,
+            "z_recency": z[:, 0],
+            "z_frequency": z[:, 1],
+            "z_monetary": z[:, 2],
+            "activity": -z[:, 0],
+            "value": (z[:, 1] + z[:, 2]) / 2,
+        }
+    )
     return ClusterResult(assignments, centroids, silhouette, k, chosen_by)

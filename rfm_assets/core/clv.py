@@ -96,9 +96,7 @@ class ClvFit:
     fit_seconds: float = 0.0
 
 
-def clv_summary(
-    con: duckdb.DuckDBPyConnection, as_of_date: date, time_unit_days: int = TIME_UNIT_DAYS
-) -> pd.DataFrame:
+def clv_summary(con: duckdb.DuckDBPyConnection, as_of_date: date, time_unit_days: int = TIME_UNIT_DAYS) -> pd.DataFrame:
     """Per customer frequency, recency, T, monetary_value (sql/clv_summary.sql) as of ``as_of_date``."""
     params = {"as_of_date": as_of_date, "time_unit_days": time_unit_days}
     return con.execute(load_sql("clv_summary"), params).df()
@@ -118,7 +116,8 @@ def predict_purchases(fit: ClvFit, summary: pd.DataFrame, t: float) -> np.ndarra
     codes, pat = _patterns(summary, PATTERN)
     with np.errstate(all="ignore"):
         values = bg_fitter(fit.bg_params).conditional_expected_number_of_purchases_up_to_time(
-            t, *(pat[k].to_numpy(dtype=float) for k in PATTERN))
+            t, *(pat[k].to_numpy(dtype=float) for k in PATTERN)
+        )
     values = np.asarray(values, dtype=float)
     if not np.isfinite(values).all():
         raise ValueError(f"non-finite expected purchases over {t} weeks for some (frequency, recency, T) patterns")
@@ -192,12 +191,16 @@ def fit_clv(summary: pd.DataFrame, config: ClvConfig = ClvConfig()) -> ClvFit:
     span = float(summary["T"].max()) if len(summary) else 0.0
     if span < config.min_history_weeks:
         fit.status = "insufficient_history"
-        fit.message = (f"the history spans only {span:.1f} weeks (the oldest customer's T); at least "
-                       f"{config.min_history_weeks:g} weeks are needed to fit BG/NBD + Gamma-Gamma")
+        fit.message = (
+            f"the history spans only {span:.1f} weeks (the oldest customer's T); at least "
+            f"{config.min_history_weeks:g} weeks are needed to fit BG/NBD + Gamma-Gamma"
+        )
     elif len(repeat) < needed:
         fit.status = "insufficient_history"
-        fit.message = (f"only {len(repeat)} of {len(summary)} customers have a repeat purchase day with positive "
-                       f"value; at least {needed} are needed to fit BG/NBD + Gamma-Gamma")
+        fit.message = (
+            f"only {len(repeat)} of {len(summary)} customers have a repeat purchase day with positive "
+            f"value; at least {needed} are needed to fit BG/NBD + Gamma-Gamma"
+        )
     else:
         fit.frequency_monetary_corr = _pearson(repeat["frequency"], repeat["monetary_value"])
         _, pat = _patterns(summary, PATTERN)
@@ -210,11 +213,15 @@ def fit_clv(summary: pd.DataFrame, config: ClvConfig = ClvConfig()) -> ClvFit:
         failed = [name for name, result in (("BG/NBD", bg), ("Gamma-Gamma", gg)) if result is None]
         if failed:
             fit.status = "failed"
-            fit.message = (f"{' and '.join(failed)} did not fit with any penalizer_coef in {config.penalizers}: "
-                           + "; ".join(fit.attempts))
+            fit.message = (
+                f"{' and '.join(failed)} did not fit with any penalizer_coef in {config.penalizers}: "
+                + "; ".join(fit.attempts)
+            )
         else:
-            fit.message = (f"fitted on {fit.n_customers} customers ({fit.n_repeat_customers} with repeats), "
-                           f"penalizer_coef {fit.bg_penalizer} (BG/NBD) / {fit.gg_penalizer} (Gamma-Gamma)")
+            fit.message = (
+                f"fitted on {fit.n_customers} customers ({fit.n_repeat_customers} with repeats), "
+                f"penalizer_coef {fit.bg_penalizer} (BG/NBD) / {fit.gg_penalizer} (Gamma-Gamma)"
+            )
     fit.fit_seconds = time.perf_counter() - start
     return fit
 
@@ -230,7 +237,8 @@ def score_customers(fit: ClvFit, summary: pd.DataFrame, config: ClvConfig = ClvC
     codes, pat = _patterns(summary, PATTERN)
     per_pattern = pattern_predictions(fit.bg_params, pat, config.horizon_months, config.annual_discount_rate)
     aov = gg_fitter(fit.gg_params).conditional_expected_average_profit(
-        summary["frequency"].to_numpy(dtype=float), summary["monetary_value"].to_numpy(dtype=float))
+        summary["frequency"].to_numpy(dtype=float), summary["monetary_value"].to_numpy(dtype=float)
+    )
     out = summary[["customer_id", *PATTERN, "monetary_value"]].reset_index(drop=True)
     out["p_alive"] = per_pattern["p_alive"].to_numpy()[codes]
     out["expected_purchases_12m"] = per_pattern["expected"].to_numpy()[codes]
@@ -245,13 +253,26 @@ def params_long(fit: ClvFit, snapshot_month: date) -> pd.DataFrame:
     """One row per (model, param): the parameters and fit facts of a fitted ClvFit, all finite."""
     _require_fitted(fit)
     common = {"time_unit_days": float(TIME_UNIT_DAYS)}
-    bg = {**fit.bg_params, **common, "log_likelihood": fit.bg_log_likelihood,
-          "n_customers": fit.n_customers, "penalizer_coef": fit.bg_penalizer}
-    gg = {**fit.gg_params, **common, "log_likelihood": fit.gg_log_likelihood,
-          "n_customers": fit.n_repeat_customers, "penalizer_coef": fit.gg_penalizer,
-          "population_mean_spend": population_mean_spend(fit.gg_params)}
+    bg = {
+        **fit.bg_params,
+        **common,
+        "log_likelihood": fit.bg_log_likelihood,
+        "n_customers": fit.n_customers,
+        "penalizer_coef": fit.bg_penalizer,
+    }
+    gg = {
+        **fit.gg_params,
+        **common,
+        "log_likelihood": fit.gg_log_likelihood,
+        "n_customers": fit.n_repeat_customers,
+        "penalizer_coef": fit.gg_penalizer,
+        "population_mean_spend": population_mean_spend(fit.gg_params),
+    }
     if fit.frequency_monetary_corr is not None:
         gg["frequency_monetary_corr"] = fit.frequency_monetary_corr
-    rows = [(snapshot_month, model, k, float(v)) for model, values in (("bg_nbd", bg), ("gamma_gamma", gg))
-            for k, v in values.items()]
+    rows = [
+        (snapshot_month, model, k, float(v))
+        for model, values in (("bg_nbd", bg), ("gamma_gamma", gg))
+        for k, v in values.items()
+    ]
     return pd.DataFrame(rows, columns=["snapshot_month", "model", "param", "value"])

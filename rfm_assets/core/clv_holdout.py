@@ -25,10 +25,27 @@ from rfm_assets.core.months import add_months, month_end, month_start
 # (label, lowest, highest calibration frequency), highest None = no upper bound
 FREQUENCY_CLASSES = (("all", 0, None), ("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), ("6+", 6, None))
 BY_FREQUENCY_CAP = 10  # calibration frequencies >= this are pooled in the plot table's last row
-METRIC_COLUMNS = ["snapshot_month", "calibration_end", "holdout_months", "frequency_class", "customers",
-                  "predicted_purchases", "actual_purchases", "pct_error", "mae", "correlation"]
-BY_FREQUENCY_COLUMNS = ["snapshot_month", "calibration_end", "holdout_months", "calibration_frequency",
-                        "customers", "mean_predicted", "mean_actual"]
+METRIC_COLUMNS = [
+    "snapshot_month",
+    "calibration_end",
+    "holdout_months",
+    "frequency_class",
+    "customers",
+    "predicted_purchases",
+    "actual_purchases",
+    "pct_error",
+    "mae",
+    "correlation",
+]
+BY_FREQUENCY_COLUMNS = [
+    "snapshot_month",
+    "calibration_end",
+    "holdout_months",
+    "calibration_frequency",
+    "customers",
+    "mean_predicted",
+    "mean_actual",
+]
 
 
 @dataclass
@@ -56,9 +73,14 @@ def overall_metrics(result: HoldoutResult) -> dict[str, float | None]:
     """
     rows = result.metrics[result.metrics["frequency_class"] == "all"]
     row = rows.iloc[0] if len(rows) else {}
-    return {key: None if pd.isna(value := row.get(column, pd.NA)) else float(value) for key, column in
-            (("aggregate_pct_error", "pct_error"), ("per_customer_mae", "mae"),
-             ("per_customer_correlation", "correlation"))}
+    return {
+        key: None if pd.isna(value := row.get(column, pd.NA)) else float(value)
+        for key, column in (
+            ("aggregate_pct_error", "pct_error"),
+            ("per_customer_mae", "mae"),
+            ("per_customer_correlation", "correlation"),
+        )
+    }
 
 
 def _class_metrics(pred: np.ndarray, actual: np.ndarray) -> dict[str, float | int | None]:
@@ -88,20 +110,38 @@ def _tables(month: date, calibration_end: date, holdout_months: int, frame: pd.D
             metrics.append({**keys, "frequency_class": label, **stats})
         capped = frame.assign(calibration_frequency=np.minimum(freq, BY_FREQUENCY_CAP))
         grouped = capped.groupby("calibration_frequency").agg(
-            customers=("actual", "size"), mean_predicted=("predicted", "mean"), mean_actual=("actual", "mean"))
+            customers=("actual", "size"), mean_predicted=("predicted", "mean"), mean_actual=("actual", "mean")
+        )
         by_frequency = [{**keys, **row} for row in grouped.reset_index().to_dict("records")]
-    metrics_df = pd.DataFrame(metrics, columns=METRIC_COLUMNS).astype({
-        "holdout_months": "int32", "frequency_class": "string", "customers": "int64",
-        "predicted_purchases": "float64", "actual_purchases": "float64",
-        "pct_error": "Float64", "mae": "Float64", "correlation": "Float64"})
-    by_frequency_df = pd.DataFrame(by_frequency, columns=BY_FREQUENCY_COLUMNS).astype({
-        "holdout_months": "int32", "calibration_frequency": "int32", "customers": "int64",
-        "mean_predicted": "float64", "mean_actual": "float64"})
+    metrics_df = pd.DataFrame(metrics, columns=METRIC_COLUMNS).astype(
+        {
+            "holdout_months": "int32",
+            "frequency_class": "string",
+            "customers": "int64",
+            "predicted_purchases": "float64",
+            "actual_purchases": "float64",
+            "pct_error": "Float64",
+            "mae": "Float64",
+            "correlation": "Float64",
+        }
+    )
+    by_frequency_df = pd.DataFrame(by_frequency, columns=BY_FREQUENCY_COLUMNS).astype(
+        {
+            "holdout_months": "int32",
+            "calibration_frequency": "int32",
+            "customers": "int64",
+            "mean_predicted": "float64",
+            "mean_actual": "float64",
+        }
+    )
     return metrics_df, by_frequency_df
 
 
 def holdout_metrics(
-    con: duckdb.DuckDBPyConnection, month: date, holdout_months: int = 6, config: ClvConfig = ClvConfig()  # noqa: B008
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    holdout_months: int = 6,
+    config: ClvConfig = ClvConfig(),  # noqa: B008
 ) -> HoldoutResult:
     """Fit on history up to month_end(M - h), compare predicted and actual purchases in the next h months."""
     if holdout_months < 1:
@@ -118,14 +158,19 @@ def holdout_metrics(
         return HoldoutResult(fit.status, message, metrics, by_frequency, fit, calibration_end, weeks)
     later = clv_summary(con, end)[["customer_id", "frequency"]]
     joined = calibration[["customer_id", "frequency"]].merge(
-        later, on="customer_id", how="left", suffixes=("", "_end"), validate="one_to_one")
-    frame = pd.DataFrame({
-        "frequency": joined["frequency"].to_numpy(),
-        "predicted": predict_purchases(fit, calibration, weeks),
-        "actual": (joined["frequency_end"] - joined["frequency"]).to_numpy(dtype=float),
-    })
+        later, on="customer_id", how="left", suffixes=("", "_end"), validate="one_to_one"
+    )
+    frame = pd.DataFrame(
+        {
+            "frequency": joined["frequency"].to_numpy(),
+            "predicted": predict_purchases(fit, calibration, weeks),
+            "actual": (joined["frequency_end"] - joined["frequency"]).to_numpy(dtype=float),
+        }
+    )
     metrics, by_frequency = _tables(month, calibration_end, holdout_months, frame)
     total = metrics.iloc[0]
-    message = (f"{total['customers']} calibration customers: {total['predicted_purchases']:.1f} predicted vs "
-               f"{total['actual_purchases']:.0f} actual repeat purchases in {weeks:.1f} weeks")
+    message = (
+        f"{total['customers']} calibration customers: {total['predicted_purchases']:.1f} predicted vs "
+        f"{total['actual_purchases']:.0f} actual repeat purchases in {weeks:.1f} weeks"
+    )
     return HoldoutResult("fitted", message, metrics, by_frequency, fit, calibration_end, weeks)

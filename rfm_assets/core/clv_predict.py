@@ -47,7 +47,11 @@ def _signed_power_product(f: np.ndarray, exponent: np.ndarray, log_base: np.ndar
 
 
 def expected_repeat_purchases(
-    params: dict[str, float], t: float, frequency: np.ndarray, recency: np.ndarray, T: np.ndarray  # noqa: N803
+    params: dict[str, float],
+    t: float,
+    frequency: np.ndarray,
+    recency: np.ndarray,
+    T: np.ndarray,  # noqa: N803
 ) -> np.ndarray:
     """BG/NBD E[X(t) | x, t_x, T] (Fader, Hardie & Lee 2005, eq. 10), as lifetimes computes it, sign-safe.
 
@@ -68,8 +72,11 @@ def expected_repeat_purchases(
     log_1mz = np.log((alpha + age) / (alpha + age + t))  # log(1 - z), without 1 - z's rounding
     with np.errstate(all="ignore"):
         direct = hyp2f1(r + x, b + x, c, z)
-        term = np.where(np.isfinite(direct), _signed_power_product(direct, r + x, log_1mz),
-                        _signed_power_product(hyp2f1(c - r - x, c - b - x, c, z), c - b - x, log_1mz))
+        term = np.where(
+            np.isfinite(direct),
+            _signed_power_product(direct, r + x, log_1mz),
+            _signed_power_product(hyp2f1(c - r - x, c - b - x, c, z), c - b - x, log_1mz),
+        )
         log_ratio = (r + x) * np.log((alpha + age) / (alpha + tx))
         ratio = np.where(x > 0, a / np.where(x > 0, b + x - 1, 1.0) * np.exp(log_ratio), 0.0)
         return c / (a - 1) * (1 - term) / (1 + ratio)
@@ -96,8 +103,13 @@ def gg_fitter(params: dict[str, float]) -> Any:
     return ggf
 
 
-def pattern_predictions(bg_params: dict[str, float], pat: pd.DataFrame, horizon_months: int,
-                        annual_discount_rate: float, discounted: bool = True) -> pd.DataFrame:
+def pattern_predictions(
+    bg_params: dict[str, float],
+    pat: pd.DataFrame,
+    horizon_months: int,
+    annual_discount_rate: float,
+    discounted: bool = True,
+) -> pd.DataFrame:
     """Expected purchases over the horizon, P(alive) [and discounted purchases] per pattern, finite.
 
     ``discounted`` = lifetimes' customer_lifetime_value(freq='W') with an order value of 1. Raises
@@ -108,15 +120,25 @@ def pattern_predictions(bg_params: dict[str, float], pat: pd.DataFrame, horizon_
     bgf = bg_fitter(bg_params)
     f, r, t_ = (pat[k].astype(float) for k in PATTERN)
     with np.errstate(all="ignore"):
-        out = pd.DataFrame({
-            "expected": bgf.conditional_expected_number_of_purchases_up_to_time(
-                horizon_weeks(horizon_months), f.to_numpy(), r.to_numpy(), t_.to_numpy()),
-            "p_alive": bgf.conditional_probability_alive(f.to_numpy(), r.to_numpy(), t_.to_numpy()),
-        })
+        out = pd.DataFrame(
+            {
+                "expected": bgf.conditional_expected_number_of_purchases_up_to_time(
+                    horizon_weeks(horizon_months), f.to_numpy(), r.to_numpy(), t_.to_numpy()
+                ),
+                "p_alive": bgf.conditional_probability_alive(f.to_numpy(), r.to_numpy(), t_.to_numpy()),
+            }
+        )
         if discounted:
             out["discounted"] = _customer_lifetime_value(
-                bgf, f, r, t_, pd.Series(1.0, index=f.index), horizon_months,
-                monthly_discount_rate(annual_discount_rate), freq="W").to_numpy()
+                bgf,
+                f,
+                r,
+                t_,
+                pd.Series(1.0, index=f.index),
+                horizon_months,
+                monthly_discount_rate(annual_discount_rate),
+                freq="W",
+            ).to_numpy()
     bad = int((~np.isfinite(out.to_numpy())).any(axis=1).sum())
     if bad:
         raise Rejected(f"non-finite predictions for {bad} of {len(pat)} (frequency, recency, T) patterns")

@@ -32,13 +32,12 @@ def refresh_triangle_view(con: duckdb.DuckDBPyConnection, max_age_months: int = 
     )
 
 
-def triangle(
-    con: duckdb.DuckDBPyConnection, up_to: date | None = None
-) -> tuple[list[date], list[list[float | None]]]:
+def triangle(con: duckdb.DuckDBPyConnection, up_to: date | None = None) -> tuple[list[date], list[list[float | None]]]:
     """Cohorts and their retention by months since first purchase (snapshots up to ``up_to``)."""
     rows = con.execute(
         "select cohort_month, months_since_first, retention_rate from cohort_retention "
-        "where snapshot_month <= coalesce(?, snapshot_month) order by 1, 2", [up_to]
+        "where snapshot_month <= coalesce(?, snapshot_month) order by 1, 2",
+        [up_to],
     ).fetchall()
     cohorts = sorted({r[0] for r in rows})
     width = max((r[1] for r in rows), default=-1) + 1

@@ -81,8 +81,9 @@ def anchor_features(con: duckdb.DuckDBPyConnection, anchor: date, *, with_clv: b
     if with_clv and not available:
         raise ValueError(f"{CLV_TABLE} has no rows for {anchor:%Y-%m}")
     if with_clv:
-        clv = con.execute(f"select customer_id, {', '.join(CLV_FEATURES)} from {CLV_TABLE} "
-                          "where snapshot_month = ?", [anchor]).df()
+        clv = con.execute(
+            f"select customer_id, {', '.join(CLV_FEATURES)} from {CLV_TABLE} where snapshot_month = ?", [anchor]
+        ).df()
         frame = frame.merge(clv, on="customer_id", how="left", validate="one_to_one")
     return frame
 
@@ -153,13 +154,18 @@ class DormantResult:
         if self.evaluation is None:
             return None
         ev = self.evaluation
-        return gain_chart(ev.y, ev.scores, ev.k, ev.customer_ids,
-                          title=f"Gain on anchor {ev.anchor:%Y-%m} (chosen: {ev.chosen})")
+        return gain_chart(
+            ev.y, ev.scores, ev.k, ev.customer_ids, title=f"Gain on anchor {ev.anchor:%Y-%m} (chosen: {ev.chosen})"
+        )
 
 
 def run_dormant(
-    con: duckdb.DuckDBPyConnection, month: date, config: CampaignConfig | None = None, *,
-    first_month: date | None = None, min_positives: int = 20,
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    config: CampaignConfig | None = None,
+    *,
+    first_month: date | None = None,
+    min_positives: int = 20,
 ) -> DormantResult:
     """Select a model out of time, refit it, and rank the customers dormant as of ``month``."""
     config = config or CampaignConfig()
@@ -170,16 +176,23 @@ def run_dormant(
     evaluation_anchor, training = evaluation_plan(first, month)
     if evaluation_anchor is None:
         earliest = add_months(first, BASE_START)
-        return DormantResult(NO_KNOWN_OUTCOME, f"no anchor with a known outcome yet: the first anchor "
-                             f"{earliest:%Y-%m} is known once {add_months(earliest, OUTCOME_MONTHS):%Y-%m} is loaded",
-                             month)
+        return DormantResult(
+            NO_KNOWN_OUTCOME,
+            f"no anchor with a known outcome yet: the first anchor "
+            f"{earliest:%Y-%m} is known once {add_months(earliest, OUTCOME_MONTHS):%Y-%m} is loaded",
+            month,
+        )
     known = known_outcome_anchors(first, month)[-TRAINING_WINDOW:]  # the final model's anchors
-    plan = {"evaluation_anchor": evaluation_anchor, "training_anchors": tuple(training),
-            "final_anchors": tuple(known)}
+    plan = {"evaluation_anchor": evaluation_anchor, "training_anchors": tuple(training), "final_anchors": tuple(known)}
     if not training:
-        return DormantResult(NO_TRAINING_ANCHOR, f"out-of-time selection needs an anchor <= "
-                             f"{add_months(evaluation_anchor, -OUTCOME_MONTHS):%Y-%m} besides the evaluation "
-                             f"anchor {evaluation_anchor:%Y-%m}: 3 more months of data are needed", month, **plan)
+        return DormantResult(
+            NO_TRAINING_ANCHOR,
+            f"out-of-time selection needs an anchor <= "
+            f"{add_months(evaluation_anchor, -OUTCOME_MONTHS):%Y-%m} besides the evaluation "
+            f"anchor {evaluation_anchor:%Y-%m}: 3 more months of data are needed",
+            month,
+            **plan,
+        )
     # CLV features when the month, the evaluation anchor and at least one training anchor have CLV;
     # anchors without it (the first months, before BG/NBD can be fitted) then sit out, so training,
     # evaluation and scoring share one feature set.
@@ -194,17 +207,26 @@ def run_dormant(
     held_out = panel[panel["anchor"] == evaluation_anchor].reset_index(drop=True)
     n_pos, n_eval_pos = int(train["bought_again"].sum()), int(held_out["bought_again"].sum())
     if n_pos < min_positives or not 0 < n_eval_pos < len(held_out):
-        return DormantResult(TOO_FEW_POSITIVES, f"too few buyers to learn from: {n_pos} in training (need "
-                             f">= {min_positives}), {n_eval_pos} of {len(held_out)} on the evaluation anchor "
-                             "(need some buyers and some non-buyers)", month, use_clv=use_clv, **plan)
+        return DormantResult(
+            TOO_FEW_POSITIVES,
+            f"too few buyers to learn from: {n_pos} in training (need "
+            f">= {min_positives}), {n_eval_pos} of {len(held_out)} on the evaluation anchor "
+            "(need some buyers and some non-buyers)",
+            month,
+            use_clv=use_clv,
+            **plan,
+        )
     spec = FeatureSpec.fit(train, use_clv)
     evaluation = evaluate_candidates(train, held_out, spec, evaluation_k(len(held_out), config), evaluation_anchor)
     chosen_row = evaluation.metrics.set_index("model").loc[evaluation.chosen]
-    done = dict(use_clv=use_clv, chosen_model=evaluation.chosen, metrics=evaluation.metrics,
-                evaluation=evaluation, **plan)
-    summary = (f"chose {evaluation.chosen} on anchor {evaluation_anchor:%Y-%m}: AUC {chosen_row['auc']:.3f}, "
-               f"precision@{evaluation.k} {chosen_row['precision_at_k']:.1%} vs base rate "
-               f"{chosen_row['base_rate']:.1%} (lift {chosen_row['lift_vs_random']:.2f})")
+    done = dict(
+        use_clv=use_clv, chosen_model=evaluation.chosen, metrics=evaluation.metrics, evaluation=evaluation, **plan
+    )
+    summary = (
+        f"chose {evaluation.chosen} on anchor {evaluation_anchor:%Y-%m}: AUC {chosen_row['auc']:.3f}, "
+        f"precision@{evaluation.k} {chosen_row['precision_at_k']:.1%} vs base rate "
+        f"{chosen_row['base_rate']:.1%} (lift {chosen_row['lift_vs_random']:.2f})"
+    )
     current = anchor_features(con, month, with_clv=use_clv)
     if current.empty:
         return DormantResult(NO_DORMANT_CUSTOMERS, f"{summary}; nobody is dormant as of {month:%Y-%m}", month, **done)
@@ -214,7 +236,12 @@ def run_dormant(
     targets, thresholds = build_targets(current, probability, spend, config, month)
     warning = "; no out-of-time signal: every probability is the base rate" if final.slope == 0 else ""
     return DormantResult(
-        OK, f"{summary}; {int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}",
-        month, targets=targets, feature_columns=tuple(final.spec.columns), persona_thresholds=thresholds,
-        calibration_slope=final.slope, **done,
+        OK,
+        f"{summary}; {int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}",
+        month,
+        targets=targets,
+        feature_columns=tuple(final.spec.columns),
+        persona_thresholds=thresholds,
+        calibration_slope=final.slope,
+        **done,
     )

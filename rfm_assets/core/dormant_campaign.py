@@ -25,8 +25,7 @@ ACTIONS = {
     "Regular": "Bundle or volume coupon on their usual products",
     "One-time": "Low-cost reminder with a referral code",
 }
-EXPORT_COLUMNS = ["customer_id", "rank", "probability", "expected_revenue", "persona", "suggested_action",
-                  "country"]
+EXPORT_COLUMNS = ["customer_id", "rank", "probability", "expected_revenue", "persona", "suggested_action", "country"]
 
 
 @dataclass(frozen=True)
@@ -77,8 +76,11 @@ def personas(frame: pd.DataFrame) -> tuple[pd.Series, dict[str, float]]:
     thresholds = {"monetary": float(frame["monetary"].median()), "frequency": float(frame["frequency"].median())}
     high_value = frame["monetary"] > thresholds["monetary"]
     high_freq = frame["frequency"] > thresholds["frequency"]
-    names = np.select([high_value & high_freq, ~high_value & high_freq, high_value & ~high_freq],
-                      ["Loyal", "Regular", "Big Fish"], default="One-time")
+    names = np.select(
+        [high_value & high_freq, ~high_value & high_freq, high_value & ~high_freq],
+        ["Loyal", "Regular", "Big Fish"],
+        default="One-time",
+    )
     return pd.Series(names, index=frame.index, name="persona"), thresholds
 
 
@@ -113,8 +115,9 @@ def build_targets(
     out.insert(0, "snapshot_month", month)
     out["probability"] = np.clip(np.asarray(probability, dtype=float), 0.0, 1.0)
     out["expected_revenue"] = out["probability"] * np.asarray(spend, dtype=float)
-    out["expected_profit"] = (config.margin * out["expected_revenue"] - config.contact_cost
-                              if config.profit_rule else np.nan)
+    out["expected_profit"] = (
+        config.margin * out["expected_revenue"] - config.contact_cost if config.profit_rule else np.nan
+    )
     order = np.lexsort((out["customer_id"].to_numpy(dtype=str), -out["probability"].to_numpy()))
     out["rank"] = 0
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)

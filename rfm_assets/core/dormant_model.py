@@ -26,9 +26,20 @@ from threadpoolctl import threadpool_limits
 
 SEED = 0
 NUMERIC_FEATURES = (
-    "recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "lines_per_order",
-    "units_per_order", "distinct_products", "base_orders", "base_revenue", "active_months",
-    "revenue_last3_active", "recent_revenue_share", "revenue_slope",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "avg_order_value",
+    "lines_per_order",
+    "units_per_order",
+    "distinct_products",
+    "base_orders",
+    "base_revenue",
+    "active_months",
+    "revenue_last3_active",
+    "recent_revenue_share",
+    "revenue_slope",
 )
 CLV_FEATURES = ("p_alive", "expected_purchases_12m", "clv_12m")
 TOP_COUNTRIES = 5
@@ -78,18 +89,27 @@ def candidate_models() -> dict[str, Any]:
 
     def logit(l1_ratio: float) -> Any:
         return make_pipeline(
-            FunctionTransformer(_signed_log), StandardScaler(),
-            LogisticRegression(l1_ratio=l1_ratio, C=0.1, solver="liblinear", class_weight="balanced",
-                               max_iter=1000, random_state=SEED),
+            FunctionTransformer(_signed_log),
+            StandardScaler(),
+            LogisticRegression(
+                l1_ratio=l1_ratio, C=0.1, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=SEED
+            ),
         )
+
     return {
         "random_forest": RandomForestClassifier(
-            n_estimators=100, max_depth=6, class_weight="balanced_subsample", min_samples_leaf=5,
-            n_jobs=-1, random_state=SEED),
+            n_estimators=100,
+            max_depth=6,
+            class_weight="balanced_subsample",
+            min_samples_leaf=5,
+            n_jobs=-1,
+            random_state=SEED,
+        ),
         "logit_l1": logit(1.0),
         "logit_l2": logit(0.0),
         "hist_gradient_boosting": HistGradientBoostingClassifier(
-            learning_rate=0.05, max_iter=200, max_leaf_nodes=15, l2_regularization=1.0, random_state=SEED),
+            learning_rate=0.05, max_iter=200, max_leaf_nodes=15, l2_regularization=1.0, random_state=SEED
+        ),
     }
 
 
@@ -107,10 +127,19 @@ def ranking(scores: np.ndarray, customer_ids: np.ndarray) -> np.ndarray:
 def _row(name: str, y: np.ndarray, revenue: np.ndarray, picked: np.ndarray, auc: float) -> dict:
     n, k, buyers = len(y), len(picked), int(y.sum())
     hits = int(y[picked].sum())
-    return {"model": name, "n_customers": n, "n_buyers": buyers, "base_rate": buyers / n, "k": k,
-            "buyers_in_top_k": hits, "precision_at_k": hits / k, "recall_at_k": hits / buyers if buyers else np.nan,
-            "auc": auc, "revenue_top_k": float(revenue[picked].sum()),
-            "revenue_random_k": float(revenue.mean() * k)}
+    return {
+        "model": name,
+        "n_customers": n,
+        "n_buyers": buyers,
+        "base_rate": buyers / n,
+        "k": k,
+        "buyers_in_top_k": hits,
+        "precision_at_k": hits / k,
+        "recall_at_k": hits / buyers if buyers else np.nan,
+        "auc": auc,
+        "revenue_top_k": float(revenue[picked].sum()),
+        "revenue_random_k": float(revenue.mean() * k),
+    }
 
 
 def _auc(y: np.ndarray, scores: np.ndarray) -> float:
@@ -155,8 +184,9 @@ def evaluate_candidates(
     scores[HEURISTIC] = heuristic_score(evaluation)
     rows = [_row(name, y, revenue, ranking(s, ids)[:k], _auc(y, s)) for name, s in scores.items()]
     random_row = _row(RANDOM, y, revenue, np.arange(k), 0.5)
-    random_row.update(buyers_in_top_k=np.nan, precision_at_k=y.mean(), recall_at_k=k / len(y),
-                      revenue_top_k=float(revenue.mean() * k))
+    random_row.update(
+        buyers_in_top_k=np.nan, precision_at_k=y.mean(), recall_at_k=k / len(y), revenue_top_k=float(revenue.mean() * k)
+    )
     metrics = pd.DataFrame([*rows, random_row])
     heuristic_precision = metrics.loc[metrics["model"] == HEURISTIC, "precision_at_k"].iloc[0]
     metrics["lift_vs_random"] = metrics["precision_at_k"] / metrics["base_rate"]
@@ -164,7 +194,8 @@ def evaluate_candidates(
     metrics["revenue_lift"] = metrics["revenue_top_k"] / metrics["revenue_random_k"].replace(0.0, np.nan)
     candidates = metrics[~metrics["model"].isin([HEURISTIC, RANDOM])].reset_index(drop=True)
     best = candidates.assign(order=candidates.index).sort_values(
-        ["auc", "precision_at_k", "order"], ascending=[False, False, True], na_position="last")
+        ["auc", "precision_at_k", "order"], ascending=[False, False, True], na_position="last"
+    )
     chosen = str(best["model"].iloc[0])
     metrics["chosen"] = metrics["model"] == chosen
     metrics.insert(0, "evaluation_anchor", anchor)
@@ -252,8 +283,9 @@ class SpendModel:
         spend = buyers["future_revenue"].to_numpy(dtype=float)
         edges = tuple(np.unique(np.quantile(aov, [0.2, 0.4, 0.6, 0.8])).tolist())
         bins = np.searchsorted(edges, aov, side="right")
-        means = tuple(float(spend[bins == b].mean()) if (bins == b).any() else float(spend.mean())
-                      for b in range(len(edges) + 1))
+        means = tuple(
+            float(spend[bins == b].mean()) if (bins == b).any() else float(spend.mean()) for b in range(len(edges) + 1)
+        )
         return cls(edges, means)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

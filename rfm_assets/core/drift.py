@@ -68,8 +68,11 @@ def _series(frame: pd.DataFrame, column: str, month: date, lookback: int = LOOKB
 
 
 def _not_enough(what: str, have: int, need: int) -> DriftResult:
-    return DriftResult(True, f"not enough history to judge {what}: {have} earlier value(s), {need} needed",
-                       {"history": have, "history_needed": need})
+    return DriftResult(
+        True,
+        f"not enough history to judge {what}: {have} earlier value(s), {need} needed",
+        {"history": have, "history_needed": need},
+    )
 
 
 def _nothing(what: str, month: date) -> DriftResult:
@@ -100,8 +103,16 @@ def _floor(floor: float, unit: str) -> str:
 
 
 def change_drift(
-    frame: pd.DataFrame, month: date, column: str, *, what: str, floor: float, transform: str = "linear",
-    unit: str = "points", k: float = K, min_history: int = MIN_CHANGES,
+    frame: pd.DataFrame,
+    month: date,
+    column: str,
+    *,
+    what: str,
+    floor: float,
+    transform: str = "linear",
+    unit: str = "points",
+    k: float = K,
+    min_history: int = MIN_CHANGES,
 ) -> DriftResult:
     """Warn when this month's change of ``column`` (since the latest earlier month; on ``log`` values
     when ``transform='log'``) is outside median ± max(k x 1.4826 x MAD, floor) of the earlier
@@ -114,18 +125,39 @@ def change_drift(
         return _not_enough(what, n, min_history)
     low, high = min(center - half, -floor), max(center + half, floor)
     passed = low <= change <= high
-    description = (f"{what} changed {_fmt(change, unit)} this month; the previous {n} monthly changes suggest "
-                   f"{_fmt(low, unit)} to {_fmt(high, unit)} (median {_fmt(center, unit)} ± "
-                   f"{'floor' if half == floor else f'{k:g} x robust sd'}; {_floor(floor, unit)} never warns): "
-                   f"{'within' if passed else 'OUTSIDE'}")
-    return DriftResult(passed, description, {
-        "change": round(change, 6), "usual_change": round(center, 6), "band_low": round(low, 6),
-        "band_high": round(high, 6), "floor": floor, "history": n, "scale": transform})
+    description = (
+        f"{what} changed {_fmt(change, unit)} this month; the previous {n} monthly changes suggest "
+        f"{_fmt(low, unit)} to {_fmt(high, unit)} (median {_fmt(center, unit)} ± "
+        f"{'floor' if half == floor else f'{k:g} x robust sd'}; {_floor(floor, unit)} never warns): "
+        f"{'within' if passed else 'OUTSIDE'}"
+    )
+    return DriftResult(
+        passed,
+        description,
+        {
+            "change": round(change, 6),
+            "usual_change": round(center, 6),
+            "band_low": round(low, 6),
+            "band_high": round(high, 6),
+            "floor": floor,
+            "history": n,
+            "scale": transform,
+        },
+    )
 
 
 def group_change_drift(
-    frame: pd.DataFrame, month: date, *, group: str, value: str, what: str, floor: float,
-    transform: str = "linear", unit: str = "points", k: float = K, min_history: int = MIN_CHANGES,
+    frame: pd.DataFrame,
+    month: date,
+    *,
+    group: str,
+    value: str,
+    what: str,
+    floor: float,
+    transform: str = "linear",
+    unit: str = "points",
+    k: float = K,
+    min_history: int = MIN_CHANGES,
 ) -> DriftResult:
     """:func:`change_drift` for every group (segment, cluster, parameter) of a long frame
     (snapshot_month, ``group``, ``value``); a group absent in a month has value 0 there when the
@@ -139,8 +171,17 @@ def group_change_drift(
     rows, worst, worst_score, failed = [], None, -1.0, []
     for name in wide.columns:
         frame_g = pd.DataFrame({"snapshot_month": wide.index, "v": wide[name].to_numpy()})
-        result = change_drift(frame_g, month, "v", what=f"{what} {name}", floor=floor, transform=transform,
-                              unit=unit, k=k, min_history=min_history)
+        result = change_drift(
+            frame_g,
+            month,
+            "v",
+            what=f"{what} {name}",
+            floor=floor,
+            transform=transform,
+            unit=unit,
+            k=k,
+            min_history=min_history,
+        )
         meta = result.metadata
         if "change" not in meta:
             continue
@@ -149,20 +190,32 @@ def group_change_drift(
         if score > worst_score:
             worst, worst_score = (name, result), score
         failed += [] if result.passed else [str(name)]
-        rows.append(f"| {name} | {_fmt(meta['change'], unit)} | {_fmt(meta['band_low'], unit)} .. "
-                    f"{_fmt(meta['band_high'], unit)} | {'ok' if result.passed else '**outside**'} |")
+        rows.append(
+            f"| {name} | {_fmt(meta['change'], unit)} | {_fmt(meta['band_low'], unit)} .. "
+            f"{_fmt(meta['band_high'], unit)} | {'ok' if result.passed else '**outside**'} |"
+        )
     if worst is None:
         return _not_enough(what, max((len(wide[wide.index < month]) - 1), 0), min_history)
     name, result = worst
     table = "\n".join(["| group | change | usual range | verdict |", "|---|---:|---:|---|", *rows])
     lead = f"{len(failed)} of {len(rows)} outside their usual range ({', '.join(failed)}); " if failed else ""
-    return DriftResult(not failed, lead + "largest: " + result.description, {
-        **result.metadata, "group": str(name), "groups_outside": len(failed), "groups": table})
+    return DriftResult(
+        not failed,
+        lead + "largest: " + result.description,
+        {**result.metadata, "group": str(name), "groups_outside": len(failed), "groups": table},
+    )
 
 
 def level_drift(
-    frame: pd.DataFrame, month: date, column: str, *, what: str, floor: float, minimum: float,
-    k: float = K, min_history: int = MIN_HISTORY,
+    frame: pd.DataFrame,
+    month: date,
+    column: str,
+    *,
+    what: str,
+    floor: float,
+    minimum: float,
+    k: float = K,
+    min_history: int = MIN_HISTORY,
 ) -> DriftResult:
     """Warn when ``column`` (positive) rose above its earlier levels' band on a log scale,
     median + max(k x 1.4826 x MAD, floor), and above ``minimum``; falls never warn."""
@@ -177,8 +230,12 @@ def level_drift(
     center, half = robust_band(earlier.to_numpy(), k=k, floor=floor)
     limit = max(math.exp(center + half), minimum)
     passed = value <= limit
-    description = (f"{what} {value:.3g}; the previous {len(earlier)} month(s) had a median of "
-                   f"{math.exp(center):.3g}, so up to {limit:.3g} is usual: {'within' if passed else 'ABOVE'}")
-    return DriftResult(passed, description, {"value": value, "usual": round(math.exp(center), 6),
-                                             "limit": round(limit, 6), "history": len(earlier)})
-
+    description = (
+        f"{what} {value:.3g}; the previous {len(earlier)} month(s) had a median of "
+        f"{math.exp(center):.3g}, so up to {limit:.3g} is usual: {'within' if passed else 'ABOVE'}"
+    )
+    return DriftResult(
+        passed,
+        description,
+        {"value": value, "usual": round(math.exp(center), 6), "limit": round(limit, 6), "history": len(earlier)},
+    )

@@ -43,8 +43,9 @@ def _per_unit(frame: pd.DataFrame, column: str, month: date) -> float:
     return float(rates.median()) if len(rates) else math.nan
 
 
-def _expected(frame: pd.DataFrame, column: str, forecasts: pd.DataFrame, month: date,
-              per_revenue: bool) -> tuple[float, float, float] | None:
+def _expected(
+    frame: pd.DataFrame, column: str, forecasts: pd.DataFrame, month: date, per_revenue: bool
+) -> tuple[float, float, float] | None:
     """(point, lo_95, hi_95) for ``month`` in the units of ``column``, or None without a usable forecast."""
     rows = forecasts[forecasts["ds"] == month]
     if rows.empty or rows[["forecast", "lo_95", "hi_95"]].isna().any(axis=None):
@@ -61,8 +62,16 @@ def _miss(value: float, point: float) -> float:
 
 
 def forecast_drift(
-    frame: pd.DataFrame, month: date, column: str, forecasts: pd.DataFrame | None, *, what: str,
-    per_revenue: bool = False, floor: float = FORECAST_FLOOR, k: float = K, min_history: int = MIN_HISTORY,
+    frame: pd.DataFrame,
+    month: date,
+    column: str,
+    forecasts: pd.DataFrame | None,
+    *,
+    what: str,
+    per_revenue: bool = False,
+    floor: float = FORECAST_FLOOR,
+    k: float = K,
+    min_history: int = MIN_HISTORY,
 ) -> DriftResult:
     """Judge ``column`` of ``frame`` (snapshot_month, column[, revenue]) at ``month`` against
     ``forecasts`` (ds, forecast, lo_95, hi_95: the company revenue forecast made the month before ds).
@@ -80,8 +89,11 @@ def forecast_drift(
     expected = _expected(frame, column, forecasts, month, per_revenue)
     if expected is None:
         result = change_drift(frame, month, column, what=what, floor=floor, transform="log", unit="log")
-        return DriftResult(result.passed, result.description + " (no forecast from last month to compare with)",
-                           {**result.metadata, "method": "change_band"})
+        return DriftResult(
+            result.passed,
+            result.description + " (no forecast from last month to compare with)",
+            {**result.metadata, "method": "change_band"},
+        )
     value, (point, low, high) = float(series[month]), expected
     misses = []  # of forecasts that had min_history months to learn from, like this month's
     for past in earlier.index[min_history:]:
@@ -95,13 +107,31 @@ def forecast_drift(
     miss = _miss(value, point)
     inside, usual = low <= value <= high, usual_low <= miss <= usual_high
     usual_text = f"its usual misses ({math.exp(usual_low) - 1:+.0%} to {math.exp(usual_high) - 1:+.0%})"
-    verdict = ("within the 95% interval" if inside else f"outside the 95% interval, but within {usual_text}"
-               if usual else f"OUTSIDE the 95% interval and beyond {usual_text}")
+    verdict = (
+        "within the 95% interval"
+        if inside
+        else f"outside the 95% interval, but within {usual_text}"
+        if usual
+        else f"OUTSIDE the 95% interval and beyond {usual_text}"
+    )
     unit = ", at the recent revenue per unit" if per_revenue else ""
-    description = (f"{what} {value:,.6g}; last month's company forecast expected {point:,.6g} "
-                   f"(95%: {low:,.6g} to {high:,.6g}{unit}), {math.exp(miss) - 1:+.0%}: {verdict}")
-    return DriftResult(inside or usual, description, {
-        "value": value, "forecast": round(point, 4), "lo_95": round(low, 4), "hi_95": round(high, 4),
-        "relative_error": round(math.exp(miss) - 1, 6), "usual_miss_low": round(math.exp(usual_low) - 1, 6),
-        "usual_miss_high": round(math.exp(usual_high) - 1, 6), "past_misses": len(misses),
-        "history": len(earlier), "method": "company_forecast"})
+    description = (
+        f"{what} {value:,.6g}; last month's company forecast expected {point:,.6g} "
+        f"(95%: {low:,.6g} to {high:,.6g}{unit}), {math.exp(miss) - 1:+.0%}: {verdict}"
+    )
+    return DriftResult(
+        inside or usual,
+        description,
+        {
+            "value": value,
+            "forecast": round(point, 4),
+            "lo_95": round(low, 4),
+            "hi_95": round(high, 4),
+            "relative_error": round(math.exp(miss) - 1, 6),
+            "usual_miss_low": round(math.exp(usual_low) - 1, 6),
+            "usual_miss_high": round(math.exp(usual_high) - 1, 6),
+            "past_misses": len(misses),
+            "history": len(earlier),
+            "method": "company_forecast",
+        },
+    )

@@ -32,7 +32,8 @@ def cleaned_monthly(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame
     return con.execute(
         "select snapshot_month, count(*) as lines, sum(line_revenue) as revenue, "
         "1 - count(customer_id) / count(*) as guest_share "
-        "from cleaned_transactions where snapshot_month between ? and ? group by 1 order by 1", _window(month),
+        "from cleaned_transactions where snapshot_month between ? and ? group by 1 order by 1",
+        _window(month),
     ).df()
 
 
@@ -43,7 +44,8 @@ def company_forecasts(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFra
         return None
     return con.execute(
         "select ds, forecast, lo_95, hi_95 from cluster_revenue_forecasts where series = 'company' "
-        "and ds = (snapshot_month + interval 1 month)::date and ds between ? and ?", _window(month),
+        "and ds = (snapshot_month + interval 1 month)::date and ds between ? and ?",
+        _window(month),
     ).df()
 
 
@@ -54,19 +56,27 @@ def _over_window(con: duckdb.DuckDBPyConnection, sql: str, month: date) -> pd.Da
 
 def segment_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """Share of customers per RFM segment, for the month and the ones before it."""
-    return _over_window(con, "select snapshot_month, rfm_segment as segment, "
-                        "count(*) / sum(count(*)) over (partition by snapshot_month) as share "
-                        "from rfm_snapshots where snapshot_month between ? and ? group by 1, 2", month)
+    return _over_window(
+        con,
+        "select snapshot_month, rfm_segment as segment, "
+        "count(*) / sum(count(*)) over (partition by snapshot_month) as share "
+        "from rfm_snapshots where snapshot_month between ? and ? group by 1, 2",
+        month,
+    )
 
 
 def cluster_shares(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     """Customer share of the top cluster, the inactive cluster and the clusters between them. The two
     extreme centroids keep their meaning month to month; the middle ones are refitted every month and
     trade customers, ranks and names ('Potential Loyal' vs 'At Risk') on small centroid moves."""
-    return _over_window(con, "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') "
-                        "then cluster_name else 'the clusters between them' end as cluster, "
-                        "sum(customer_share) as customer_share from cluster_profiles "
-                        "where snapshot_month between ? and ? group by 1, 2", month)
+    return _over_window(
+        con,
+        "select snapshot_month, case when cluster_name in ('Top Customers', 'Inactive') "
+        "then cluster_name else 'the clusters between them' end as cluster, "
+        "sum(customer_share) as customer_share from cluster_profiles "
+        "where snapshot_month between ? and ? group by 1, 2",
+        month,
+    )
 
 
 def clv_params(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
@@ -106,9 +116,15 @@ def company_mase(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     ).df()
 
 
-LOADERS = {"row_count": cleaned_monthly, "revenue": cleaned_monthly, "guest_share": cleaned_monthly,
-           "segment_shares": segment_shares, "cluster_shares": cluster_shares, "clv_parameters": clv_params,
-           "forecast_error": company_mase}
+LOADERS = {
+    "row_count": cleaned_monthly,
+    "revenue": cleaned_monthly,
+    "guest_share": cleaned_monthly,
+    "segment_shares": segment_shares,
+    "cluster_shares": cluster_shares,
+    "clv_parameters": clv_params,
+    "forecast_error": company_mase,
+}
 
 
 def judge(check: str, frame: pd.DataFrame, month: date, forecasts: pd.DataFrame | None = None) -> drift.DriftResult:
@@ -120,22 +136,33 @@ def judge(check: str, frame: pd.DataFrame, month: date, forecasts: pd.DataFrame 
     if check == "guest_share":
         return drift.change_drift(frame, month, "guest_share", what="share of guest lines", floor=GUEST_FLOOR)
     if check == "segment_shares":
-        return drift.group_change_drift(frame, month, group="segment", value="share", what="segment share",
-                                        floor=SHARE_FLOOR)
+        return drift.group_change_drift(
+            frame, month, group="segment", value="share", what="segment share", floor=SHARE_FLOOR
+        )
     if check == "cluster_shares":
-        return drift.group_change_drift(frame, month, group="cluster", value="customer_share",
-                                        what="share of customers in", floor=SHARE_FLOOR)
+        return drift.group_change_drift(
+            frame, month, group="cluster", value="customer_share", what="share of customers in", floor=SHARE_FLOOR
+        )
     if check == "clv_parameters":
-        return drift.group_change_drift(frame, month, group="param", value="value", what="parameter",
-                                        floor=PARAM_FLOOR, transform="log", unit="log")
+        return drift.group_change_drift(
+            frame, month, group="param", value="value", what="parameter", floor=PARAM_FLOOR, transform="log", unit="log"
+        )
     if check == "forecast_error":
-        return drift.level_drift(frame, month, "mase", what="company forecast backtest MASE", floor=MASE_FLOOR,
-                                 minimum=MASE_MINIMUM, min_history=MASE_MIN_HISTORY)
+        return drift.level_drift(
+            frame,
+            month,
+            "mase",
+            what="company forecast backtest MASE",
+            floor=MASE_FLOOR,
+            minimum=MASE_MINIMUM,
+            min_history=MASE_MIN_HISTORY,
+        )
     raise ValueError(f"unknown drift check {check!r}")
 
 
-def evaluate_all(con: duckdb.DuckDBPyConnection, table: str, month: date,
-                 checks: list[str]) -> dict[str, drift.DriftResult]:
+def evaluate_all(
+    con: duckdb.DuckDBPyConnection, table: str, month: date, checks: list[str]
+) -> dict[str, drift.DriftResult]:
     """Run the drift ``checks`` of ``table`` for ``month``, reading each input once; a table not built
     yet passes with 'no history yet'."""
     unknown = [c for c in checks if c not in LOADERS]

@@ -46,7 +46,7 @@ def observed_growth(y: np.ndarray) -> float:
     if n < 2:
         return 0.0
     w, lag = (min(SEASON, n - SEASON), SEASON) if n > SEASON else (n // 2, n // 2)
-    later, earlier = float(np.median(y[n - w:])), float(np.median(y[n - w - lag:n - lag]))
+    later, earlier = float(np.median(y[n - w :])), float(np.median(y[n - w - lag : n - lag]))
     if earlier > 0:
         return (later / earlier) ** (1 / lag) - 1 if later > 0 else -1.0
     return math.inf if later > 0 else 0.0
@@ -70,8 +70,10 @@ class Envelope:
         obs = f"{self.observed_growth:+.1%}" if math.isfinite(self.observed_growth) else "undefined"
         if self.scale <= 0:
             return "0 (an all-zero history)"
-        return (f"{bound[h - 1] / self.scale:.3g}x the history's largest month at month {h} "
-                f"(observed growth {obs}/month, extrapolated {self.growth:.1%})")
+        return (
+            f"{bound[h - 1] / self.scale:.3g}x the history's largest month at month {h} "
+            f"(observed growth {obs}/month, extrapolated {self.growth:.1%})"
+        )
 
     def point_breach(self, forecast: np.ndarray) -> str | None:
         """Why a point forecast leaves point_upper (at its worst month), or None when it stays inside."""
@@ -79,8 +81,11 @@ class Envelope:
         if not bad.any():
             return None
         h = int(np.argmax(np.where(bad, np.nan_to_num(_ratio(forecast, self.point_upper), nan=np.inf), -1))) + 1
-        size = (f"{forecast[h - 1] / self.scale:.3g}x the history's largest month" if self.scale > 0
-                else f"{forecast[h - 1]:.3g}")
+        size = (
+            f"{forecast[h - 1] / self.scale:.3g}x the history's largest month"
+            if self.scale > 0
+            else f"{forecast[h - 1]:.3g}"
+        )
         return f"its forecast reaches {size} at month {h}; the envelope allows {self._allows(self.point_upper, h)}"
 
     def clip(self, values: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], str | None]:
@@ -93,8 +98,10 @@ class Envelope:
             return out, None
         worst = max(float(np.max(_ratio(v, self.upper)[over])) for v in values.values())
         h = int(np.argmax(over)) + 1
-        return out, (f"bounds clipped to the envelope in {int(over.sum())} of {len(over)} months, from month "
-                     f"{h} on (up to {worst:.3g}x the envelope, which allows {self._allows(self.upper, h)})")
+        return out, (
+            f"bounds clipped to the envelope in {int(over.sum())} of {len(over)} months, from month "
+            f"{h} on (up to {worst:.3g}x the envelope, which allows {self._allows(self.upper, h)})"
+        )
 
 
 def envelope(history: np.ndarray, horizon: int) -> Envelope:

@@ -15,8 +15,13 @@ def prepare_history(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[st
 
     Days, weeks and months without rows count as 0 (a month with no lines at all is a zero month).
     """
-    df = pd.DataFrame({"series": daily["series"].astype(str), "y": pd.to_numeric(daily["y"], errors="coerce"),
-                       "ds": pd.to_datetime(daily["ds"]).dt.normalize()})
+    df = pd.DataFrame(
+        {
+            "series": daily["series"].astype(str),
+            "y": pd.to_numeric(daily["y"], errors="coerce"),
+            "ds": pd.to_datetime(daily["ds"]).dt.normalize(),
+        }
+    )
     if (bad := int((df["y"].isna() | (df["y"] < 0)).sum())) > 0:
         warn.append(f"{bad} daily rows with a missing or negative revenue were counted as 0")
     df["y"], end = df["y"].fillna(0.0).clip(lower=0.0), pd.Timestamp(month_end(last))
@@ -26,8 +31,10 @@ def prepare_history(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[st
     for name, g in df.groupby("series", sort=True):
         mon = g.groupby(g["ds"].dt.to_period("M").dt.to_timestamp())["y"].sum()
         wk = g.groupby(g["ds"] - pd.to_timedelta(g["ds"].dt.weekday, unit="D"))["y"].sum()
-        out[str(name)] = (mon.reindex(pd.date_range(mon.index.min(), end, freq="MS"), fill_value=0.0),
-                          wk.reindex(pd.date_range(wk.index.min(), end, freq="W-MON"), fill_value=0.0))
+        out[str(name)] = (
+            mon.reindex(pd.date_range(mon.index.min(), end, freq="MS"), fill_value=0.0),
+            wk.reindex(pd.date_range(wk.index.min(), end, freq="W-MON"), fill_value=0.0),
+        )
     return out
 
 
@@ -37,5 +44,4 @@ def weeks_to_months(mondays: np.ndarray, values: dict[str, np.ndarray], cutoff: 
     end = np.datetime64(month_end(add_months(cutoff, h)), "D")
     keep = (days > np.datetime64(cutoff, "D")) & (days <= end)
     idx = (days.astype("datetime64[M]") - np.datetime64(add_months(month_start(cutoff), 1), "M")).astype(int)
-    return {k: np.bincount(idx[keep], weights=np.repeat(v / 7, 7)[keep], minlength=h)
-            for k, v in values.items()}
+    return {k: np.bincount(idx[keep], weights=np.repeat(v / 7, 7)[keep], minlength=h) for k, v in values.items()}

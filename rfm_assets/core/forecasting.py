@@ -56,8 +56,18 @@ SEASON_WEEKS = 52
 MIN_MONTHS = 6  # shorter histories get no backtest, only a Naive forecast
 MIN_TRAIN_MONTHS = 3  # shortest training window in a non-seasonal backtest
 MAX_INTERVAL_SCALE = 3.0  # most the backtest may widen a model's own intervals
-BACKTEST_COLUMNS = ["series", "model", "grain", "season_length", "mase", "smape", "is_baseline", "chosen",
-                    "n_windows", "interval_scale"]
+BACKTEST_COLUMNS = [
+    "series",
+    "model",
+    "grain",
+    "season_length",
+    "mase",
+    "smape",
+    "is_baseline",
+    "chosen",
+    "n_windows",
+    "interval_scale",
+]
 TIMING_COLUMNS = ["series", "model", "grain", "seconds"]
 SKILL_COLUMNS = ["series", "model", "grain", "mase", "baseline", "mase_baseline", "skill", "forecast_total"]
 
@@ -75,10 +85,14 @@ class ForecastConfig:
     models: tuple[str, ...] = MODELS  # candidates besides the baseline
 
     def __post_init__(self) -> None:
-        if (min(self.horizon_months, self.cv_horizon_months, self.cv_windows, self.season_length_months) < 1
-                or not self.levels or not all(0 < lv < 100 for lv in self.levels)
-                or "monthly" not in self.grains or not set(self.grains) <= {"monthly", "weekly"}
-                or not set(self.models) <= set(MODELS)):
+        if (
+            min(self.horizon_months, self.cv_horizon_months, self.cv_windows, self.season_length_months) < 1
+            or not self.levels
+            or not all(0 < lv < 100 for lv in self.levels)
+            or "monthly" not in self.grains
+            or not set(self.grains) <= {"monthly", "weekly"}
+            or not set(self.models) <= set(MODELS)
+        ):
             raise ValueError(f"invalid forecast config: {self}")
 
 
@@ -108,18 +122,23 @@ def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
 
     m = cfg.season_length_months if seasonal else 1
     if grain == "weekly":
-        make = {"AutoETS": lambda: AutoETS(model="ZZN"),
-                "AutoTheta": lambda: AutoTheta(season_length=SEASON_WEEKS if seasonal else 1)}
+        make = {
+            "AutoETS": lambda: AutoETS(model="ZZN"),
+            "AutoTheta": lambda: AutoTheta(season_length=SEASON_WEEKS if seasonal else 1),
+        }
         return [make[n]() for n in cfg.models if n in make]
-    make = {"AutoETS": lambda: AutoETS(season_length=m, model="ZZZ" if seasonal else "ZZN"),
-            "AutoARIMA": lambda: AutoARIMA(season_length=m, seasonal=seasonal),
-            "AutoTheta": lambda: AutoTheta(season_length=m)}
+    make = {
+        "AutoETS": lambda: AutoETS(season_length=m, model="ZZZ" if seasonal else "ZZN"),
+        "AutoARIMA": lambda: AutoARIMA(season_length=m, seasonal=seasonal),
+        "AutoTheta": lambda: AutoTheta(season_length=m),
+    }
     models = [n for n in cfg.models if seasonal or n != "AutoARIMA"]  # see the module doc
     return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in models]
 
 
-def _run(model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: list[date], h: int,
-         levels: tuple[int, ...]) -> list[dict[str, np.ndarray]]:
+def _run(
+    model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: list[date], h: int, levels: tuple[int, ...]
+) -> list[dict[str, np.ndarray]]:
     """Month totals (mean, lo_<l>, hi_<l>) of ``model`` fitted at each cutoff (a month end), h months on.
 
     One StatsForecast call fits every cutoff, each as its own unique_id.
@@ -174,16 +193,19 @@ def _score(y: np.ndarray, ends: list[int], res: list[dict], lag: int, top: int) 
     """MASE, sMAPE and interval_scale of backtest forecasts ``res`` made after month index ``ends``."""
     mases, smapes, zs, z_top = [], [], [], NormalDist().inv_cdf(0.5 + top / 200)
     for k, r in zip(ends, res, strict=True):
-        actual, fc = y[k + 1:k + 1 + len(r["forecast"])], r["forecast"]
-        mases.append(np.mean(np.abs(actual - fc)) / _mase_scale(y[:k + 1], lag))
+        actual, fc = y[k + 1 : k + 1 + len(r["forecast"])], r["forecast"]
+        mases.append(np.mean(np.abs(actual - fc)) / _mase_scale(y[: k + 1], lag))
         den = np.abs(actual) + np.abs(fc)
         smapes.append(np.mean(np.where(den > 0, 200 * np.abs(actual - fc) / np.where(den > 0, den, 1), 0)))
         sigma = (r[f"hi_{top}"] - fc) / z_top
         zs.append(np.divide(actual - fc, sigma, out=np.full(len(fc), np.nan), where=sigma > 0))
     z = np.concatenate(zs)
     z = z[np.isfinite(z)]
-    return {"mase": float(np.mean(mases)), "smape": float(np.mean(smapes)),
-            "interval_scale_raw": max(1.0, float(np.sqrt(np.mean(z ** 2)))) if len(z) else 1.0}
+    return {
+        "mase": float(np.mean(mases)),
+        "smape": float(np.mean(smapes)),
+        "interval_scale_raw": max(1.0, float(np.sqrt(np.mean(z**2)))) if len(z) else 1.0,
+    }
 
 
 def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig, warn: list[str]) -> tuple:
@@ -220,18 +242,26 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
         for grain in cfg.grains:
             for i, obj in enumerate(_candidates(grain, seasonal, cfg)):
                 if (res := run(obj, grain, cutoffs, hcv)) is not None:
-                    rows.append({"series": name, "model": obj.alias, "grain": grain,
-                                 "season_length": int(getattr(obj, "season_length", 1)),
-                                 "is_baseline": grain == "monthly" and i == 0, "chosen": False,
-                                 "n_windows": n_win,
-                                 **_score(y, ends, res, m if seasonal else 1, max(cfg.levels)), "_obj": obj})
+                    rows.append(
+                        {
+                            "series": name,
+                            "model": obj.alias,
+                            "grain": grain,
+                            "season_length": int(getattr(obj, "season_length", 1)),
+                            "is_baseline": grain == "monthly" and i == 0,
+                            "chosen": False,
+                            "n_windows": n_win,
+                            **_score(y, ends, res, m if seasonal else 1, max(cfg.levels)),
+                            "_obj": obj,
+                        }
+                    )
                     rows[-1]["interval_scale"] = min(rows[-1]["interval_scale_raw"], MAX_INTERVAL_SCALE)
         ranked = sorted(rows, key=lambda r: (r["mase"], not r["is_baseline"])) + ranked
     h = cfg.horizon_months
     env, dropped = envelope(y, h), []
     pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in _value_columns(cfg.levels)}
     for cand in ranked:
-        if (res := run(cand["_obj"], cand["grain"], [month_end(last)], h, cand.get("interval_scale", 1.0))):
+        if res := run(cand["_obj"], cand["grain"], [month_end(last)], h, cand.get("interval_scale", 1.0)):
             if cand is not ranked[-1] and (why := env.point_breach(res[0]["forecast"])):
                 dropped.append(f"{cand['model']} ({cand['grain']}): {why}")
                 continue
@@ -244,17 +274,32 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
     if clipped:
         warn.append(f"{name}: {pick['model']} ({pick['grain']}) {clipped}")
     if pick.get("interval_scale_raw", 1.0) > MAX_INTERVAL_SCALE:
-        warn.append(f"{name}: backtest errors were {pick['interval_scale_raw']:.0f}x what {pick['model']}'s own "
-                    f"intervals imply; intervals widened by the cap {MAX_INTERVAL_SCALE:g}x only: treat them "
-                    "as too narrow")
-    fc = pd.DataFrame({"series": name, "ds": [add_months(last, k) for k in range(1, h + 1)],
-                       "model": pick["model"], "grain": pick["grain"]} | values)
+        warn.append(
+            f"{name}: backtest errors were {pick['interval_scale_raw']:.0f}x what {pick['model']}'s own "
+            f"intervals imply; intervals widened by the cap {MAX_INTERVAL_SCALE:g}x only: treat them "
+            "as too narrow"
+        )
+    fc = pd.DataFrame(
+        {
+            "series": name,
+            "ds": [add_months(last, k) for k in range(1, h + 1)],
+            "model": pick["model"],
+            "grain": pick["grain"],
+        }
+        | values
+    )
     base = next((r for r in rows if r["is_baseline"]), {})
     mase, base_mase = pick.get("mase", math.nan), base.get("mase", math.nan)
-    skill = {"series": name, "model": pick["model"], "grain": pick["grain"], "mase": mase,
-             "baseline": base.get("model"), "mase_baseline": base_mase,
-             "skill": 1 - mase / base_mase if base_mase > 0 else math.nan,
-             "forecast_total": float(values["forecast"].sum())}
+    skill = {
+        "series": name,
+        "model": pick["model"],
+        "grain": pick["grain"],
+        "mase": mase,
+        "baseline": base.get("model"),
+        "mase_baseline": base_mase,
+        "skill": 1 - mase / base_mase if base_mase > 0 else math.nan,
+        "forecast_total": float(values["forecast"].sum()),
+    }
     times = [{"series": name, "model": k[0], "grain": k[1], "seconds": v} for k, v in timing.items()]
     return [{k: v for k, v in r.items() if k not in ("_obj", "interval_scale_raw")} for r in rows], fc, skill, times
 
@@ -273,8 +318,10 @@ def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None
         warn.append(f"as_of {as_of} is not a month end: the history ends {month_end(last)}")
     prepared = prepare_history(daily, last, warn)
     parts = [_series(name, mon, wk, cfg, warn) for name, (mon, wk) in prepared.items()]
-    history = [pd.DataFrame({"series": name, "ds": [t.date() for t in mon.index], "y": mon.to_numpy(float)})
-               for name, (mon, _) in prepared.items()]
+    history = [
+        pd.DataFrame({"series": name, "ds": [t.date() for t in mon.index], "y": mon.to_numpy(float)})
+        for name, (mon, _) in prepared.items()
+    ]
     no_fc = pd.DataFrame(columns=["series", "ds", "model", "grain", *_value_columns(cfg.levels)])
     no_history = pd.DataFrame(columns=["series", "ds", "y"])
     return ForecastResult(

@@ -36,8 +36,14 @@ class CleaningResult:
 
 
 def build_raw_orders(
-    con: duckdb.DuckDBPyConnection, month: date, staged_path: Path, loaded_at: object,
-    rejects_path: Path | None = None, *, span: tuple[date, date] | None = None, accept_emptied: bool = False,
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    staged_path: Path,
+    loaded_at: object,
+    rejects_path: Path | None = None,
+    *,
+    span: tuple[date, date] | None = None,
+    accept_emptied: bool = False,
 ) -> int:
     """Replace ``raw_orders`` for ``month`` with the staged source's lines of that month.
 
@@ -54,15 +60,23 @@ def build_raw_orders(
     if inside and not before:
         reason = f"no source lines in {month:%Y-%m}, inside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}"
     else:
-        reason = (f"the source lost every line of {month:%Y-%m} (held {before or 0:,}); emptied as accepted by "
-                  "the operator (RFM_ACCEPT_EMPTY_MONTHS)")
+        reason = (
+            f"the source lost every line of {month:%Y-%m} (held {before or 0:,}); emptied as accepted by "
+            "the operator (RFM_ACCEPT_EMPTY_MONTHS)"
+        )
     try:
-        return replace_partition(con, "raw_orders", month, load_sql("raw_orders"), params,
-                                 # a month whose every line was quarantined has lines: refused, says why;
-                                 # a month that had lines: see keep_nonempty
-                                 allow_empty=(inside and not held) or bool(before),
-                                 empty_reason=reason + (f"; quarantined: {held}" if held else ""),
-                                 keep_nonempty=not accept_emptied)
+        return replace_partition(
+            con,
+            "raw_orders",
+            month,
+            load_sql("raw_orders"),
+            params,
+            # a month whose every line was quarantined has lines: refused, says why;
+            # a month that had lines: see keep_nonempty
+            allow_empty=(inside and not held) or bool(before),
+            empty_reason=reason + (f"; quarantined: {held}" if held else ""),
+            keep_nonempty=not accept_emptied,
+        )
     except PartitionEmptiedError as exc:
         raise WarehouseError(
             f"raw_orders: the source has no lines for {month:%Y-%m} any more: {exc.before:,} rows before, 0 after. "
@@ -72,22 +86,31 @@ def build_raw_orders(
     except WarehouseError as exc:
         if "no rows for" not in str(exc):
             raise
-        where = (f" {month:%Y-%m} is outside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}."
-                 if span and not inside else "")
+        where = (
+            f" {month:%Y-%m} is outside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}."
+            if span and not inside
+            else ""
+        )
         raise WarehouseError(f"{exc}{where}{_every_line(month, held)}") from None
 
 
 def _every_line(month: date, held: str) -> str:
-    return (f" Every line of {month:%Y-%m} was quarantined ({held}); see the quarantined_lines table or the "
-            "source's .rejects.parquet." if held else "")
+    return (
+        f" Every line of {month:%Y-%m} was quarantined ({held}); see the quarantined_lines table or the "
+        "source's .rejects.parquet."
+        if held
+        else ""
+    )
 
 
 def _quarantined_note(con: duckdb.DuckDBPyConnection, month: date, rejects_path: Path | None) -> str:
     """'N reason, ...' for the month's lines quarantined at staging ('' when none or unknown)."""
     if rejects_path is None:
         return ""
-    held = con.execute("select reason, count(*) from read_parquet(?) where report_month = ? group by 1 "
-                       "order by 1", [str(rejects_path), month]).fetchall()
+    held = con.execute(
+        "select reason, count(*) from read_parquet(?) where report_month = ? group by 1 order by 1",
+        [str(rejects_path), month],
+    ).fetchall()
     return ", ".join(f"{n:,} {reason}" for reason, n in held)
 
 
@@ -115,9 +138,7 @@ def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date) -> C
 
     Empty when raw_orders was built empty for the month (or every line was removed); refused while
     raw_orders has not been built for it."""
-    con.execute(
-        f"create or replace temp table __classified as {load_sql('cleaned_transactions')}", {"month": month}
-    )
+    con.execute(f"create or replace temp table __classified as {load_sql('cleaned_transactions')}", {"month": month})
     try:
         counts = dict(
             con.execute(
@@ -134,7 +155,8 @@ def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date) -> C
             month,
             "select * exclude (removal_reason) from __classified where removal_reason is null",
             allow_empty=raw is not None,
-            empty_reason="raw_orders has no lines this month" if not raw
+            empty_reason="raw_orders has no lines this month"
+            if not raw
             else f"all {raw:,} raw lines removed by the cleaning rules",
         )
         revenue, guests = con.execute(

@@ -29,8 +29,9 @@ def package_folder(package: str) -> Path:
     """The folder of a data sub-package, as installed."""
     folder = files(package)
     if not isinstance(folder, Path):
-        raise RuntimeError(f"{package} is not installed as plain files ({folder!r}): install the wheel with pip, "
-                           "which unpacks it")
+        raise RuntimeError(
+            f"{package} is not installed as plain files ({folder!r}): install the wheel with pip, which unpacks it"
+        )
     return folder
 
 

@@ -62,8 +62,9 @@ def heatmap(
         mid = (finite.max() + finite.min()) / 2 if finite.size else 0
         for (i, j), v in np.ndenumerate(grid):
             if np.isfinite(v):
-                ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=6,
-                        color="white" if v > mid else "black")
+                ax.text(
+                    j, i, fmt.format(v), ha="center", va="center", fontsize=6, color="white" if v > mid else "black"
+                )
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -84,8 +85,15 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, *, xlabel: 
 
 
 def scatter_groups(
-    x: Sequence[float], y: Sequence[float], groups: Sequence[str], title: str, *,
-    xlabel: str, ylabel: str, logx: bool = False, logy: bool = False,
+    x: Sequence[float],
+    y: Sequence[float],
+    groups: Sequence[str],
+    title: str,
+    *,
+    xlabel: str,
+    ylabel: str,
+    logx: bool = False,
+    logy: bool = False,
 ) -> bytes:
     """Scatter plot coloured by group (at most a few thousand points: sample before calling)."""
     fig, ax = pyplot().subplots(figsize=(7, 5))
@@ -123,9 +131,7 @@ def histogram(values: Sequence[float], title: str, *, xlabel: str, log: bool = T
     return _png(fig)
 
 
-def lines(
-    x: Sequence[float], series: dict[str, Sequence[float]], title: str, *, xlabel: str, ylabel: str
-) -> bytes:
+def lines(x: Sequence[float], series: dict[str, Sequence[float]], title: str, *, xlabel: str, ylabel: str) -> bytes:
     """One line per named series over a shared x."""
     fig, ax = pyplot().subplots(figsize=(7, 4))
     for name, ys in series.items():
@@ -150,16 +156,20 @@ def _forecast_panels(result: ForecastResult, names: list[str]) -> bytes:
         x = pd.to_datetime(fc["ds"])
         levels = sorted((int(c[3:]) for c in fc.columns if c.startswith("lo_")), reverse=True)
         for lv, alpha in zip(levels, np.linspace(0.15, 0.35, len(levels)), strict=True):
-            ax.fill_between(x, fc[f"lo_{lv}"], fc[f"hi_{lv}"], color="#3b7dd8", alpha=alpha, lw=0,
-                            label=f"{lv}%")
+            ax.fill_between(x, fc[f"lo_{lv}"], fc[f"hi_{lv}"], color="#3b7dd8", alpha=alpha, lw=0, label=f"{lv}%")
         ax.plot(x, fc["forecast"], color="#3b7dd8", lw=1.5, label="forecast")
         sk = skill.loc[series]
-        note = (f"skill {sk['skill']:+.0%} vs {sk['baseline']}" if np.isfinite(sk["skill"])
-                else "no backtest" if np.isnan(sk["mase"]) else "skill n/a")
+        note = (
+            f"skill {sk['skill']:+.0%} vs {sk['baseline']}"
+            if np.isfinite(sk["skill"])
+            else "no backtest"
+            if np.isnan(sk["mase"])
+            else "skill n/a"
+        )
         ax.set_title(f"{series}: {sk['model']} ({sk['grain']}), {note}", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, loc="upper left")
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     return _png(fig)
 
@@ -176,8 +186,13 @@ def forecast_plot(result: ForecastResult) -> bytes:
     return _forecast_panels(result, list(result.skill["series"]))
 
 
-def gain_chart(y: np.ndarray, scores: Mapping[str, np.ndarray], k: int, customer_ids: np.ndarray,
-               title: str = "Cumulative gain on the evaluation anchor") -> bytes:
+def gain_chart(
+    y: np.ndarray,
+    scores: Mapping[str, np.ndarray],
+    k: int,
+    customer_ids: np.ndarray,
+    title: str = "Cumulative gain on the evaluation anchor",
+) -> bytes:
     """PNG: share of buyers captured vs share of customers contacted, per model, plus random and k."""
     y = np.asarray(y, dtype=float)
     n, buyers = len(y), y.sum()

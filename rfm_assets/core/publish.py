@@ -86,29 +86,39 @@ def publish_copy(
         _fsync(target.parent)
     finally:
         _remove(tmp)
-    return PublishResult(path=target, tables=tables, views=views, size_bytes=target.stat().st_size,
-                         seconds=time.perf_counter() - started)
+    return PublishResult(
+        path=target, tables=tables, views=views, size_bytes=target.stat().st_size, seconds=time.perf_counter() - started
+    )
 
 
 def _write_catalog(con: duckdb.DuckDBPyConnection, view_defs: list[bi_views.ViewDef]) -> None:
     """``bi_catalog`` in ``con``'s database: one row per BI view present, with its newest complete month."""
-    con.execute(f"create or replace table {CATALOG} (view_name varchar, history_view varchar, "
-                "newest_month date, newest_month_rows bigint, grain varchar, description varchar, "
-                "published_at timestamp)")
+    con.execute(
+        f"create or replace table {CATALOG} (view_name varchar, history_view varchar, "
+        "newest_month date, newest_month_rows bigint, grain varchar, description varchar, "
+        "published_at timestamp)"
+    )
     present = set(_relations(con, con.execute("select current_database()").fetchone()[0])[1])
     now = datetime.now(UTC).replace(tzinfo=None)
     for view in view_defs:
         if view.name not in present:
             continue
         rows = con.execute(f"select count(*) from main.{view.name}").fetchone()[0]
-        newest = bi_views.latest_complete_month(con, bi_views.monthly_tables(con, bi_views.base_tables(view, view_defs)))
-        con.execute(f"insert into {CATALOG} values (?, ?, ?, ?, ?, ?, ?)",
-                    [view.name, view.history_name, newest, rows, view.sidecar.grain, view.sidecar.description, now])
+        newest = bi_views.latest_complete_month(
+            con, bi_views.monthly_tables(con, bi_views.base_tables(view, view_defs))
+        )
+        con.execute(
+            f"insert into {CATALOG} values (?, ?, ?, ?, ?, ?, ?)",
+            [view.name, view.history_name, newest, rows, view.sidecar.grain, view.sidecar.description, now],
+        )
 
 
 def _relations(con: duckdb.DuckDBPyConnection, catalog: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    rows = con.execute("select table_name, table_type from information_schema.tables "
-                       "where table_catalog = ? and table_schema = 'main' order by 1", [catalog]).fetchall()
+    rows = con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_catalog = ? and table_schema = 'main' order by 1",
+        [catalog],
+    ).fetchall()
     return (tuple(n for n, t in rows if t == "BASE TABLE"), tuple(n for n, t in rows if t == "VIEW"))
 
 

@@ -68,8 +68,10 @@ def segment_map(rules: list[SegmentRule]) -> pl.DataFrame:
         rows.append((r, f, m, match))
     if missing:
         cells = sorted(set(missing))
-        raise ValueError(f"segment rules leave {len(cells)} (r, fm) cells unlabelled: {', '.join(cells)}; "
-                         f"add rules for them (or map them to '{UNLABELLED}' explicitly)")
+        raise ValueError(
+            f"segment rules leave {len(cells)} (r, fm) cells unlabelled: {', '.join(cells)}; "
+            f"add rules for them (or map them to '{UNLABELLED}' explicitly)"
+        )
     return pl.DataFrame(rows, schema=["r_score", "f_score", "m_score", "rfm_segment"], orient="row").with_columns(
         pl.col("r_score", "f_score", "m_score").cast(pl.Int8)
     )
@@ -81,16 +83,17 @@ def missing_months(con: duckdb.DuckDBPyConnection, table: str, months: list[date
     return [m for m in months if m not in present]
 
 
-def build_rfm_snapshot(
-    con: duckdb.DuckDBPyConnection, month: date, window_months: int, segments: pl.DataFrame
-) -> int:
+def build_rfm_snapshot(con: duckdb.DuckDBPyConnection, month: date, window_months: int, segments: pl.DataFrame) -> int:
     """Replace ``rfm_snapshots`` for ``month`` from cleaned_transactions and customer_returns."""
     if window_months < 1:
         raise ValueError(f"window_months must be >= 1, got {window_months}")
     con.register("segment_map", segments.to_arrow())
     try:
         return replace_partition(
-            con, "rfm_snapshots", month, load_sql("rfm_snapshots"),
+            con,
+            "rfm_snapshots",
+            month,
+            load_sql("rfm_snapshots"),
             {"month": month, "window_months": window_months},
         )
     finally:
@@ -105,6 +108,9 @@ def window_months_list(month: date, window_months: int, first_month: date) -> li
 def build_segment_migration(con: duckdb.DuckDBPyConnection, month: date, previous_month: date) -> int:
     """Replace ``segment_migration`` for ``month`` (moves from ``previous_month``'s snapshot)."""
     return replace_partition(
-        con, "segment_migration", month, load_sql("segment_migration"),
+        con,
+        "segment_migration",
+        month,
+        load_sql("segment_migration"),
         {"month": month, "previous_month": previous_month},
     )

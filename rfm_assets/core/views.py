@@ -83,8 +83,9 @@ def load_view_defs(directory: Path = VIEWS_DIR) -> list[ViewDef]:
     for path in sorted(Path(directory).glob("*.sql")):
         name = path.stem
         if not _NAME.match(name) or name.endswith(HISTORY_SUFFIX):
-            raise ViewDefinitionError(f"{path.name}: a view name is lower case [a-z0-9_] and does not end "
-                                      f"with {HISTORY_SUFFIX!r}")
+            raise ViewDefinitionError(
+                f"{path.name}: a view name is lower case [a-z0-9_] and does not end with {HISTORY_SUFFIX!r}"
+            )
         if not (directory / f"{name}.yml").exists():
             raise ViewDefinitionError(f"{path.name}: no sidecar {name}.yml (grain and columns)")
         sql = path.read_text().strip().rstrip(";")
@@ -123,17 +124,20 @@ def monthly_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> t
     """Of ``tables``, those the ledger knows (monthly tables); others do not decide the month."""
     if not tables or not table_exists(con, LEDGER):
         return ()
-    rows = con.execute(f"select distinct table_name from {LEDGER} where list_contains(?, table_name)",
-                       [list(tables)]).fetchall()
+    rows = con.execute(
+        f"select distinct table_name from {LEDGER} where list_contains(?, table_name)", [list(tables)]
+    ).fetchall()
     return tuple(sorted(r[0] for r in rows))
 
 
 def latest_month_sql(tables: tuple[str, ...]) -> str:
     """Scalar SQL: the newest month the ledger records as built for every one of ``tables``."""
     listed = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
-    return (f"(select max({PARTITION_COLUMN}) from (select {PARTITION_COLUMN} from {LEDGER} "
-            f"where table_name in ({listed}) group by {PARTITION_COLUMN} "
-            f"having count(distinct table_name) = {len(set(tables))}))")
+    return (
+        f"(select max({PARTITION_COLUMN}) from (select {PARTITION_COLUMN} from {LEDGER} "
+        f"where table_name in ({listed}) group by {PARTITION_COLUMN} "
+        f"having count(distinct table_name) = {len(set(tables))}))"
+    )
 
 
 def latest_complete_month(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> date | None:
@@ -158,14 +162,23 @@ def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[View
         if PARTITION_COLUMN not in columns:
             raise ViewDefinitionError(f"{view.name}.sql has no {PARTITION_COLUMN} column (it has {columns})")
         newest = latest_month_sql(inputs) if inputs else f"(select max({PARTITION_COLUMN}) from {view.history_name})"
-        con.execute(f"create or replace view {view.name} as select * from {view.history_name} "
-                    f"where {PARTITION_COLUMN} = {newest}")
+        con.execute(
+            f"create or replace view {view.name} as select * from {view.history_name} "
+            f"where {PARTITION_COLUMN} = {newest}"
+        )
     history_rows, months = con.execute(
-        f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}").fetchone()
+        f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}"
+    ).fetchone()
     latest_rows, latest = con.execute(f"select count(*), max({PARTITION_COLUMN}) from {view.name}").fetchone()
-    return ViewStatus(name=view.name, created=True, monthly_inputs=inputs,
-                      latest_month=latest or latest_complete_month(con, inputs), latest_rows=int(latest_rows),
-                      history_rows=int(history_rows), history_months=int(months))
+    return ViewStatus(
+        name=view.name,
+        created=True,
+        monthly_inputs=inputs,
+        latest_month=latest or latest_complete_month(con, inputs),
+        latest_rows=int(latest_rows),
+        history_rows=int(history_rows),
+        history_months=int(months),
+    )
 
 
 def drop_view(con: duckdb.DuckDBPyConnection, view: ViewDef) -> None:

@@ -155,17 +155,14 @@ def replace_partition(
     return int(n_rows)
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None
-) -> None:
+def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None) -> None:
     con.execute(
         f"create table if not exists {LEDGER} (table_name varchar, snapshot_month date, row_count bigint, "
         "empty_reason varchar, primary key (table_name, snapshot_month))"
     )
     con.execute(f"alter table {LEDGER} add column if not exists empty_reason varchar")  # older ledgers
     con.execute(
-        f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) "
-        "values (?, ?, ?, ?)",
+        f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) values (?, ?, ?, ?)",
         [table, month, n_rows, empty_reason],
     )
 
@@ -195,8 +192,7 @@ def built_empty_months(con: duckdb.DuckDBPyConnection, table: str) -> dict[date,
         return {}
     has_reason = _one(
         con,
-        "select count(*) from information_schema.columns where table_name = ? "
-        "and column_name = 'empty_reason'",
+        "select count(*) from information_schema.columns where table_name = ? and column_name = 'empty_reason'",
         [LEDGER],
     )[0]
     reason = "coalesce(empty_reason, ?)" if has_reason else "?"
@@ -221,9 +217,9 @@ def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date
         return
     old, new = _schema(con, table), _schema(con, stage)
     if old != new:
-        other_months = _one(
-            con, f"select count(*) from {table} where {PARTITION_COLUMN} is distinct from ?", [month]
-        )[0]
+        other_months = _one(con, f"select count(*) from {table} where {PARTITION_COLUMN} is distinct from ?", [month])[
+            0
+        ]
         if other_months:
             raise WarehouseError(
                 f"{table}: the new rows' schema {new} differs from the stored schema {old}, and other "

@@ -50,8 +50,11 @@ class Report:
 
     def describe(self) -> str:
         """Markdown: one line per expectation, failures first with counts and sample rows."""
-        lines = [f"**{self.suite}** on {self.row_count:,} rows: "
-                 f"{len(self.outcomes) - len(self.failures)}/{len(self.outcomes)} expectations met", ""]
+        lines = [
+            f"**{self.suite}** on {self.row_count:,} rows: "
+            f"{len(self.outcomes) - len(self.failures)}/{len(self.outcomes)} expectations met",
+            "",
+        ]
         for o in sorted(self.outcomes, key=lambda o: o.success):
             mark = "PASS" if o.success else "FAIL"
             detail = ""

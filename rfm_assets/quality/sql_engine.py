@@ -76,7 +76,8 @@ def _keys(kind: str, kw: dict[str, Any]) -> list[str] | None:
     if kind == "expect_column_values_to_be_unique":
         return [kw["column"]]
     if kind == "expect_compound_columns_to_be_unique" and kw.get("ignore_row_if", "all_values_are_missing") == (
-            "all_values_are_missing"):
+        "all_values_are_missing"
+    ):
         return list(kw["column_list"])
     return None
 
@@ -84,23 +85,32 @@ def _keys(kind: str, kw: dict[str, Any]) -> list[str] | None:
 def _table_level(kind: str, kw: dict[str, Any]) -> Callable[[duckdb.DuckDBPyConnection, str, dict], tuple] | None:
     """``(con, relation, types) -> (success, observed_value)`` for table-level expectations."""
     if kind == "expect_table_row_count_to_be_between":
+
         def row_count(con: duckdb.DuckDBPyConnection, rel: str, types: dict) -> tuple:
             n = con.execute(f"select count(*) from {rel}").fetchone()[0]
             low, high = kw.get("min_value"), kw.get("max_value")
             ok = (low is None or (n > low if kw.get("strict_min") else n >= low)) and (
-                high is None or (n < high if kw.get("strict_max") else n <= high))
+                high is None or (n < high if kw.get("strict_max") else n <= high)
+            )
             return ok, n
+
         return row_count
     if kind == "expect_table_columns_to_match_set":
+
         def columns(con: duckdb.DuckDBPyConnection, rel: str, types: dict) -> tuple:
             wanted, present = set(kw["column_set"]), set(types)
             return (wanted == present if kw.get("exact_match", True) else wanted <= present), list(types)
+
         return columns
     if kind == "expect_column_distinct_values_to_contain_set":
+
         def distinct(con: duckdb.DuckDBPyConnection, rel: str, types: dict) -> tuple:
             c = _q(kw["column"])
-            values = sorted(r[0] for r in con.execute(f"select distinct {c} from {rel} where {c} is not null").fetchall())
+            values = sorted(
+                r[0] for r in con.execute(f"select distinct {c} from {rel} where {c} is not null").fetchall()
+            )
             return set(kw["value_set"]) <= set(values), values
+
         return distinct
     return None
 
@@ -119,8 +129,10 @@ TRANSLATED = {
     "expect_table_columns_to_match_set": {"column_set", "exact_match"},
     "expect_column_distinct_values_to_contain_set": {"column", "value_set"},
 }
-_DEFAULT_IGNORE = {"expect_compound_columns_to_be_unique": "all_values_are_missing",
-                   "expect_column_pair_values_a_to_be_greater_than_b": "both_values_are_missing"}
+_DEFAULT_IGNORE = {
+    "expect_compound_columns_to_be_unique": "all_values_are_missing",
+    "expect_column_pair_values_a_to_be_greater_than_b": "both_values_are_missing",
+}
 
 
 def supported(expectation: Any) -> bool:
@@ -162,8 +174,10 @@ def validate_sql(con: duckdb.DuckDBPyConnection, rel: str, suite_name: str, expe
         missing = [c for c in _columns_named(kw) if c not in types]
         row_wise = None if missing else _row_wise(kind, kw, types, params)
         if row_wise is not None:
-            aggregates += [f"count(*) filter (where ({row_wise.domain}) and ({row_wise.unexpected}))",
-                           f"count(*) filter (where {row_wise.domain})"]
+            aggregates += [
+                f"count(*) filter (where ({row_wise.domain}) and ({row_wise.unexpected}))",
+                f"count(*) filter (where {row_wise.domain})",
+            ]
             agg_params += params
         plans.append((kind, kw, missing, row_wise, params))
     counts = con.execute(f"select {', '.join(aggregates)} from {rel}", agg_params).fetchone()
@@ -184,8 +198,9 @@ def validate_sql(con: duckdb.DuckDBPyConnection, rel: str, suite_name: str, expe
     return Report(suite=suite_name, success=all(o.success for o in outcomes), row_count=n_rows, outcomes=outcomes)
 
 
-def _empty_report(con: duckdb.DuckDBPyConnection, rel: str, suite_name: str, expectations: list[Any],
-                  types: dict[str, str]) -> Report:
+def _empty_report(
+    con: duckdb.DuckDBPyConnection, rel: str, suite_name: str, expectations: list[Any], types: dict[str, str]
+) -> Report:
     """An empty partition, as GX judges one: every row-wise and uniqueness expectation holds. Its column
     types may be arbitrary (a table first written empty), so no predicate is bound against them."""
     outcomes = []
@@ -203,22 +218,39 @@ def _empty_report(con: duckdb.DuckDBPyConnection, rel: str, suite_name: str, exp
     return Report(suite=suite_name, success=all(o.success for o in outcomes), row_count=0, outcomes=outcomes)
 
 
-def _row_outcome(con: duckdb.DuckDBPyConnection, rel: str, kind: str, kw: dict, rw: _RowWise, params: list,
-                 unexpected: int, domain: int) -> Outcome:
+def _row_outcome(
+    con: duckdb.DuckDBPyConnection,
+    rel: str,
+    kind: str,
+    kw: dict,
+    rw: _RowWise,
+    params: list,
+    unexpected: int,
+    domain: int,
+) -> Outcome:
     ok = _success(unexpected, domain, kw.get("mostly"))
     samples, rows_md = [], ""
     if unexpected:
         predicate = f"({rw.domain}) and ({rw.unexpected})"
-        samples = [r[0] for r in con.execute(f"select {rw.show} from {rel} where {predicate} limit {SAMPLES}",
-                                             params).fetchall()]
+        samples = [
+            r[0]
+            for r in con.execute(f"select {rw.show} from {rel} where {predicate} limit {SAMPLES}", params).fetchall()
+        ]
         rows_md = "" if ok else _sample_rows(con, rel, predicate, params)
-    return Outcome(kind, kw.get("column"), ok, unexpected_count=unexpected,
-                   unexpected_percent=100.0 * unexpected / domain if domain else None,
-                   samples=samples, sample_rows_markdown=rows_md)
+    return Outcome(
+        kind,
+        kw.get("column"),
+        ok,
+        unexpected_count=unexpected,
+        unexpected_percent=100.0 * unexpected / domain if domain else None,
+        samples=samples,
+        sample_rows_markdown=rows_md,
+    )
 
 
-def _unique_outcome(con: duckdb.DuckDBPyConnection, rel: str, kind: str, kw: dict, keys: list[str],
-                    types: dict[str, str], n_rows: int) -> Outcome:
+def _unique_outcome(
+    con: duckdb.DuckDBPyConnection, rel: str, kind: str, kw: dict, keys: list[str], types: dict[str, str], n_rows: int
+) -> Outcome:
     cols = ", ".join(_q(k) for k in keys)
     domain_sql = " or ".join(f"not {_missing(k, types)}" for k in keys)
     dupes = f"(select {cols}, count(*) as __n from {rel} where {domain_sql} group by all having count(*) > 1)"
@@ -232,15 +264,26 @@ def _unique_outcome(con: duckdb.DuckDBPyConnection, rel: str, kind: str, kw: dic
         rows = con.execute(f"select {cols} from {dupes} limit {SAMPLES}").fetchall()
         samples = [r[0] if len(keys) == 1 else dict(zip(keys, r, strict=True)) for r in rows]
         match = " and ".join(f"r.{_q(k)} is not distinct from d.{_q(k)}" for k in keys)
-        rows_md = "" if ok else _sample_rows(
-            con, f"{rel} as r", f"exists (select 1 from {dupes} as d where {match})", [])
-    return Outcome(kind, kw.get("column"), ok, unexpected_count=unexpected,
-                   unexpected_percent=100.0 * unexpected / domain if domain else None,
-                   samples=samples, sample_rows_markdown=rows_md)
+        rows_md = (
+            "" if ok else _sample_rows(con, f"{rel} as r", f"exists (select 1 from {dupes} as d where {match})", [])
+        )
+    return Outcome(
+        kind,
+        kw.get("column"),
+        ok,
+        unexpected_count=unexpected,
+        unexpected_percent=100.0 * unexpected / domain if domain else None,
+        samples=samples,
+        sample_rows_markdown=rows_md,
+    )
 
 
 def validate_partition(
-    con: duckdb.DuckDBPyConnection, table: str, month: date, suite_name: str, expectations: list[Any],
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    month: date,
+    suite_name: str,
+    expectations: list[Any],
     engine: str = "duckdb",
 ) -> tuple[Report, str]:
     """Validate one month of ``table``. ``engine="duckdb"``: translated expectations in DuckDB, any
@@ -256,5 +299,6 @@ def validate_partition(
     if report is None:
         return on_gx, "great_expectations/pandas"
     outcomes = [*report.outcomes, *on_gx.outcomes]
-    return Report(suite_name, all(o.success for o in outcomes), report.row_count, outcomes), \
-        f"duckdb ({len(in_sql)}) + great_expectations/pandas ({len(rest)})"
+    return Report(
+        suite_name, all(o.success for o in outcomes), report.row_count, outcomes
+    ), f"duckdb ({len(in_sql)}) + great_expectations/pandas ({len(rest)})"

@@ -146,22 +146,16 @@ def expectations(sidecar: Sidecar, month: date, params: dict[str, int]) -> list:
     checks = sidecar.checks
     unknown = set(checks) - VOCABULARY
     if unknown:
-        raise SidecarError(
-            f"{sidecar.name}.yml checks: unknown key(s) {sorted(unknown)}; known: {sorted(VOCABULARY)}"
-        )
+        raise SidecarError(f"{sidecar.name}.yml checks: unknown key(s) {sorted(unknown)}; known: {sorted(VOCABULARY)}")
     for key, kind in _SHAPES.items():
         if key in checks and not isinstance(checks[key], kind):
-            raise SidecarError(
-                f"{sidecar.name}.yml checks.{key} must be a {kind.__name__}, got {checks[key]!r}"
-            )
+            raise SidecarError(f"{sidecar.name}.yml checks.{key} must be a {kind.__name__}, got {checks[key]!r}")
     out = [gxe.ExpectTableColumnsToMatchSet(column_set=list(sidecar.columns), exact_match=True)]
     if "min_rows" in checks:
         out.append(gxe.ExpectTableRowCountToBeBetween(min_value=_integer(checks["min_rows"], params)))
     out += [gxe.ExpectColumnValuesToNotBeNull(column=c) for c in checks.get("not_null", [])]
     out += [gxe.ExpectColumnValuesToBeUnique(column=c) for c in checks.get("unique", [])]
-    out += [
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(k)) for k in checks.get("unique_together", [])
-    ]
+    out += [gxe.ExpectCompoundColumnsToBeUnique(column_list=list(k)) for k in checks.get("unique_together", [])]
     for column, specs in (checks.get("between") or {}).items():
         out += [_between(column, s, month, params) for s in (specs if isinstance(specs, list) else [specs])]
     out += [

@@ -12,10 +12,15 @@ BEHAVIOUR = ["cohort_retention", "rfm_snapshots", "segment_migration", "customer
 
 def materialize(resources, month: str, names=None, raise_on_error=True):
     """Materialize ``names`` (default: all) and their checks for ``month`` ('YYYY-MM')."""
-    selection = None if names is None else dg.AssetSelection.assets(*names) | dg.AssetSelection.checks_for_assets(*names)
+    selection = (
+        None if names is None else dg.AssetSelection.assets(*names) | dg.AssetSelection.checks_for_assets(*names)
+    )
     return dg.materialize(
-        [*ASSETS, *CHECKS], partition_key=f"{month}-01", resources=resources,
-        selection=selection, raise_on_error=raise_on_error,
+        [*ASSETS, *CHECKS],
+        partition_key=f"{month}-01",
+        resources=resources,
+        selection=selection,
+        raise_on_error=raise_on_error,
     )
 
 

@@ -27,8 +27,9 @@ CASES = {case.name: case for case in cases()}
 def _resources(base, source, source_format="online_retail", columns=None):
     return {
         "warehouse": WarehouseResource(path=str(base / "warehouse.duckdb")),
-        "order_source": OrderSourceResource(path=str(source), format=source_format, columns=columns,
-                                            staging_dir=str(base / "staging")),
+        "order_source": OrderSourceResource(
+            path=str(source), format=source_format, columns=columns, staging_dir=str(base / "staging")
+        ),
         "params": AnalysisParamsResource(export_dir=str(base / "exports")),
     }
 
@@ -62,8 +63,9 @@ def test_every_refused_case_leaves_the_warehouse_untouched(good_month, tmp_path)
     assert len(refused) >= 12
     for case in refused:
         source = write_case(case, tmp_path / case.name)
-        result = materialize(_resources(tmp_path, source, case.source_format, case.columns), MONTH, INGESTION,
-                             raise_on_error=False)
+        result = materialize(
+            _resources(tmp_path, source, case.source_format, case.columns), MONTH, INGESTION, raise_on_error=False
+        )
         assert not result.success, case.name
         assert result.get_asset_materialization_events() == [], case.name
         message = _failure(result)

@@ -62,7 +62,9 @@ def test_backfill_order_does_not_change_any_table(ingested, tmp_path, small_data
 def test_snapshot_refuses_a_history_with_holes(ingested, tmp_path, small_dataset):
     resources = _copy(ingested, tmp_path, small_dataset)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("delete from _partitions where table_name = 'cleaned_transactions' and snapshot_month = '2010-03-01'")
+        con.execute(
+            "delete from _partitions where table_name = 'cleaned_transactions' and snapshot_month = '2010-03-01'"
+        )
     result = materialize(resources, "2010-05", ["rfm_snapshots"], raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
@@ -75,8 +77,12 @@ def test_all_checks_pass_and_plots_are_in_metadata(ingested, tmp_path, small_dat
         result = materialize(resources, month, BEHAVIOUR)
         assert result.success and failed_checks(result) == []
     md = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
-    for asset, key in [("cohort_retention", "retention_heatmap"), ("rfm_snapshots", "segment_sizes"),
-                       ("segment_migration", "migration_matrix"), ("customer_clusters", "cluster_scatter")]:
+    for asset, key in [
+        ("cohort_retention", "retention_heatmap"),
+        ("rfm_snapshots", "segment_sizes"),
+        ("segment_migration", "migration_matrix"),
+        ("customer_clusters", "cluster_scatter"),
+    ]:
         assert md[asset][key].value.startswith("![") and "data:image/png;base64," in md[asset][key].value
     assert md["rfm_snapshots"]["dagster/row_count"].value > 100
 
@@ -93,11 +99,15 @@ def test_failed_blocking_check_stops_downstream(ingested, tmp_path, small_datase
     selection = dg.AssetSelection.assets("rfm_snapshots") | dg.AssetSelection.checks_for_assets("cleaned_transactions")
     from rfm_assets_tests.assets.helpers import ASSETS, CHECKS
 
-    result = dg.materialize([*ASSETS, *CHECKS], partition_key="2010-02-01", resources=resources,
-                            selection=selection, raise_on_error=False)
+    result = dg.materialize(
+        [*ASSETS, *CHECKS], partition_key="2010-02-01", resources=resources, selection=selection, raise_on_error=False
+    )
     assert not result.success
     assert failed_checks(result) == [("cleaned_transactions", "gx_suite")]
     assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == []
-    evaluation = next(e for e in result.get_asset_check_evaluations()
-                      if e.asset_key.to_user_string() == "cleaned_transactions" and e.check_name == "gx_suite")
+    evaluation = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "cleaned_transactions" and e.check_name == "gx_suite"
+    )
     assert "customer_id" in evaluation.metadata["result"].value and ".0" in evaluation.metadata["result"].value

@@ -29,8 +29,10 @@ def _publish(resources):
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=BI)
     checked = {e.asset_key.to_user_string() for e in result.get_asset_check_evaluations() if e.passed}
     assert checked == {v.name for v in VIEW_DEFS} | {BI_COPY}, failed_checks(result)
-    return {e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
-            for e in result.get_asset_materialization_events()}
+    return {
+        e.asset_key.to_user_string(): {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +83,7 @@ def test_segment_summary_adds_up_to_this_and_last_months_snapshots(built):
     assert summary["customers"].to_dict() == now.to_dict()
     came = summary.stayed + summary.moved_in + summary.new_customers + summary.returning_customers
     assert (came == summary.customers).all()
-    went = (summary.stayed + summary.moved_out + summary.left_window)
+    went = summary.stayed + summary.moved_out + summary.left_window
     common = went.index.intersection(before.index)
     assert went[common].to_dict() == before[common].to_dict()
     assert summary.customer_share.sum() == pytest.approx(1.0)
@@ -111,7 +113,9 @@ def test_customer_and_clv_views_join_lifetime_value_and_dormant_rows(built, tmp_
         replace_partition(con, "customer_lifetime_value", date(2010, 3, 1), CLV_ROWS)
         replace_partition(con, "dormant_targets", date(2010, 3, 1), DORMANT_ROWS)
     _publish(resources)
-    rfm = _df(wh, "select customer_id, monetary, rfm_segment from rfm_snapshots where snapshot_month = date '2010-03-01'")
+    rfm = _df(
+        wh, "select customer_id, monetary, rfm_segment from rfm_snapshots where snapshot_month = date '2010-03-01'"
+    )
     c360 = _df(wh, "select * from mart_customer_360").set_index("customer_id")
     assert set(c360.index) == set(rfm.customer_id) and c360.cluster_name.notna().all()
     expected = rfm.set_index("customer_id").monetary / 10
@@ -177,8 +181,9 @@ def test_bi_reader_keeps_its_copy_while_a_run_writes_and_publishes(built, tmp_pa
     resources = _copy(built, tmp_path, small_dataset)
     shutil.copytree(built[0] / "bi", tmp_path / "bi")
     bi = tmp_path / "bi" / "warehouse_bi.duckdb"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(bi)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(bi)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         before = reader.stdout.readline().split()
         assert before[0] == "2010-03-01"
@@ -204,10 +209,12 @@ def test_a_new_view_file_becomes_an_asset_with_edges_from_its_sql(built, tmp_pat
         "with s as (select * from mart_segment_summary_history)\n"
         "select r.snapshot_month, count(*) as champions, max(s.customers) as segment_size\n"
         "from rfm_snapshots as r join s on s.snapshot_month = r.snapshot_month and s.rfm_segment = r.rfm_segment\n"
-        "where r.rfm_segment = 'Champions' group by r.snapshot_month")
+        "where r.rfm_segment = 'Champions' group by r.snapshot_month"
+    )
     (folder / "mart_champions.yml").write_text(
         "name: mart_champions\ndescription: champions per month, a test view\ngrain: one row per month\n"
-        "columns:\n  snapshot_month: month\n  champions: champions\n  segment_size: from the summary\n")
+        "columns:\n  snapshot_month: month\n  champions: champions\n  segment_size: from the summary\n"
+    )
     defs = [*VIEW_DEFS, *views.load_view_defs(folder)]
     asset = view_asset(defs[-1], defs)
     assert {k.to_user_string() for k in asset.asset_deps[asset.key]} == {"mart_segment_summary", "rfm_snapshots"}
@@ -223,14 +230,20 @@ def test_a_view_that_breaks_its_grain_fails_its_suite_and_is_not_published(built
     resources = _copy(built, tmp_path, small_dataset)
     published = tmp_path / "bi" / "warehouse_bi.duckdb"
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:  # one customer twice in March's snapshot
-        con.execute("insert into rfm_snapshots select * from rfm_snapshots "
-                    "where snapshot_month = date '2010-03-01' order by customer_id limit 1")
-        twice = con.execute("select min(customer_id) from rfm_snapshots where snapshot_month = date '2010-03-01'"
-                            ).fetchone()[0]
+        con.execute(
+            "insert into rfm_snapshots select * from rfm_snapshots "
+            "where snapshot_month = date '2010-03-01' order by customer_id limit 1"
+        )
+        twice = con.execute(
+            "select min(customer_id) from rfm_snapshots where snapshot_month = date '2010-03-01'"
+        ).fetchone()[0]
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=BI, raise_on_error=False)
     assert ("mart_customer_360", "gx_suite") in failed_checks(result)
-    evaluation = next(e for e in result.get_asset_check_evaluations()
-                      if e.asset_key.to_user_string() == "mart_customer_360" and e.check_name == "gx_suite")
+    evaluation = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "mart_customer_360" and e.check_name == "gx_suite"
+    )
     assert "expect_compound_columns_to_be_unique" in evaluation.description and twice in evaluation.description
     built_now = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert BI_COPY not in built_now and not published.exists()  # blocking: the bad state is never published
@@ -242,8 +255,9 @@ def test_bi_copy_check_fails_on_a_writable_or_inconsistent_copy(built, tmp_path,
     copy = tmp_path / "bi" / "warehouse_bi.duckdb"
     copy.chmod(0o644)
     with duckdb.connect(str(copy)) as con:  # a catalog that no longer matches its view
-        con.execute(f"update {CATALOG} set newest_month_rows = newest_month_rows + 1 "
-                    "where view_name = 'mart_segment_summary'")
+        con.execute(
+            f"update {CATALOG} set newest_month_rows = newest_month_rows + 1 where view_name = 'mart_segment_summary'"
+        )
     only_check = dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey(BI_COPY), "copy_is_readable"))
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=only_check, raise_on_error=False)
     (evaluation,) = result.get_asset_check_evaluations()

@@ -13,8 +13,13 @@ from rfm_assets_tests.conftest import make_resources
 
 MONTHS = ["2010-01", "2010-02", "2010-03", "2010-04"]
 INGESTION = ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"]
-FORECASTS = ["rfm_snapshots", "customer_clusters", "forecast_revenue_history", "cluster_revenue_forecasts",
-             "forecast_backtest_metrics"]
+FORECASTS = [
+    "rfm_snapshots",
+    "customer_clusters",
+    "forecast_revenue_history",
+    "cluster_revenue_forecasts",
+    "forecast_backtest_metrics",
+]
 
 
 @pytest.mark.parametrize("window", [2, 3])
@@ -37,18 +42,27 @@ def test_checks_follow_the_window_of_the_params_resource(tmp_path, small_dataset
             "select sum(revenue) filter (where series = 'company_customers') "
             "- coalesce(sum(revenue) filter (where series not in ('company', 'company_customers')), 0) "
             "from forecast_revenue_history where snapshot_month = '2010-04-01' and ds < ?",
-            [f"2010-0{5 - window}-01"]).fetchone()[0]
+            [f"2010-0{5 - window}-01"],
+        ).fetchone()[0]
     assert gap > 1.0
 
 
 def test_checks_modules_load_without_great_expectations(tmp_path):
-    code = ("import sys\n"
-            "import rfm_assets.checks.bi_checks, rfm_assets.checks.drift_checks, rfm_assets.checks.forecast_checks, "
-            "rfm_assets.checks.gx_checks\n"
-            "print(sorted(m for m in sys.modules if m.startswith('great_expectations'))[:3])\n")
-    env = {**os.environ, "RFM_START_MONTH": "2010-01", "RFM_END_MONTH": "2010-03",
-           "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb"), "DAGSTER_HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
-                         check=True, timeout=120)
+    code = (
+        "import sys\n"
+        "import rfm_assets.checks.bi_checks, rfm_assets.checks.drift_checks, rfm_assets.checks.forecast_checks, "
+        "rfm_assets.checks.gx_checks\n"
+        "print(sorted(m for m in sys.modules if m.startswith('great_expectations'))[:3])\n"
+    )
+    env = {
+        **os.environ,
+        "RFM_START_MONTH": "2010-01",
+        "RFM_END_MONTH": "2010-03",
+        "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True, timeout=120
+    )
     assert out.stdout.strip() == "[]"
     assert not Path(tmp_path / "warehouse.duckdb").exists()  # loading the checks reads no data

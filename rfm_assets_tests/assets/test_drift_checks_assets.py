@@ -27,11 +27,19 @@ from rfm_assets_tests.conftest import make_resources
 MONTHS = [f"2010-{m:02d}" for m in range(1, 13)]
 INGESTION = ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"]
 CLV = ["customer_lifetime_value", "clv_model_params"]
-FORECAST_INPUTS = ["customer_clusters", "forecast_revenue_history", "cluster_revenue_forecasts",
-                   "forecast_backtest_metrics"]
-DRIFT = {("cleaned_transactions", "row_count_drift"), ("cleaned_transactions", "revenue_drift"),
-         ("cleaned_transactions", "missing_customer_id_drift"), ("rfm_snapshots", "segment_share_shift"),
-         ("clv_model_params", "parameter_drift")}
+FORECAST_INPUTS = [
+    "customer_clusters",
+    "forecast_revenue_history",
+    "cluster_revenue_forecasts",
+    "forecast_backtest_metrics",
+]
+DRIFT = {
+    ("cleaned_transactions", "row_count_drift"),
+    ("cleaned_transactions", "revenue_drift"),
+    ("cleaned_transactions", "missing_customer_id_drift"),
+    ("rfm_snapshots", "segment_share_shift"),
+    ("clv_model_params", "parameter_drift"),
+}
 
 
 def _keep(share: float) -> pl.Expr:
@@ -49,8 +57,14 @@ def _tamper(df: pl.DataFrame) -> pl.DataFrame:
     # 2010-08: one small purchase each from as many new customers as bought in the past twelve months
     known = df.filter((month < "2010-09") & pl.col("Customer ID").is_not_null())["Customer ID"].n_unique()
     template = df.filter((month == "2010-08") & pl.col("Customer ID").is_not_null()).head(1)
-    new = pl.concat([template.with_columns(Invoice=pl.lit(str(900000 + i)), Quantity=pl.lit("1"),
-                                           **{"Customer ID": pl.lit(str(90000 + i))}) for i in range(known)])
+    new = pl.concat(
+        [
+            template.with_columns(
+                Invoice=pl.lit(str(900000 + i)), Quantity=pl.lit("1"), **{"Customer ID": pl.lit(str(90000 + i))}
+            )
+            for i in range(known)
+        ]
+    )
     return pl.concat([df, new])
 
 
@@ -70,13 +84,19 @@ def tampered(tmp_path_factory, year_dataset):
 
 
 def _warned(result) -> set[tuple[str, str]]:
-    return {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.WARN}
+    return {
+        (e.asset_key.to_user_string(), e.check_name)
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.WARN
+    }
 
 
 def _evaluation(result, asset: str, check: str):
-    return next(e for e in result.get_asset_check_evaluations()
-                if e.asset_key.to_user_string() == asset and e.check_name == check)
+    return next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == asset and e.check_name == check
+    )
 
 
 def test_runs_go_on_and_the_months_before_any_change_are_quiet(tampered):
@@ -84,8 +104,11 @@ def test_runs_go_on_and_the_months_before_any_change_are_quiet(tampered):
     assert all(r.success for r in results.values())  # a WARN check never fails a run
     for month in MONTHS[:7]:
         assert not (_warned(results[month]) & DRIFT), month
-        errors = [e for e in results[month].get_asset_check_evaluations() if not e.passed
-                  and e.severity == dg.AssetCheckSeverity.ERROR]
+        errors = [
+            e
+            for e in results[month].get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+        ]
         assert not errors, month
 
 
@@ -124,11 +147,15 @@ def test_doubled_clv_parameters_warn_on_the_stored_history(tampered, tmp_path):
     copy = tmp_path / "doubled.duckdb"
     shutil.copyfile(resources["warehouse"].path, copy)  # connections are closed between runs
     with duckdb.connect(str(copy)) as con:
-        fitted = con.execute("select count(distinct snapshot_month) from clv_model_params "
-                             "where snapshot_month < ?", [december]).fetchone()[0]
+        fitted = con.execute(
+            "select count(distinct snapshot_month) from clv_model_params where snapshot_month < ?", [december]
+        ).fetchone()[0]
         assert fitted >= 6  # enough history for the band
-        con.execute(f"update clv_model_params set value = 2 * value where snapshot_month = ? and param in "
-                    f"({', '.join(repr(p) for p in CLV_PARAMS)})", [december])
+        con.execute(
+            f"update clv_model_params set value = 2 * value where snapshot_month = ? and param in "
+            f"({', '.join(repr(p) for p in CLV_PARAMS)})",
+            [december],
+        )
         result = evaluate(con, "clv_model_params", december, "clv_parameters")
         earlier = evaluate(con, "clv_model_params", date(2010, 11, 1), "clv_parameters")
     # doubling every parameter leaves the mean purchase rate r/alpha and the drop-out probability
@@ -145,11 +172,16 @@ def test_a_month_is_judged_the_same_after_later_months_exist(tampered):
     """Point in time: re-judged once December (and its forecast) is in the warehouse, every drift check
     of the injected months says exactly what it said during their runs."""
     resources, results = tampered
-    names = {"row_count_drift": "row_count", "revenue_drift": "revenue", "missing_customer_id_drift": "guest_share",
-             "segment_share_shift": "segment_shares", "parameter_drift": "clv_parameters"}
+    names = {
+        "row_count_drift": "row_count",
+        "revenue_drift": "revenue",
+        "missing_customer_id_drift": "guest_share",
+        "segment_share_shift": "segment_shares",
+        "parameter_drift": "clv_parameters",
+    }
     with resources["warehouse"].connect(read_only=True) as con:
         for month in ("2010-08", "2010-09", "2010-12"):
-            for (asset, check) in DRIFT:
+            for asset, check in DRIFT:
                 again = evaluate(con, asset, date.fromisoformat(month + "-01"), names[check])
                 during = _evaluation(results[month], asset, check)
                 assert (again.passed, again.description) == (during.passed, during.description), (month, check)

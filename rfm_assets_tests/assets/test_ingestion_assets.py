@@ -9,22 +9,40 @@ from rfm_assets.core.warehouse import table_checksum
 from rfm_assets_tests.assets.helpers import INGESTION, failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
 
-NON_PRODUCT = {"POST", "DOT", "M", "D", "C2", "C3", "S", "B", "PADS", "CRUK", "BANK CHARGES", "AMAZONFEE",
-               "ADJUST", "ADJUST2", "TEST001", "TEST002"}
+NON_PRODUCT = {
+    "POST",
+    "DOT",
+    "M",
+    "D",
+    "C2",
+    "C3",
+    "S",
+    "B",
+    "PADS",
+    "CRUK",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+}
 
 
 def _expected_month(csv_path, year, month):
     """The cleaning rules re-implemented with polars straight from the CSV."""
     df = pl.read_csv(csv_path, infer_schema_length=0).with_columns(
         pl.col("InvoiceDate").str.to_datetime("%Y-%m-%d %H:%M:%S"),
-        pl.col("Quantity").cast(pl.Float64), pl.col("Price").cast(pl.Float64),
+        pl.col("Quantity").cast(pl.Float64),
+        pl.col("Price").cast(pl.Float64),
     )
     df = df.filter((pl.col("InvoiceDate").dt.year() == year) & (pl.col("InvoiceDate").dt.month() == month))
     keep = df.filter(
         ~pl.col("Invoice").str.to_uppercase().str.starts_with("C")
         & ~pl.col("Invoice").str.to_uppercase().str.starts_with("A")
         & ~pl.col("StockCode").str.to_uppercase().str.strip_chars().is_in(NON_PRODUCT)
-        & (pl.col("Price") > 0) & (pl.col("Quantity") > 0)
+        & (pl.col("Price") > 0)
+        & (pl.col("Quantity") > 0)
     ).unique(keep="first", maintain_order=True)
     return df, keep
 
@@ -39,7 +57,12 @@ def test_month_of_ingestion_matches_independent_reading(tmp_path, small_dataset)
         n_clean, revenue, guests = con.execute(
             "select count(*), sum(line_revenue), count(*) filter (where customer_id is null) from cleaned_transactions"
         ).fetchone()
-        ids = {r[0] for r in con.execute("select distinct customer_id from cleaned_transactions where customer_id is not null").fetchall()}
+        ids = {
+            r[0]
+            for r in con.execute(
+                "select distinct customer_id from cleaned_transactions where customer_id is not null"
+            ).fetchall()
+        }
     assert n_raw == raw.height
     assert n_clean == keep.height
     assert revenue == pytest.approx((keep["Quantity"] * keep["Price"]).sum(), rel=1e-9)
@@ -67,4 +90,7 @@ def test_month_outside_the_source_is_refused_and_nothing_written(tmp_path, small
     result = materialize(resources, "2011-06", ["raw_orders"], raise_on_error=False)
     assert not result.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from information_schema.tables where table_name = 'raw_orders'").fetchone()[0] == 0
+        assert (
+            con.execute("select count(*) from information_schema.tables where table_name = 'raw_orders'").fetchone()[0]
+            == 0
+        )

@@ -25,9 +25,25 @@ AGREEMENTS = 9  # month run, bare read, floor RFM, pandas RFM, summary, CLV, BG 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
-    cmd = [sys.executable, "-m", "benchmarks.run", "--scale", "0.0737", "--months", "8", "--seed", "7",
-           "--prefix", "core", "--data-dir", str(root / "data"), "--results-dir", str(root / "results"),
-           "--out", str(root / "RESULTS.md")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--scale",
+        "0.0737",
+        "--months",
+        "8",
+        "--seed",
+        "7",
+        "--prefix",
+        "core",
+        "--data-dir",
+        str(root / "data"),
+        "--results-dir",
+        str(root / "results"),
+        "--out",
+        str(root / "RESULTS.md"),
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900)
     results = list((root / "results").glob("*.json"))
     return proc, root, json.loads(results[0].read_text()) if len(results) == 1 else None
@@ -46,8 +62,11 @@ def test_month_lines_match_a_plain_count_of_the_csv(bench):
     csv_path = next((root / "data").glob("m8_*/source/online_retail_ii.csv"))
     month = datetime.fromisoformat(rec["month"])
     with csv_path.open(newline="") as fh:
-        n = sum(1 for row in csv.DictReader(fh)
-                if datetime.fromisoformat(row["InvoiceDate"]).replace(day=1, hour=0, minute=0, second=0) == month)
+        n = sum(
+            1
+            for row in csv.DictReader(fh)
+            if datetime.fromisoformat(row["InvoiceDate"]).replace(day=1, hour=0, minute=0, second=0) == month
+        )
     assert n > 0
     assert rec["month_lines"] == n
     assert rec["floor"]["bare_read"]["rows"] == n
@@ -58,11 +77,21 @@ def test_report_has_every_row(bench):
     text = (root / "RESULTS.md").read_text()
     for piece in PIECES:
         assert f"| `{piece}` |" in text, piece
-    for row in ("**floor**: bare read of the month", "**floor**: one-query RFM",
-                "**baseline**: pandas + lifetimes notebook", "weighted BG/NBD + Gamma-Gamma fit (project)",
-                "**whole month**", "RFM snapshot / floor one-query RFM", "**Dagster total**",
-                "validation: check steps", "RFM snapshot within 1.5x", "RFM + CLV >= 10x",
-                "Dagster overhead < 10%", "validation < 20%", "whole month < 2 min"):
+    for row in (
+        "**floor**: bare read of the month",
+        "**floor**: one-query RFM",
+        "**baseline**: pandas + lifetimes notebook",
+        "weighted BG/NBD + Gamma-Gamma fit (project)",
+        "**whole month**",
+        "RFM snapshot / floor one-query RFM",
+        "**Dagster total**",
+        "validation: check steps",
+        "RFM snapshot within 1.5x",
+        "RFM + CLV >= 10x",
+        "Dagster overhead < 10%",
+        "validation < 20%",
+        "whole month < 2 min",
+    ):
         assert row in text, row
     for agreement in rec["agreement"]:
         assert f"| {agreement['check']} |" in text, agreement["check"]
@@ -74,8 +103,13 @@ def test_customer_scale_script_runs_and_agrees(tmp_path):
     """`python -m benchmarks.customers` at 3,000 customers: finishes, RFM equals the floor's, the
     weighted fit equals the unweighted one, and the lines written are one per simulated purchase."""
     out = tmp_path / "customers.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.customers", "--customers", "3k", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.customers", "--customers", "3k", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (rec,) = json.loads(out.read_text())["records"]
     assert rec["customers"] == 3000 and rec["lines"] >= 3000  # every customer buys at least once

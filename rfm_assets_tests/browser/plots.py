@@ -44,9 +44,7 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def latest_plots(
-    instance: dg.DagsterInstance, assets: Iterable[str], partition: str | None = None
-) -> list[Plot]:
+def latest_plots(instance: dg.DagsterInstance, assets: Iterable[str], partition: str | None = None) -> list[Plot]:
     """Every PNG in the latest materialization of each asset (of ``partition``, if given)."""
     plots = []
     for name in assets:
@@ -60,6 +58,14 @@ def latest_plots(
             if not isinstance(value, dg.MarkdownMetadataValue):
                 continue
             for alt, encoded in DATA_URI.findall(value.md_str or ""):
-                plots.append(Plot(asset=name, label=label, alt=alt, png=base64.b64decode(encoded),
-                                  run_id=records[0].run_id, partition=materialization.partition))
+                plots.append(
+                    Plot(
+                        asset=name,
+                        label=label,
+                        alt=alt,
+                        png=base64.b64decode(encoded),
+                        run_id=records[0].run_id,
+                        partition=materialization.partition,
+                    )
+                )
     return plots

@@ -33,8 +33,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 RUN_TIMEOUT_S = 300  # ~20 s on an idle 2-core machine, ~1 min when others load it
 # Assets the issue wants pictures for that can draw one from a first month alone (CLV, its holdout
 # fit and the reactivation lift chart need months of history, see render_plots.py for those).
-PLOTTED_IN_FIRST_MONTH = {"cohort_retention", "rfm_snapshots", "segment_migration", "customer_clusters",
-                          "cluster_revenue_forecasts"}
+PLOTTED_IN_FIRST_MONTH = {
+    "cohort_retention",
+    "rfm_snapshots",
+    "segment_migration",
+    "customer_clusters",
+    "cluster_revenue_forecasts",
+}
 LOAD_TIMEOUT_MS = 90_000  # the code location loads the definitions (~10 s on 2 busy cores)
 
 

@@ -49,9 +49,14 @@ def server(tmp_path_factory):
     source.parent.mkdir()
     source.write_bytes(csv_bytes(lines))
     env = {"RFM_WAREHOUSE": str(work / "warehouse.duckdb"), "RFM_SOURCE": str(source)}
-    proc = subprocess.run([sys.executable, "-m", "rfm_assets.cli", "run"], cwd=REPO,
-                          env=project_env(env, instance_home(work)), capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT_S)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rfm_assets.cli", "run"],
+        cwd=REPO,
+        env=project_env(env, instance_home(work)),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+    )
     assert proc.returncode == 1, f"the broken month must fail:\n{proc.stdout}\n{proc.stderr}"
     with dagster_dev(work, env) as running:
         yield running
@@ -63,8 +68,12 @@ def test_failed_blocking_check_is_explained_in_the_ui(server, shots):
         # The list of the asset's checks: this one marked failed, with the red (error) icon.
         row = page.locator("[class*='AssetChecks_checkRow']").filter(has_text=CHECK).first
         row.wait_for(timeout=LOAD_TIMEOUT_MS)
-        section = (page.locator("div").filter(has=page.get_by_text("Latest execution", exact=True))
-                   .filter(has=page.get_by_text("Evaluation result", exact=True)).last)
+        section = (
+            page.locator("div")
+            .filter(has=page.get_by_text("Latest execution", exact=True))
+            .filter(has=page.get_by_text("Evaluation result", exact=True))
+            .last
+        )
         explanation = section.locator("[class*='Description_container']").first
         explanation.wait_for(timeout=LOAD_TIMEOUT_MS)
         page.screenshot(path=shots / f"failed_check_{ASSET}__{CHECK}.png")

@@ -13,8 +13,14 @@ from playwright.sync_api import Page, sync_playwright
 
 # The machine has no internet: keep Chromium from calling home (updates, sync, QUIC probes).
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # Asset names in the lineage graph (CSS-module class names, stable for a pinned dagster-webserver).
 GRAPH_NODE_NAME = "[class*='AssetNode_assetName']"

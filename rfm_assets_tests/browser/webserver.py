@@ -111,8 +111,13 @@ def dagster_dev(workdir: Path, env: Mapping[str, str]) -> Iterator[Webserver]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_default_sigint,
+            cwd=REPO,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_default_sigint,
         )
     server = Webserver(url=url, dagster_home=home, log=log, process=process)
     try:

@@ -9,15 +9,20 @@ import pytest
 
 def run_cli(env, *args):
     """`rfm-assets run ARGS` in a subprocess (the real entry point, the real environment variables)."""
-    return subprocess.run([sys.executable, "-m", "rfm_assets.cli", "run", *args], env=env,
-                          capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [sys.executable, "-m", "rfm_assets.cli", "run", *args], env=env, capture_output=True, text=True, timeout=1200
+    )
 
 
 @pytest.fixture(scope="session")
 def first_run(tmp_path_factory, year_dataset):
     """(env, warehouse path, completed process) of a first run over every month of ``year_dataset``."""
     home = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "RFM_WAREHOUSE": str(home / "wh.duckdb"), "RFM_SOURCE": str(year_dataset.csv_path),
-           "DAGSTER_HOME": str(home / "dagster_home")}
+    env = {
+        **os.environ,
+        "RFM_WAREHOUSE": str(home / "wh.duckdb"),
+        "RFM_SOURCE": str(year_dataset.csv_path),
+        "DAGSTER_HOME": str(home / "dagster_home"),
+    }
     proc = run_cli(env)
     return env, home / "wh.duckdb", proc

@@ -11,11 +11,25 @@ from rfm_assets_tests.e2e.conftest import run_cli as _run
 
 pytestmark = pytest.mark.slow
 
-MONTHLY_TABLES = ["raw_orders", "cleaned_transactions", "customer_returns", "cohort_retention", "rfm_snapshots",
-                  "segment_migration", "customer_clusters", "cluster_profiles", "forecast_revenue_history",
-                  "cluster_revenue_forecasts", "customer_lifetime_value", "clv_model_params",
-                  "clv_holdout_metrics", "forecast_backtest_metrics", "dormant_features",
-                  "dormant_model_metrics", "dormant_targets"]
+MONTHLY_TABLES = [
+    "raw_orders",
+    "cleaned_transactions",
+    "customer_returns",
+    "cohort_retention",
+    "rfm_snapshots",
+    "segment_migration",
+    "customer_clusters",
+    "cluster_profiles",
+    "forecast_revenue_history",
+    "cluster_revenue_forecasts",
+    "customer_lifetime_value",
+    "clv_model_params",
+    "clv_holdout_metrics",
+    "forecast_backtest_metrics",
+    "dormant_features",
+    "dormant_model_metrics",
+    "dormant_targets",
+]
 NEVER_EMPTY = 10  # the first ten tables have rows every month; the others may be empty on purpose early on
 N_MONTHS = 12
 

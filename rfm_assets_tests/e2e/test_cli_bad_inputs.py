@@ -22,8 +22,11 @@ def warehouse(tmp_path_factory):
     """A warehouse with a good March 2011 of the ingestion layer."""
     base = tmp_path_factory.mktemp("cli_bad")
     source = write_case(Case("good", {"orders.csv": csv_bytes(good_lines())}, "load", ()), base / "good")
-    assert materialize(make_resources(base, source), MONTH,
-                       ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"]).success
+    assert materialize(
+        make_resources(base, source),
+        MONTH,
+        ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"],
+    ).success
     return base / "warehouse.duckdb"
 
 
@@ -35,12 +38,17 @@ def _env(warehouse, source, **extra):
     return env
 
 
-@pytest.mark.parametrize(("name", "extra"), [
-    ("unparsable_dates", {}),
-    ("mixed_encodings", {}),
-    ("generic_mapping_names_missing_column", {"RFM_SOURCE_FORMAT": "generic",
-                                              "RFM_COLUMNS": "customer_id=cust,order_date=date,amount=amt"}),
-])
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("unparsable_dates", {}),
+        ("mixed_encodings", {}),
+        (
+            "generic_mapping_names_missing_column",
+            {"RFM_SOURCE_FORMAT": "generic", "RFM_COLUMNS": "customer_id=cust,order_date=date,amount=amt"},
+        ),
+    ],
+)
 def test_bad_source_is_named_on_stderr_and_nothing_changes(warehouse, tmp_path, name, extra):
     case = CASES[name]
     before = warehouse_checksums(warehouse)
@@ -69,10 +77,10 @@ def test_failed_blocking_check_stops_the_month_and_is_named(tmp_path):
     assert f"{MONTH}  FAILED" in proc.stdout
     assert "check raw_orders:gx_suite failed (ERROR)" in proc.stdout
     assert "expect_column_values_to_not_match_regex(customer_id): 1 unexpected, e.g. ['ABC.0']" in proc.stdout
-    summary = " ".join(proc.stdout[proc.stdout.index("summary:"):].split())  # wrapped lines joined
+    summary = " ".join(proc.stdout[proc.stdout.index("summary:") :].split())  # wrapped lines joined
     assert f"{MONTH} FAILED (check gx_suite failed): raw_orders" in summary, summary
     assert f"skipped because of raw_orders {MONTH}: cleaned_transactions" in summary, summary
-    assert all(len(line) <= 110 for line in proc.stdout[proc.stdout.index("summary:"):].splitlines())
+    assert all(len(line) <= 110 for line in proc.stdout[proc.stdout.index("summary:") :].splitlines())
     assert f"rerun `rfm-assets run --from {MONTH}`" in proc.stderr
     assert "not publishing the BI views" in proc.stderr  # the failed data is written: a view could show it
     with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:

@@ -39,7 +39,8 @@ CHILD = textwrap.dedent("""
 # The same, but the cleaned_transactions write stops inside its transaction (the month swapped in
 # and recorded, not committed) after also deleting every row of the table, so that a kill which
 # did not roll back would show; the parent SIGKILLs it there.
-KILLED = textwrap.dedent("""
+KILLED = (
+    textwrap.dedent("""
     import time
     from rfm_assets.core import warehouse
     original = warehouse._record
@@ -51,7 +52,9 @@ KILLED = textwrap.dedent("""
             print("mid-write", flush=True)
             time.sleep(120)
     warehouse._record = record_then_hang
-""") + CHILD
+""")
+    + CHILD
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +74,13 @@ def _copy(base, tmp_path):
 
 def _child(script, folder, csv, month):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    return subprocess.Popen([sys.executable, "-c", script, str(folder), str(csv), month], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(folder), str(csv), month],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_runs_of_different_months_at_once_both_succeed(two_months, tmp_path, small_dataset):
@@ -92,8 +100,9 @@ def test_two_runs_of_different_months_at_once_both_succeed(two_months, tmp_path,
         assert child.returncode == 0 and out.split()[-1] == "success", out + err[-3000:]
     with connect(path, read_only=True) as con:
         for table in INGESTION:
-            months = con.execute("select strftime(snapshot_month, '%Y-%m') from _partitions where table_name = ? "
-                                 "order by 1", [table]).fetchall()
+            months = con.execute(
+                "select strftime(snapshot_month, '%Y-%m') from _partitions where table_name = ? order by 1", [table]
+            ).fetchall()
             assert [m[0] for m in months] == ["2010-01", "2010-02", "2010-03", "2010-04"], table
             ledger, counted = con.execute(
                 f"select (select sum(row_count) from _partitions where table_name = '{table}'), count(*) from {table}"

@@ -37,10 +37,12 @@ def test_chosen_model_beats_random_on_the_newest_known_anchor(tmp_path):
     chosen = metrics[metrics["chosen"]].iloc[0]
     k, hits, base = int(chosen["k"]), int(chosen["buyers_in_top_k"]), float(chosen["base_rate"])
     p_value = binomtest(hits, k, base, alternative="greater").pvalue
-    print(f"\nanchor {add_months(last, -3):%Y-%m}, chosen {chosen['model']}: precision@{k} {hits / k:.3f} vs base "
-          f"rate {base:.3f} (lift {hits / k / base:.2f}, binomial p={p_value:.2g}); AUC {chosen['auc']:.3f}; "
-          f"revenue top-k {chosen['revenue_top_k']:.0f} vs random k {chosen['revenue_random_k']:.0f}; "
-          f"{n_targets} dormant customers ranked now")
+    print(
+        f"\nanchor {add_months(last, -3):%Y-%m}, chosen {chosen['model']}: precision@{k} {hits / k:.3f} vs base "
+        f"rate {base:.3f} (lift {hits / k / base:.2f}, binomial p={p_value:.2g}); AUC {chosen['auc']:.3f}; "
+        f"revenue top-k {chosen['revenue_top_k']:.0f} vs random k {chosen['revenue_random_k']:.0f}; "
+        f"{n_targets} dormant customers ranked now"
+    )
     assert hits / k > base and p_value < 0.01
     assert chosen["auc"] > 0.55
     assert chosen["revenue_top_k"] > chosen["revenue_random_k"]

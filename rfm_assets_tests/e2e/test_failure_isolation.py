@@ -46,12 +46,21 @@ CHILD = textwrap.dedent("""
 FORECASTS = ["forecast_revenue_history", "cluster_revenue_forecasts", "forecast_backtest_metrics"]
 
 
-def run_failing(tmp_path, source, module: str, function: str, month: str, mode: str = "cli") -> subprocess.CompletedProcess:
+def run_failing(
+    tmp_path, source, module: str, function: str, month: str, mode: str = "cli"
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFM_")}
-    env.update(RFM_WAREHOUSE=str(tmp_path / "wh.duckdb"), RFM_SOURCE=str(source),
-               DAGSTER_HOME=str(tmp_path / "dagster_home"))
-    return subprocess.run([sys.executable, "-c", CHILD, module, function, month, mode], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=1200)
+    env.update(
+        RFM_WAREHOUSE=str(tmp_path / "wh.duckdb"), RFM_SOURCE=str(source), DAGSTER_HOME=str(tmp_path / "dagster_home")
+    )
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, module, function, month, mode],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
 
 
 def built_months(path, table: str) -> list[int]:
@@ -69,13 +78,19 @@ def test_forecast_failing_in_month_7_leaves_later_months_built(tmp_path, year_da
     # (revenue_forecasts writes forecast_revenue_history before it forecasts: that table may hold month 7)
     for table in FORECASTS[1:]:
         assert built_months(wh, table) == [1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12], table
-    for table in ("rfm_snapshots", "customer_clusters", "customer_lifetime_value", "segment_migration",
-                  "dormant_targets"):
+    for table in (
+        "rfm_snapshots",
+        "customer_clusters",
+        "customer_lifetime_value",
+        "segment_migration",
+        "dormant_targets",
+    ):
         assert built_months(wh, table) == list(range(1, 13)), table
     with duckdb.connect(str(wh), read_only=True) as con:
         for table in ("rfm_snapshots", "customer_lifetime_value", "dormant_targets"):
-            later = con.execute(f"select count(distinct snapshot_month) from {table} where snapshot_month "
-                                f">= '2010-08-01'").fetchone()[0]
+            later = con.execute(
+                f"select count(distinct snapshot_month) from {table} where snapshot_month >= '2010-08-01'"
+            ).fetchone()[0]
             # dormant_targets is written empty until the first month with a known outcome (see test_cli)
             assert later == (1 if table == "dormant_targets" else 5), table
         months = con.execute("select distinct snapshot_month from cluster_revenue_forecasts").fetchall()
@@ -83,7 +98,7 @@ def test_forecast_failing_in_month_7_leaves_later_months_built(tmp_path, year_da
     lines = [line for line in out.splitlines() if line.startswith("[")]
     assert len(lines) == 12 and " FAILED " in lines[6], out
     assert all(" ok " in line for i, line in enumerate(lines) if i != 6), out
-    summary = " ".join(out[out.index("summary:"):].split())  # wrapped lines joined
+    summary = " ".join(out[out.index("summary:") :].split())  # wrapped lines joined
     assert "summary: 12 months x 18 assets: 213 ok, 3 failed, 0 skipped" in summary, summary
     assert "2010-07" in summary and "forced failure for 2010-07" in summary
     assert all(name in summary for name in FORECASTS)
@@ -113,9 +128,9 @@ def test_rfm_failing_in_month_3_skips_only_what_reads_it(tmp_path, five_months):
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr[-3000:]
     ledger_after_rfm_failing_in_month_3(tmp_path / "wh.duckdb")
-    summary = " ".join(out[out.index("summary:"):].split())  # wrapped lines joined
+    summary = " ".join(out[out.index("summary:") :].split())  # wrapped lines joined
     assert "2010-04 skipped because of rfm_snapshots 2010-03: segment_migration" in summary, summary
-    month3 = summary[summary.index("2010-03"):summary.index("2010-04")]
+    month3 = summary[summary.index("2010-03") : summary.index("2010-04")]
     assert "FAILED (RuntimeError: forced failure for 2010-03): rfm_snapshots" in month3
     skipped = {"segment_migration", "customer_clusters", "cluster_profiles", *FORECASTS}
     assert f"skipped because of rfm_snapshots 2010-03: {', '.join(sorted(skipped))}" in month3
@@ -124,11 +139,12 @@ def test_rfm_failing_in_month_3_skips_only_what_reads_it(tmp_path, five_months):
 def test_a_job_backfill_builds_the_same_months(tmp_path, five_months):
     """A backfill from the job page: every month's run goes ahead; the one asset of month 4 that reads
     the failed month fails at once, naming it (require_history), instead of being skipped."""
-    proc = run_failing(tmp_path, five_months.csv_path, "rfm_assets.core.rfm", "build_rfm_snapshot", "2010-03-01",
-                       mode="job_backfill")
+    proc = run_failing(
+        tmp_path, five_months.csv_path, "rfm_assets.core.rfm", "build_rfm_snapshot", "2010-03-01", mode="job_backfill"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     ledger_after_rfm_failing_in_month_3(tmp_path / "wh.duckdb")
-    month4 = proc.stdout[proc.stdout.index("2010-04"):proc.stdout.index("2010-05")]
+    month4 = proc.stdout[proc.stdout.index("2010-04") : proc.stdout.index("2010-05")]
     assert "FAILED" in month4 and "step segment_migration failed" in month4, proc.stdout
     assert "rfm_snapshots is missing 1 month(s) needed for 2010-04: 2010-03" in month4, proc.stdout
     assert month4.count("step ") == 1, month4

@@ -20,8 +20,9 @@ def wh(first_run):
 
 def test_histories_reconcile_with_the_cleaned_lines(wh):
     lines = wh.execute("select order_date, customer_id, line_revenue from cleaned_transactions").df()
-    history = wh.execute("select series, ds, revenue from forecast_revenue_history where snapshot_month = ?",
-                         [LAST]).df()
+    history = wh.execute(
+        "select series, ds, revenue from forecast_revenue_history where snapshot_month = ?", [LAST]
+    ).df()
     by_day = history.pivot_table(index="ds", columns="series", values="revenue", aggfunc="sum").fillna(0.0)
     company = lines.groupby("order_date")["line_revenue"].sum()
     customers = lines.dropna(subset=["customer_id"]).groupby("order_date")["line_revenue"].sum()
@@ -34,8 +35,12 @@ def test_histories_reconcile_with_the_cleaned_lines(wh):
 
 def test_every_series_has_24_nested_monthly_forecasts(wh):
     fc = wh.execute("select * from cluster_revenue_forecasts where snapshot_month = ?", [LAST]).df()
-    names = {r[0] for r in wh.execute("select distinct cluster_name from customer_clusters where snapshot_month = ?",
-                                      [LAST]).fetchall()}
+    names = {
+        r[0]
+        for r in wh.execute(
+            "select distinct cluster_name from customer_clusters where snapshot_month = ?", [LAST]
+        ).fetchall()
+    }
     assert set(fc["series"]) == names | {"company"}
     expected = list(pd.date_range("2011-01-01", periods=24, freq="MS").date)
     for _, group in fc.groupby("series"):
@@ -46,15 +51,17 @@ def test_every_series_has_24_nested_monthly_forecasts(wh):
 
 def test_backtest_names_one_model_per_series_and_its_skill(wh):
     bt = wh.execute("select * from forecast_backtest_metrics where snapshot_month = ?", [LAST]).df()
-    published = wh.execute("select distinct series, model, grain from cluster_revenue_forecasts "
-                           "where snapshot_month = ?", [LAST]).df()
+    published = wh.execute(
+        "select distinct series, model, grain from cluster_revenue_forecasts where snapshot_month = ?", [LAST]
+    ).df()
     chosen = bt[bt["chosen"]].set_index("series")
     assert sorted(chosen.index) == sorted(published["series"])
     for _, row in published.iterrows():
         assert (chosen.loc[row["series"], "model"], chosen.loc[row["series"], "grain"]) == (row["model"], row["grain"])
         baseline = bt[(bt["series"] == row["series"]) & bt["is_baseline"]]["mase"].iloc[0]
         assert chosen.loc[row["series"], "skill_vs_baseline"] == pytest.approx(
-            1 - chosen.loc[row["series"], "mase"] / baseline)
+            1 - chosen.loc[row["series"], "mase"] / baseline
+        )
         assert chosen.loc[row["series"], "mase"] <= baseline + 1e-12  # the baseline is a candidate too
 
 
@@ -64,8 +71,9 @@ def test_dormant_group_is_exactly_who_went_quiet(wh):
     last = pd.Period(LAST, "M")
     base = set(lines.loc[(month >= last - 5) & (month <= last - 3), "customer_id"])
     recent = set(lines.loc[month >= last - 2, "customer_id"])
-    features = {r[0] for r in wh.execute("select customer_id from dormant_features where snapshot_month = ?",
-                                         [LAST]).fetchall()}
+    features = {
+        r[0] for r in wh.execute("select customer_id from dormant_features where snapshot_month = ?", [LAST]).fetchall()
+    }
     targets = wh.execute("select * from dormant_targets where snapshot_month = ? order by rank", [LAST]).df()
     assert features == base - recent and len(features) > 50
     assert set(targets["customer_id"]) == features
@@ -76,8 +84,9 @@ def test_dormant_group_is_exactly_who_went_quiet(wh):
 def test_campaign_list_is_exported_for_email_tools(first_run, wh):
     _, path, _ = first_run
     exported = pd.read_csv(path.parent / "exports" / "dormant_targets_2010-12.csv", dtype={"customer_id": str})
-    selected = wh.execute("select customer_id, rank from dormant_targets where snapshot_month = ? and selected "
-                          "order by rank", [LAST]).df()
+    selected = wh.execute(
+        "select customer_id, rank from dormant_targets where snapshot_month = ? and selected order by rank", [LAST]
+    ).df()
     assert list(exported["customer_id"]) == list(selected["customer_id"])
     assert list(exported.columns)[:3] == ["customer_id", "rank", "probability"]
     n_targets = wh.execute("select count(*) from dormant_targets where snapshot_month = ?", [LAST]).fetchone()[0]
@@ -86,12 +95,20 @@ def test_campaign_list_is_exported_for_email_tools(first_run, wh):
 
 def test_model_comparison_has_every_candidate_and_yardstick(wh):
     metrics = wh.execute("select * from dormant_model_metrics where snapshot_month = ?", [LAST]).df()
-    assert set(metrics["model"]) == {"random_forest", "logit_l1", "logit_l2", "hist_gradient_boosting",
-                                     "rfm_heuristic", "random"}
+    assert set(metrics["model"]) == {
+        "random_forest",
+        "logit_l1",
+        "logit_l2",
+        "hist_gradient_boosting",
+        "rfm_heuristic",
+        "random",
+    }
     assert metrics["chosen"].sum() == 1
     assert (metrics["evaluation_anchor"] == pd.Timestamp("2010-09-01")).all()
-    kind = wh.execute("select data_type from information_schema.columns where table_name = 'dormant_model_metrics' "
-                      "and column_name = 'evaluation_anchor'").fetchone()[0]
+    kind = wh.execute(
+        "select data_type from information_schema.columns where table_name = 'dormant_model_metrics' "
+        "and column_name = 'evaluation_anchor'"
+    ).fetchone()[0]
     assert kind == "DATE"
     row = metrics.set_index("model").loc["random"]
     assert row["precision_at_k"] == pytest.approx(row["base_rate"])

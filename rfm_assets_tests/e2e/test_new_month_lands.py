@@ -41,6 +41,10 @@ def test_a_file_landing_after_a_run_is_built_by_the_next_run(tmp_path):
     second = run_cli(env, "--from", third)
     assert second.returncode == 0, second.stdout + second.stderr
     with duckdb.connect(env["RFM_WAREHOUSE"], read_only=True) as con:
-        months = {r[0].strftime("%Y-%m") for r in con.execute(
-            "select distinct snapshot_month from _partitions where table_name = 'rfm_snapshots'").fetchall()}
+        months = {
+            r[0].strftime("%Y-%m")
+            for r in con.execute(
+                "select distinct snapshot_month from _partitions where table_name = 'rfm_snapshots'"
+            ).fetchall()
+        }
     assert third in months

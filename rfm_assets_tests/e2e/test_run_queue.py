@@ -64,9 +64,14 @@ def limited_tag_keys(home: Path) -> set[str]:
 
 
 def launch(url: str, location: str, repository: str, months: list[str]) -> str:
-    params = {"selector": {"partitionSetName": "monthly_job_partition_set",
-                           "repositorySelector": {"repositoryLocationName": location, "repositoryName": repository}},
-              "partitionNames": months, "fromFailure": False}
+    params = {
+        "selector": {
+            "partitionSetName": "monthly_job_partition_set",
+            "repositorySelector": {"repositoryLocationName": location, "repositoryName": repository},
+        },
+        "partitionNames": months,
+        "fromFailure": False,
+    }
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result
     return result["backfillId"]
@@ -80,14 +85,17 @@ def wait_for_runs(server, backfill: str, n: int) -> None:
     """Until the daemon has created ``n`` runs of ``backfill``."""
     deadline = time.monotonic() + TIMEOUT_S
     while sum({"key": "dagster/backfill", "value": backfill} in r["tags"] for r in runs(server.url)) < n:
-        assert time.monotonic() < deadline, f"backfill {backfill} made no {n} runs in {TIMEOUT_S} s\n{server.log_tail()}"
+        assert time.monotonic() < deadline, (
+            f"backfill {backfill} made no {n} runs in {TIMEOUT_S} s\n{server.log_tail()}"
+        )
         time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
 def four_months(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("queue_source"), replace(GeneratorConfig(), n_customers=150,
-                                                                      n_months=4, seed=3))
+    return generate(
+        tmp_path_factory.mktemp("queue_source"), replace(GeneratorConfig(), n_customers=150, n_months=4, seed=3)
+    )
 
 
 def test_overlapping_backfills_run_one_writer_at_a_time(tmp_path, four_months):
@@ -95,7 +103,9 @@ def test_overlapping_backfills_run_one_writer_at_a_time(tmp_path, four_months):
     assert f"{four_months.first_month:%Y-%m-%d}" == months[0]
     env = {"RFM_SOURCE": str(four_months.csv_path), "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
     with dagster_dev(tmp_path, env) as server:
-        assert (server.dagster_home / "dagster.yaml").read_text() == (REPO / "dagster_home" / "dagster.yaml").read_text()
+        assert (server.dagster_home / "dagster.yaml").read_text() == (
+            REPO / "dagster_home" / "dagster.yaml"
+        ).read_text()
         limited = limited_tag_keys(server.dagster_home)
         [repo] = graphql(server.url, LOCATIONS)["repositoriesOrError"]["nodes"]
         location = repo["location"]["name"]

@@ -18,8 +18,9 @@ def test_duckdb_and_gx_agree_on_every_suite(first_run):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     compared = 0
     with duckdb.connect(str(path), read_only=True) as con:
-        built = con.execute("select table_name, min(snapshot_month), max(snapshot_month) from _partitions "
-                            "group by 1").fetchall()
+        built = con.execute(
+            "select table_name, min(snapshot_month), max(snapshot_month) from _partitions group by 1"
+        ).fetchall()
         for table, first, last in built:
             suite = build_suites().get(table)
             if suite is None:
@@ -29,7 +30,8 @@ def test_duckdb_and_gx_agree_on_every_suite(first_run):
                 on_gx, _ = validate_partition(con, table, month, table, suite(month), engine="pandas")
                 assert engine == "duckdb", (table, engine)
                 assert in_sql.row_count == on_gx.row_count
-                assert sorted((o.label, o.success, o.unexpected_count or 0) for o in in_sql.outcomes) == \
-                    sorted((o.label, o.success, o.unexpected_count or 0) for o in on_gx.outcomes), (table, month)
+                assert sorted((o.label, o.success, o.unexpected_count or 0) for o in in_sql.outcomes) == sorted(
+                    (o.label, o.success, o.unexpected_count or 0) for o in on_gx.outcomes
+                ), (table, month)
                 compared += len(in_sql.outcomes)
     assert compared > 300

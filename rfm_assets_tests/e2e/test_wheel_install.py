@@ -28,8 +28,11 @@ DATA_PACKAGES = {"rfm_assets.sql": "sql", "rfm_assets.views": "dbt_like_views", 
 def test_pyproject_lists_every_package_and_maps_the_data_folders():
     """An explicit package list (needed for the data folders' mapping) must not forget a new sub-package."""
     config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
-    code = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "rfm_assets").rglob("__init__.py")
-            if "__pycache__" not in p.parts}
+    code = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for p in (REPO / "rfm_assets").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
     assert set(config["packages"]) == code | set(DATA_PACKAGES)
     assert config["package-dir"] == DATA_PACKAGES
 
@@ -47,7 +50,9 @@ def _copy_source(dest: Path) -> Path:
 
 def _run(cmd: list, timeout: float = 900, **kwargs) -> subprocess.CompletedProcess:
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, **kwargs)
-    assert proc.returncode == 0, f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc
 
 
@@ -72,25 +77,40 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RFM_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", DAGSTER_HOME=str(tmp_path / "dagster_home"),
-               RFM_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"))
-    where = _run([python, "-c", "import rfm_assets, rfm_assets.core.package_data as p; "
-                  "print(rfm_assets.__file__); print(p.sql_dir()); print(p.views_dir())"], cwd=elsewhere, env=env)
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        DAGSTER_HOME=str(tmp_path / "dagster_home"),
+        RFM_WAREHOUSE=str(tmp_path / "data" / "warehouse.duckdb"),
+    )
+    where = _run(
+        [
+            python,
+            "-c",
+            "import rfm_assets, rfm_assets.core.package_data as p; "
+            "print(rfm_assets.__file__); print(p.sql_dir()); print(p.views_dir())",
+        ],
+        cwd=elsewhere,
+        env=env,
+    )
     for line in where.stdout.split():
         assert Path(line).resolve().is_relative_to(venv.resolve()), f"not from the wheel: {line}"
     assert "zz_project_dependencies" not in where.stderr
 
     t0 = time.perf_counter()
-    _run([bin_dir / "rfm-assets", "generate", "--out", tmp_path / "source", "--scale", "0.06", "--months", "3"],
-         cwd=elsewhere, env=env)
+    _run(
+        [bin_dir / "rfm-assets", "generate", "--out", tmp_path / "source", "--scale", "0.06", "--months", "3"],
+        cwd=elsewhere,
+        env=env,
+    )
     env["RFM_SOURCE"] = str(tmp_path / "source" / "online_retail_ii.csv")
     run = _run([bin_dir / "rfm-assets", "run"], cwd=elsewhere, env=env, timeout=1200)
     timings["rfm-assets run (3 months)"] = time.perf_counter() - t0
     assert "published BI copy" in run.stdout, run.stdout
 
     t0 = time.perf_counter()
-    validate = _run([python, "-m", "dagster", "definitions", "validate", "-m", "rfm_assets.definitions"],
-                    cwd=elsewhere, env=env)
+    validate = _run(
+        [python, "-m", "dagster", "definitions", "validate", "-m", "rfm_assets.definitions"], cwd=elsewhere, env=env
+    )
     timings["dagster definitions validate"] = time.perf_counter() - t0
     assert "validation successful" in (validate.stdout + validate.stderr).lower()
 

@@ -30,15 +30,24 @@ LINES_PER_ORDER = 1.5
 MAPPING = "customer_id=cust,order_date=dt,amount=amt"
 
 
-def write_growing_shop(path: Path, n_lines: int, n_customers: int, n_months: int = 36, start: str = "2019-01",
-                       seed: int = 0, acceleration: float = ACCELERATION) -> Path:
+def write_growing_shop(
+    path: Path,
+    n_lines: int,
+    n_customers: int,
+    n_months: int = 36,
+    start: str = "2019-01",
+    seed: int = 0,
+    acceleration: float = ACCELERATION,
+) -> Path:
     """Write ``n_lines`` order lines of ``n_customers`` customers over ``n_months`` months from ``start``.
 
     ``acceleration``: log of the ratio of the last month's acquisitions to the first's (steeper: larger).
     """
     if n_customers < 1 or n_months < 1 or n_lines < n_customers:
-        raise ValueError(f"need n_customers >= 1, n_months >= 1 and n_lines >= n_customers "
-                         f"(every customer orders once); got {n_lines=}, {n_customers=}, {n_months=}")
+        raise ValueError(
+            f"need n_customers >= 1, n_months >= 1 and n_lines >= n_customers "
+            f"(every customer orders once); got {n_lines=}, {n_customers=}, {n_months=}"
+        )
     rng = np.random.default_rng(seed)
     first = np.datetime64(start, "M")
     month_starts = (first + np.arange(n_months + 1)).astype("datetime64[D]")
@@ -66,12 +75,14 @@ def write_growing_shop(path: Path, n_lines: int, n_customers: int, n_months: int
     order_sorted = np.argsort(ts, kind="stable")
     width = len(str(n_customers))
     cust = np.char.add("c", np.char.zfill(order_cust[line_order].astype(str), width))
-    table = pa.table({
-        "cust": pa.array(cust[order_sorted]),
-        "dt": pa.array(ts[order_sorted]),
-        "amt": pa.array(amount[order_sorted]),
-        "oid": pa.array(np.char.add("o", line_order[order_sorted].astype(str))),
-    })
+    table = pa.table(
+        {
+            "cust": pa.array(cust[order_sorted]),
+            "dt": pa.array(ts[order_sorted]),
+            "amt": pa.array(amount[order_sorted]),
+            "oid": pa.array(np.char.add("o", line_order[order_sorted].astype(str))),
+        }
+    )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path)
@@ -94,12 +105,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--months", type=int, default=36)
     ap.add_argument("--start", default="2019-01", help="first month, YYYY-MM")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--acceleration", type=float, default=ACCELERATION,
-                    help="log of last/first month's acquisitions (default %(default)s)")
+    ap.add_argument(
+        "--acceleration",
+        type=float,
+        default=ACCELERATION,
+        help="log of last/first month's acquisitions (default %(default)s)",
+    )
     a = ap.parse_args(argv)
     out = write_growing_shop(a.out, a.lines, a.customers, a.months, a.start, a.seed, a.acceleration)
-    print(f"wrote {out}: {a.lines} lines, {a.customers} customers, {a.months} months from {a.start}\n"
-          f"RFM_SOURCE={out} RFM_SOURCE_FORMAT=generic RFM_COLUMNS={MAPPING}")
+    print(
+        f"wrote {out}: {a.lines} lines, {a.customers} customers, {a.months} months from {a.start}\n"
+        f"RFM_SOURCE={out} RFM_SOURCE_FORMAT=generic RFM_COLUMNS={MAPPING}"
+    )
 
 
 if __name__ == "__main__":

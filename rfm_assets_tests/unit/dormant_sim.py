@@ -27,8 +27,22 @@ B0, B1 = -3.3, 0.8
 NO_SIGNAL_Q = 0.13
 COUNTRIES = ["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Portugal"]
 COUNTRY_P = [0.62, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02]
-COLUMNS = ["snapshot_month", "order_id", "invoice", "stock_code", "description", "quantity", "unit_price",
-           "line_revenue", "invoice_date", "order_date", "customer_id", "country", "source_file", "source_row"]
+COLUMNS = [
+    "snapshot_month",
+    "order_id",
+    "invoice",
+    "stock_code",
+    "description",
+    "quantity",
+    "unit_price",
+    "line_revenue",
+    "invoice_date",
+    "order_date",
+    "customer_id",
+    "country",
+    "source_file",
+    "source_row",
+]
 
 
 def repurchase_q(n_orders: np.ndarray, signal: bool) -> np.ndarray:
@@ -64,8 +78,24 @@ def simulate(n_customers: int, *, signal: bool, seed: int = 0) -> pd.DataFrame:
         for _ in range(int(rng.integers(1, 4))):
             qty, price = int(rng.integers(1, 13)), round(float(rng.lognormal(1.0, 0.6)), 2)
             stock = f"S{int(rng.integers(0, 60)):03d}"
-            rows.append((month, f"O{k:07d}", f"O{k:07d}", stock, f"item {stock}", float(qty), price,
-                         qty * price, day, day.date(), cid, country, "sim.csv", len(rows) + 1))
+            rows.append(
+                (
+                    month,
+                    f"O{k:07d}",
+                    f"O{k:07d}",
+                    stock,
+                    f"item {stock}",
+                    float(qty),
+                    price,
+                    qty * price,
+                    day,
+                    day.date(),
+                    cid,
+                    country,
+                    "sim.csv",
+                    len(rows) + 1,
+                )
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

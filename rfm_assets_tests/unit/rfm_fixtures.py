@@ -10,7 +10,9 @@ def make_tables(con, lines, returns=()):
     con.execute("""create or replace table customer_returns (snapshot_month date, customer_id varchar,
         returned_value double)""")
     for cust, order, day, revenue in lines:
-        con.execute("insert into cleaned_transactions values (?,?,?,?,?)",
-                    [date(day.year, day.month, 1), order, cust, day, revenue])
+        con.execute(
+            "insert into cleaned_transactions values (?,?,?,?,?)",
+            [date(day.year, day.month, 1), order, cust, day, revenue],
+        )
     for month, cust, value in returns:
         con.execute("insert into customer_returns values (?,?,?)", [month, cust, value])

@@ -31,16 +31,19 @@ def test_refused_with_file_column_and_samples(name, tmp_path):
         assert err.column == case.column and f"column: '{case.column}'" in text
     for snippet in case.expect:
         assert snippet in text, text
-    assert not (tmp_path / "staging").exists() or not [p for p in (tmp_path / "staging").iterdir()
-                                                        if p.suffix in (".parquet", ".json")]
+    assert not (tmp_path / "staging").exists() or not [
+        p for p in (tmp_path / "staging").iterdir() if p.suffix in (".parquet", ".json")
+    ]
 
 
 @pytest.mark.parametrize("name", [n for n, c in CASES.items() if c.decision == "quarantine"])
 def test_offending_lines_quarantined_with_reason(name, tmp_path):
     case = CASES[name]
     staged = _stage(case, tmp_path)
-    rejects = duckdb.sql(f"select reason, offending_values, report_month, source_file, source_row "
-                         f"from read_parquet('{staged.rejects_path}')").fetchall()
+    rejects = duckdb.sql(
+        f"select reason, offending_values, report_month, source_file, source_row "
+        f"from read_parquet('{staged.rejects_path}')"
+    ).fetchall()
     reasons = {}
     for reason, *_ in rejects:
         reasons[reason] = reasons.get(reason, 0) + 1
@@ -57,8 +60,10 @@ def test_offending_lines_quarantined_with_reason(name, tmp_path):
 def test_files_in_different_encodings_load_each_in_its_own(tmp_path):
     staged = _stage(CASES["encodings_differ_between_files"], tmp_path)
     assert staged.row_count == BASE_LINES and staged.quarantined == 0
-    found = duckdb.sql(f"select source_file, description from read_parquet('{staged.parquet_path}') "
-                       "where description not like 'ITEM%' order by 1, 2").fetchall()
+    found = duckdb.sql(
+        f"select source_file, description from read_parquet('{staged.parquet_path}') "
+        "where description not like 'ITEM%' order by 1, 2"
+    ).fetchall()
     assert found == [("a.csv", "CAFÉ CRÈME MUG"), ("a.csv", "CRÈME BRÛLÉE SET"), ("b.csv", "CAFÉ CRÈME MUG")]
 
 

@@ -34,8 +34,7 @@ def test_clv_on_too_short_a_history_writes_both_tables_empty_and_typed(con):
         assert ledger_row_count(con, table, JAN) == 0
     types = dict(
         con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_name = 'customer_lifetime_value'"
+            "select column_name, data_type from information_schema.columns where table_name = 'customer_lifetime_value'"
         ).fetchall()
     )
     assert types["snapshot_month"] == "DATE" and types["customer_id"] == "VARCHAR"

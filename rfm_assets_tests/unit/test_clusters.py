@@ -14,8 +14,15 @@ def _groups(seed=0, n=150):
     rows = []
     for label, (r, f, m) in centres.items():
         for i in range(n):
-            rows.append((f"{label}{i}", max(0, int(r * rng.lognormal(0, 0.1))), max(1, int(round(f * rng.lognormal(0, 0.1)))),
-                         m * rng.lognormal(0, 0.1), label))
+            rows.append(
+                (
+                    f"{label}{i}",
+                    max(0, int(r * rng.lognormal(0, 0.1))),
+                    max(1, int(round(f * rng.lognormal(0, 0.1)))),
+                    m * rng.lognormal(0, 0.1),
+                    label,
+                )
+            )
     return pl.DataFrame(rows, schema=["customer_id", "recency_days", "frequency", "monetary", "truth"], orient="row")
 
 
@@ -27,7 +34,11 @@ def test_known_groups_are_recovered_and_named():
     mapping = {row["truth"]: row["cluster_name"] for row in names.iter_rows(named=True)}
     assert all(len(v) == 1 for v in mapping.values())  # each true group is exactly one cluster
     assert {k: v[0] for k, v in mapping.items()} == {
-        "top": "Top Customers", "new": "Potential Loyal", "lapsing": "At Risk", "gone": "Inactive"}
+        "top": "Top Customers",
+        "new": "Potential Loyal",
+        "lapsing": "At Risk",
+        "gone": "Inactive",
+    }
 
 
 def test_silhouette_prefers_the_true_k():
@@ -51,10 +62,14 @@ def test_names_are_stable_when_behaviour_is_the_same():
 
 def test_naming_rule_on_hand_placed_centroids():
     # columns: z_recency, z_frequency, z_monetary
-    z = np.array([[1.5, -1.0, -1.0],   # old, low value      -> Inactive
-                  [-1.0, 1.0, 1.2],    # recent, high value  -> Top Customers
-                  [1.0, 1.0, 1.0],     # old but valuable    -> At Risk
-                  [-1.2, -0.5, -0.3]])  # recent, low value  -> Potential Loyal
+    z = np.array(
+        [
+            [1.5, -1.0, -1.0],  # old, low value      -> Inactive
+            [-1.0, 1.0, 1.2],  # recent, high value  -> Top Customers
+            [1.0, 1.0, 1.0],  # old but valuable    -> At Risk
+            [-1.2, -0.5, -0.3],
+        ]
+    )  # recent, low value  -> Potential Loyal
     order, names = name_centroids(z)
     assert order == [1, 3, 2, 0]
     assert names == ["Top Customers", "Potential Loyal", "At Risk", "Inactive"]
@@ -68,5 +83,13 @@ def test_repeated_names_get_suffixes():
 
 def test_empty_input_is_refused():
     with pytest.raises(ValueError, match="no customers"):
-        fit_clusters(pl.DataFrame(schema={"customer_id": pl.String, "recency_days": pl.Int64,
-                                          "frequency": pl.Int64, "monetary": pl.Float64}))
+        fit_clusters(
+            pl.DataFrame(
+                schema={
+                    "customer_id": pl.String,
+                    "recency_days": pl.Int64,
+                    "frequency": pl.Int64,
+                    "monetary": pl.Float64,
+                }
+            )
+        )

@@ -25,8 +25,22 @@ from rfm_assets.core.clv import (
 TRUE_BG = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # rates per week
 TRUE_GG = {"p": 6.0, "q": 4.0, "v": 150.0}  # mean spend per purchase day p*v/(q-1) = 300
 START, END = date(2019, 1, 1), date(2020, 12, 31)
-COLUMNS = ["snapshot_month", "order_id", "invoice", "stock_code", "description", "quantity", "unit_price",
-           "line_revenue", "invoice_date", "order_date", "customer_id", "country", "source_file", "source_row"]
+COLUMNS = [
+    "snapshot_month",
+    "order_id",
+    "invoice",
+    "stock_code",
+    "description",
+    "quantity",
+    "unit_price",
+    "line_revenue",
+    "invoice_date",
+    "order_date",
+    "customer_id",
+    "country",
+    "source_file",
+    "source_row",
+]
 
 
 def simulate_days(n, seed, start=START, end=END, start_share=0.85):
@@ -59,12 +73,14 @@ def to_lines(days, seed=1):
     share = rng.random(len(row)) + 0.1
     share = share / np.bincount(row, weights=share)[row]
     rep = days.iloc[row].reset_index(drop=True)
-    lines = pd.DataFrame({
-        "order_id": [f"o{c}-{d}-{i % 2}" for c, d, i in zip(rep["customer"], rep["day"], k, strict=True)],
-        "line_revenue": rep["value"].to_numpy() * share,
-        "invoice_date": pd.Timestamp(START) + pd.to_timedelta(rep["day"], unit="D") + pd.Timedelta(hours=10),
-        "customer_id": "c" + rep["customer"].astype(str),
-    })
+    lines = pd.DataFrame(
+        {
+            "order_id": [f"o{c}-{d}-{i % 2}" for c, d, i in zip(rep["customer"], rep["day"], k, strict=True)],
+            "line_revenue": rep["value"].to_numpy() * share,
+            "invoice_date": pd.Timestamp(START) + pd.to_timedelta(rep["day"], unit="D") + pd.Timedelta(hours=10),
+            "customer_id": "c" + rep["customer"].astype(str),
+        }
+    )
     guests = lines.sample(200, random_state=seed).assign(customer_id=None, line_revenue=1e6)
     return pd.concat([lines, guests], ignore_index=True)
 
@@ -74,8 +90,13 @@ def write_lines(con, lines, first_row=1):
     frame = lines.assign(
         order_date=lines["invoice_date"].dt.normalize(),
         snapshot_month=lines["invoice_date"].dt.to_period("M").dt.start_time,
-        invoice=lines["order_id"], stock_code="X1", description="item", quantity=1.0,
-        unit_price=lines["line_revenue"], country="UK", source_file="sim.csv",
+        invoice=lines["order_id"],
+        stock_code="X1",
+        description="item",
+        quantity=1.0,
+        unit_price=lines["line_revenue"],
+        country="UK",
+        source_file="sim.csv",
         source_row=np.arange(first_row, first_row + len(lines)),
     )[COLUMNS]
     con.execute("""create table if not exists cleaned_transactions (snapshot_month date, order_id varchar,
@@ -111,8 +132,9 @@ def summary_from_days(days, end=END):
     """lifetimes' summary_data_from_transaction_data (freq='D') of simulated purchase days, in weeks."""
     tx = days.assign(date=pd.Timestamp(START) + pd.to_timedelta(days["day"], unit="D"))
     tx = tx[tx["date"] <= pd.Timestamp(end)]
-    out = summary_data_from_transaction_data(tx, "customer", "date", monetary_value_col="value",
-                                             observation_period_end=pd.Timestamp(end), freq="D")
+    out = summary_data_from_transaction_data(
+        tx, "customer", "date", monetary_value_col="value", observation_period_end=pd.Timestamp(end), freq="D"
+    )
     return out.assign(recency=out["recency"] / 7, T=out["T"] / 7)
 
 
@@ -122,8 +144,14 @@ def test_summary_matches_lifetimes_on_the_same_rows(sim, as_of):
     got = clv_summary(con, as_of).set_index("customer_id").sort_index()
     own = lines.dropna(subset=["customer_id"]).assign(date=lambda d: d["invoice_date"].dt.normalize())
     own = own[own["date"] <= pd.Timestamp(as_of)]
-    want = summary_data_from_transaction_data(own, "customer_id", "date", monetary_value_col="line_revenue",
-                                              observation_period_end=pd.Timestamp(as_of), freq="D").sort_index()
+    want = summary_data_from_transaction_data(
+        own,
+        "customer_id",
+        "date",
+        monetary_value_col="line_revenue",
+        observation_period_end=pd.Timestamp(as_of),
+        freq="D",
+    ).sort_index()
     assert list(got.index) == list(want.index)
     assert (got["frequency"].to_numpy() == want["frequency"].to_numpy()).all()
     np.testing.assert_allclose(got["recency"], want["recency"] / 7, rtol=1e-12)
@@ -165,8 +193,15 @@ def test_weighted_fit_equals_unweighted_lifetimes_fit():
 def degenerate_summary(n=200):
     """Everyone spends exactly 100 and buys every week: lifetimes' optimizers fail without a penalizer."""
     freq = np.random.default_rng(0).integers(1, 5, n)
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "frequency": freq,
-                         "recency": freq * 1.0, "T": 50.0, "monetary_value": 100.0})
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "frequency": freq,
+            "recency": freq * 1.0,
+            "T": 50.0,
+            "monetary_value": 100.0,
+        }
+    )
 
 
 def test_convergence_failure_falls_back_to_the_next_penalizer():
@@ -208,9 +243,15 @@ def test_insufficient_history_is_a_status_not_an_error(sim):
 
 def test_a_history_shorter_than_six_months_is_not_fitted():
     # 200 customers, 133 of them with repeats: enough customers, but every T is under 25 weeks.
-    summary = pd.DataFrame({"customer_id": [str(i) for i in range(200)],
-                            "frequency": [i % 3 for i in range(200)], "recency": [(i % 3) * 2.0 for i in range(200)],
-                            "T": [24.9] * 200, "monetary_value": [10.0 * (i % 3) for i in range(200)]})
+    summary = pd.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(200)],
+            "frequency": [i % 3 for i in range(200)],
+            "recency": [(i % 3) * 2.0 for i in range(200)],
+            "T": [24.9] * 200,
+            "monetary_value": [10.0 * (i % 3) for i in range(200)],
+        }
+    )
     fit = fit_clv(summary)
     assert fit.status == "insufficient_history" and "spans only 24.9 weeks" in fit.message
     assert fit_clv(summary.assign(T=25.0)).status != "insufficient_history"
@@ -232,8 +273,9 @@ def test_scores_are_finite_and_agree_with_lifetimes(fitted):
     assert ggf.conditional_expected_average_profit(np.array([0.0]), np.array([0.0]))[0] == p * v / (q - 1)
     s = summary.sample(300, random_state=0)
     rate = 1.10 ** (1 / 12) - 1
-    clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"],
-                                      time=12, discount_rate=rate, freq="W")
+    clv = ggf.customer_lifetime_value(
+        bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12, discount_rate=rate, freq="W"
+    )
     np.testing.assert_allclose(scores.loc[s.index, "clv_12m"], clv, rtol=1e-9)
     expected = bgf.conditional_expected_number_of_purchases_up_to_time(365.25 / 7, s["frequency"], s["recency"], s["T"])
     np.testing.assert_allclose(scores.loc[s.index, "expected_purchases_12m"], expected, rtol=1e-12)
@@ -245,8 +287,13 @@ def test_params_long_rows_are_complete_and_finite(fitted):
     rows = {(m, k): v for m, k, v in zip(out["model"], out["param"], out["value"], strict=True)}
     common = {"time_unit_days", "log_likelihood", "n_customers", "penalizer_coef"}
     assert {k for m, k in rows if m == "bg_nbd"} == {"r", "alpha", "a", "b"} | common
-    assert {k for m, k in rows if m == "gamma_gamma"} == {"p", "q", "v", "frequency_monetary_corr",
-                                                          "population_mean_spend"} | common
+    assert {k for m, k in rows if m == "gamma_gamma"} == {
+        "p",
+        "q",
+        "v",
+        "frequency_monetary_corr",
+        "population_mean_spend",
+    } | common
     assert rows[("bg_nbd", "time_unit_days")] == 7 and rows[("bg_nbd", "n_customers")] == fit.n_customers
     assert rows[("gamma_gamma", "n_customers")] == fit.n_repeat_customers
     assert np.isfinite(out["value"]).all() and (out["snapshot_month"] == date(2020, 12, 1)).all()
@@ -259,9 +306,15 @@ def test_a_million_customers_fit_in_seconds():
     per = days.groupby("customer").agg(first=("day", "min"), last=("day", "max"), n=("day", "size"))
     spend = days[days["day"] > first].groupby("customer")["value"].mean()
     n_days = (END - START).days + 1
-    summary = pd.DataFrame({"customer_id": per.index.astype(str), "frequency": per["n"] - 1,
-                            "recency": (per["last"] - per["first"]) / 7, "T": (n_days - 1 - per["first"]) / 7,
-                            "monetary_value": spend.reindex(per.index).fillna(0.0)}).reset_index(drop=True)
+    summary = pd.DataFrame(
+        {
+            "customer_id": per.index.astype(str),
+            "frequency": per["n"] - 1,
+            "recency": (per["last"] - per["first"]) / 7,
+            "T": (n_days - 1 - per["first"]) / 7,
+            "monetary_value": spend.reindex(per.index).fillna(0.0),
+        }
+    ).reset_index(drop=True)
     fit = fit_clv(summary)
     assert fit.status == "fitted" and fit.n_customers == 1_000_000
     assert fit.fit_seconds < 60  # measured about 6 s

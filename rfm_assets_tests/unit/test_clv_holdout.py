@@ -28,8 +28,14 @@ def test_holdout_predictions_match_actual_purchases(sim):  # noqa: F811
     assert abs(m.loc["all", "pct_error"]) < 10
     # independent actuals: lifetimes' calibration/holdout split of the same lines
     tx = lines.dropna(subset=["customer_id"]).assign(date=lambda d: d["invoice_date"].dt.normalize())
-    split = calibration_and_holdout_data(tx, "customer_id", "date", calibration_period_end=pd.Timestamp("2020-06-30"),
-                                         observation_period_end=pd.Timestamp(END), freq="D")
+    split = calibration_and_holdout_data(
+        tx,
+        "customer_id",
+        "date",
+        calibration_period_end=pd.Timestamp("2020-06-30"),
+        observation_period_end=pd.Timestamp(END),
+        freq="D",
+    )
     assert m.loc["all", "customers"] == len(split) < tx["customer_id"].nunique()  # newcomers excluded
     assert m.loc["all", "actual_purchases"] == split["frequency_holdout"].sum()
     assert m.loc["6+", "actual_purchases"] == split.loc[split["frequency_cal"] >= 6, "frequency_holdout"].sum()
@@ -67,11 +73,22 @@ def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim): 
     assert result.status == "fitted" and (result.metrics["actual_purchases"] == 0).all()
     con.register("metrics", result.metrics)
     types = {r[0]: r[1] for r in con.execute("describe metrics").fetchall()}
-    assert types == {"snapshot_month": "DATE", "calibration_end": "DATE", "holdout_months": "INTEGER",
-                     "frequency_class": "VARCHAR", "customers": "BIGINT", "predicted_purchases": "DOUBLE",
-                     "actual_purchases": "DOUBLE", "pct_error": "DOUBLE", "mae": "DOUBLE", "correlation": "DOUBLE"}
-    nulls = con.execute("select count(*) filter (pct_error is null), count(*) filter (correlation is null), "
-                        "count(*) filter (mae is null) from metrics").fetchone()
+    assert types == {
+        "snapshot_month": "DATE",
+        "calibration_end": "DATE",
+        "holdout_months": "INTEGER",
+        "frequency_class": "VARCHAR",
+        "customers": "BIGINT",
+        "predicted_purchases": "DOUBLE",
+        "actual_purchases": "DOUBLE",
+        "pct_error": "DOUBLE",
+        "mae": "DOUBLE",
+        "correlation": "DOUBLE",
+    }
+    nulls = con.execute(
+        "select count(*) filter (pct_error is null), count(*) filter (correlation is null), "
+        "count(*) filter (mae is null) from metrics"
+    ).fetchone()
     assert nulls == (6, 6, 0)
     overall = overall_metrics(result)  # what the asset's metadata shows: it raised here (float(NA))
     total = result.metrics.set_index("frequency_class").loc["all"]
@@ -84,5 +101,8 @@ def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim): 
 def test_overall_metrics_of_an_early_month_are_all_undefined(sim):  # noqa: F811
     result = holdout_metrics(sim[0], date(2019, 7, 1), 6)
     assert result.status == "insufficient_history"
-    assert overall_metrics(result) == {"aggregate_pct_error": None, "per_customer_mae": None,
-                                       "per_customer_correlation": None}
+    assert overall_metrics(result) == {
+        "aggregate_pct_error": None,
+        "per_customer_mae": None,
+        "per_customer_correlation": None,
+    }

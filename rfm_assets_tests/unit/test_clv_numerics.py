@@ -71,4 +71,4 @@ def test_a_grid_of_parameters_and_customers_agrees_with_lifetimes(t):
         assert np.isfinite(ours).all() and (ours >= -1e-9).all(), (params, xs[~np.isfinite(ours)])
         np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-8, atol=1e-9, err_msg=str(params))
         compared += int(finite.sum())
-    assert compared > 0.9 * len(xs) * 3 ** 4  # lifetimes is finite on most of the grid
+    assert compared > 0.9 * len(xs) * 3**4  # lifetimes is finite on most of the grid

@@ -45,9 +45,7 @@ DOTTED = re.compile(rf"^(?:{'|'.join(PACKAGES)})(?:\.\w+)+$")
 @cache
 def make_targets() -> frozenset[str]:
     """Targets with a rule in the Makefile (not target-specific variable lines)."""
-    rules = re.findall(
-        r"^([\w.-]+(?:[ \t]+[\w.-]+)*)[ \t]*:(?!=)([^=\n]*)$", (REPO / "Makefile").read_text(), re.M
-    )
+    rules = re.findall(r"^([\w.-]+(?:[ \t]+[\w.-]+)*)[ \t]*:(?!=)([^=\n]*)$", (REPO / "Makefile").read_text(), re.M)
     return frozenset(name for names, _ in rules for name in names.split()) - {".PHONY"}
 
 

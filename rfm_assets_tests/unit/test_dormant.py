@@ -18,30 +18,47 @@ HAND = [  # customer, order, day, stock, quantity, unit price, country
     ("A", "o1", date(2010, 11, 10), "S1", 2, 5.0, "United Kingdom"),
     ("A", "o1", date(2010, 11, 10), "S2", 1, 20.0, "United Kingdom"),
     ("A", "o2", date(2011, 2, 15), "S1", 4, 10.0, "France"),
-    ("A", "o3", date(2011, 7, 5), "S3", 4, 10.0, "France"),      # outcome
-    ("A", "o4", date(2011, 9, 30), "S3", 1, 10.0, "France"),     # outcome, last day
-    ("A", "o5", date(2011, 10, 1), "S3", 1, 999.0, "France"),    # after the outcome window
-    ("B", "o6", date(2011, 3, 31), "S1", 10, 10.0, "Germany"),   # last day of the base window
+    ("A", "o3", date(2011, 7, 5), "S3", 4, 10.0, "France"),  # outcome
+    ("A", "o4", date(2011, 9, 30), "S3", 1, 10.0, "France"),  # outcome, last day
+    ("A", "o5", date(2011, 10, 1), "S3", 1, 999.0, "France"),  # after the outcome window
+    ("B", "o6", date(2011, 3, 31), "S1", 10, 10.0, "Germany"),  # last day of the base window
     ("C", "o7", date(2011, 1, 1), "S1", 1, 10.0, "Germany"),
-    ("C", "o8", date(2011, 4, 1), "S1", 1, 10.0, "Germany"),     # bought in the dormant window
-    ("D", "o9", date(2010, 12, 31), "S1", 1, 10.0, "Germany"),   # only before the base window
+    ("C", "o8", date(2011, 4, 1), "S1", 1, 10.0, "Germany"),  # bought in the dormant window
+    ("D", "o9", date(2010, 12, 31), "S1", 1, 10.0, "Germany"),  # only before the base window
     ("E", "o10", date(2011, 2, 1), "S1", 1, 10.0, "Spain"),
-    ("E", "o11", date(2011, 6, 30), "S1", 1, 10.0, "Spain"),     # bought on the anchor's last day
+    ("E", "o11", date(2011, 6, 30), "S1", 1, 10.0, "Spain"),  # bought on the anchor's last day
     ("F", "o12", date(2011, 3, 10), "S2", 1, 20.0, "Spain"),
-    ("F", "o13", date(2011, 7, 1), "S2", 1, 25.0, "Spain"),      # outcome, first day
+    ("F", "o13", date(2011, 7, 1), "S2", 1, 25.0, "Spain"),  # outcome, first day
     ("G", "o14", date(2011, 1, 20), "S2", 1, 20.0, "Spain"),
-    ("G", "o15", date(2011, 10, 1), "S2", 1, 20.0, "Spain"),     # too late to count
+    ("G", "o15", date(2011, 10, 1), "S2", 1, 20.0, "Spain"),  # too late to count
     ("H", "o16", date(2010, 9, 5), "S1", 1, 10.0, "EIRE"),
     ("H", "o17", date(2010, 10, 5), "S1", 1, 20.0, "EIRE"),
     ("H", "o18", date(2010, 12, 5), "S1", 1, 30.0, "EIRE"),
     ("H", "o19", date(2011, 3, 5), "S1", 1, 40.0, "EIRE"),
-    (None, "o20", date(2011, 2, 10), "S1", 1, 10.0, "Spain"),    # guest sale
+    (None, "o20", date(2011, 2, 10), "S1", 1, 10.0, "Spain"),  # guest sale
 ]
 
 
 def hand_frame(lines):
-    rows = [(date(d.year, d.month, 1), o, o, s, s, float(q), p, q * p, datetime(d.year, d.month, d.day, 12), d,
-             c, country, "hand.csv", i + 1) for i, (c, o, d, s, q, p, country) in enumerate(lines)]
+    rows = [
+        (
+            date(d.year, d.month, 1),
+            o,
+            o,
+            s,
+            s,
+            float(q),
+            p,
+            q * p,
+            datetime(d.year, d.month, d.day, 12),
+            d,
+            c,
+            country,
+            "hand.csv",
+            i + 1,
+        )
+        for i, (c, o, d, s, q, p, country) in enumerate(lines)
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -68,8 +85,13 @@ def test_target_group_features_and_labels_by_hand(con):
     assert (f.loc["B", "recency_days"], f.loc["B", "recent_revenue_share"]) == (91, 1.0)
     labels = dm.anchor_labels(con, JUNE)
     got = [tuple(r) for r in labels[["customer_id", "bought_again", "future_revenue", "future_orders"]].to_numpy()]
-    assert got == [("A", True, 50.0, 2), ("B", False, 0.0, 0), ("F", True, 25.0, 1), ("G", False, 0.0, 0),
-                   ("H", False, 0.0, 0)]
+    assert got == [
+        ("A", True, 50.0, 2),
+        ("B", False, 0.0, 0),
+        ("F", True, 25.0, 1),
+        ("G", False, 0.0, 0),
+        ("H", False, 0.0, 0),
+    ]
 
 
 def test_features_never_see_the_outcome_window(con):
@@ -81,9 +103,11 @@ def test_features_never_see_the_outcome_window(con):
     # Rewrite everything after March 2011: drop it, then give every customer big orders in Apr-Jun
     # and later, plus brand-new customers.
     kept = frame[frame["order_date"] <= date(2011, 3, 31)]
-    extra = [(c, f"X{i}_{m}", date(2011, m, 15), "S999", 50, 99.0, "Japan")
-             for i, c in enumerate(sorted(frame["customer_id"].dropna().unique()) + ["NEW1", "NEW2"])
-             for m in (4, 6, 9, 12)]
+    extra = [
+        (c, f"X{i}_{m}", date(2011, m, 15), "S999", 50, 99.0, "Japan")
+        for i, c in enumerate(sorted(frame["customer_id"].dropna().unique()) + ["NEW1", "NEW2"])
+        for m in (4, 6, 9, 12)
+    ]
     write_transactions(con, pd.concat([kept, hand_frame(extra)], ignore_index=True))
     after, labels_after = dm.anchor_features(con, anchor), dm.anchor_labels(con, anchor)
     assert after.to_csv(index=False).encode() == before.to_csv(index=False).encode()
@@ -99,7 +123,12 @@ def test_anchor_rules_and_statuses(con):
     assert (anchors[0], anchors[-1], len(anchors)) == (date(2010, 6, 1), date(2011, 9, 1), 16)
     evaluation, training = dm.evaluation_plan(date(2010, 1, 1), date(2011, 12, 1))
     # 13 anchors <= E-3 (Jun 2010 .. Jun 2011); the newest 12 train
-    assert (evaluation, training[0], training[-1], len(training)) == (date(2011, 9, 1), date(2010, 7, 1), date(2011, 6, 1), 12)
+    assert (evaluation, training[0], training[-1], len(training)) == (
+        date(2011, 9, 1),
+        date(2010, 7, 1),
+        date(2011, 6, 1),
+        12,
+    )
     write_transactions(con, hand_frame(HAND))  # data from Sep 2010
     assert dm.run_dormant(con, date(2011, 3, 1)).status == dm.NO_KNOWN_OUTCOME  # first anchor Feb, known in May
     assert dm.run_dormant(con, date(2011, 6, 1)).status == dm.NO_TRAINING_ANCHOR  # anchors Feb, Mar only
@@ -121,8 +150,14 @@ def test_clv_features_of_an_anchor_only_when_it_has_them(con):
 
 
 def test_ranks_personas_and_budget_rule_by_hand(tmp_path):
-    group = pd.DataFrame({"customer_id": ["b", "a", "c", "d", "e"], "country": ["UK"] * 5,
-                          "frequency": [1, 1, 2, 3, 1], "monetary": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    group = pd.DataFrame(
+        {
+            "customer_id": ["b", "a", "c", "d", "e"],
+            "country": ["UK"] * 5,
+            "frequency": [1, 1, 2, 3, 1],
+            "monetary": [10.0, 20.0, 30.0, 40.0, 50.0],
+        }
+    )
     probability, spend = np.array([0.5, 0.5, 0.9, 0.1, 0.2]), np.array([10.0, 20.0, 4.0, 100.0, 30.0])
     # expected revenue 5, 10, 3.6, 10, 6; profit at margin 0.5, cost 2.5: 0, 2.5, -0.7, 2.5, 0.5
     rule = CampaignConfig(contact_cost=2.5, margin=0.5)
@@ -132,18 +167,31 @@ def test_ranks_personas_and_budget_rule_by_hand(tmp_path):
     by_id = targets.set_index("customer_id")
     assert sorted(by_id.index[by_id["selected"]]) == ["a", "d", "e"]  # profit > 0 (b is exactly 0)
     assert thresholds == {"monetary": 30.0, "frequency": 1.0}
-    assert by_id["persona"].to_dict() == {"c": "Regular", "a": "One-time", "b": "One-time", "e": "Big Fish",
-                                          "d": "Loyal"}
-    capped, _ = build_targets(group, probability, spend, CampaignConfig(contact_cost=2.5, margin=0.5, budget=5.0),
-                              date(2011, 12, 1))
+    assert by_id["persona"].to_dict() == {
+        "c": "Regular",
+        "a": "One-time",
+        "b": "One-time",
+        "e": "Big Fish",
+        "d": "Loyal",
+    }
+    capped, _ = build_targets(
+        group, probability, spend, CampaignConfig(contact_cost=2.5, margin=0.5, budget=5.0), date(2011, 12, 1)
+    )
     assert sorted(capped.loc[capped["selected"], "customer_id"]) == ["a", "d"]  # 2 contacts, best profit
     top2, _ = build_targets(group, probability, spend, CampaignConfig(top_n=2), date(2011, 12, 1))
     assert list(top2.loc[top2["selected"], "customer_id"]) == ["c", "a"]
     path = tmp_path / "out" / "campaign.csv"
     assert export_csv(targets, path) == 3
     back = pd.read_csv(path, dtype={"customer_id": str})
-    assert list(back.columns) == ["customer_id", "rank", "probability", "expected_revenue", "persona",
-                                  "suggested_action", "country"]
+    assert list(back.columns) == [
+        "customer_id",
+        "rank",
+        "probability",
+        "expected_revenue",
+        "persona",
+        "suggested_action",
+        "country",
+    ]
     assert list(back["customer_id"]) == ["a", "e", "d"] and list(back["rank"]) == [2, 4, 5]
     assert back["expected_revenue"].tolist() == pytest.approx([10.0, 6.0, 10.0])
     assert [p.name for p in path.parent.iterdir()] == ["campaign.csv"]  # no temp file left behind
@@ -210,11 +258,14 @@ def test_no_signal_gives_no_lift(tmp_path):
 def test_anchors_without_clv_sit_out_when_clv_is_used(tmp_path, clv_from, used):
     with connect(tmp_path / "w.duckdb") as c:
         write_transactions(c, simulate(1500, signal=True, seed=4))
-        c.execute("""create table customer_lifetime_value as
+        c.execute(
+            """create table customer_lifetime_value as
             select m.snapshot_month, t.customer_id, 0.5 as p_alive, 1.0 as expected_purchases_12m, 10.0 as clv_12m
             from (select distinct customer_id from cleaned_transactions where customer_id is not null) as t
             cross join (select distinct snapshot_month from cleaned_transactions) as m
-            where m.snapshot_month >= ?""", [clv_from])
+            where m.snapshot_month >= ?""",
+            [clv_from],
+        )
         result = dm.run_dormant(c, date(2011, 12, 1), min_positives=5)
     assert result.use_clv is used and result.evaluation_anchor == date(2011, 9, 1)
     if used:  # only 2011-05 and 2011-06 are <= E-3 and have CLV

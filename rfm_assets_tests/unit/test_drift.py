@@ -14,7 +14,9 @@ H1 = [f"2011-0{m}" for m in range(1, 7)]  # January to June
 
 
 def monthly(values: dict[str, float], column: str = "v", **more: dict[str, float]) -> pd.DataFrame:
-    frame = pd.DataFrame({"snapshot_month": [date.fromisoformat(k + "-01") for k in values], column: list(values.values())})
+    frame = pd.DataFrame(
+        {"snapshot_month": [date.fromisoformat(k + "-01") for k in values], column: list(values.values())}
+    )
     for name, other in more.items():
         frame[name] = list(other.values())
     return frame
@@ -33,11 +35,16 @@ def test_robust_band_is_median_and_four_robust_sd_with_a_floor():
 GUEST = dict(zip(H1, [0.30, 0.29, 0.31, 0.30, 0.32, 0.31], strict=True))
 
 
-@pytest.mark.parametrize(("july", "passed"), [(0.56, False),  # +25 points
-                                              (0.335, True),  # +2.5: inside the ±3 floor
-                                              (0.275, True),  # -3.5: inside [-4, +3]
-                                              (0.265, False),  # -4.5
-                                              (0.345, False)])  # +3.5
+@pytest.mark.parametrize(
+    ("july", "passed"),
+    [
+        (0.56, False),  # +25 points
+        (0.335, True),  # +2.5: inside the ±3 floor
+        (0.275, True),  # -3.5: inside [-4, +3]
+        (0.265, False),  # -4.5
+        (0.345, False),
+    ],
+)  # +3.5
 def test_guest_share_change_against_its_usual_changes(july, passed):
     result = change_drift(monthly({**GUEST, "2011-07": july}), JULY, "v", what="share of guest lines", floor=0.03)
     assert result.passed is passed
@@ -58,25 +65,36 @@ def test_a_smooth_decay_is_not_drift_and_only_earlier_months_count():
 
 
 def test_too_little_history_or_no_value_passes_and_says_so():
-    short = change_drift(monthly({"2011-04": 0.3, "2011-05": 0.3, "2011-06": 0.3, "2011-07": 0.9}), JULY, "v",
-                         what="share", floor=0.03)
+    short = change_drift(
+        monthly({"2011-04": 0.3, "2011-05": 0.3, "2011-06": 0.3, "2011-07": 0.9}), JULY, "v", what="share", floor=0.03
+    )
     assert short.passed and "not enough history" in short.description and short.metadata["history"] == 2
     missing = change_drift(monthly(GUEST), JULY, "v", what="share", floor=0.03)
     assert missing.passed and "nothing to compare" in missing.description
 
 
 def shares(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-    return pd.DataFrame([(date.fromisoformat(m + "-01"), g, s) for m, g, s in rows],
-                        columns=["snapshot_month", "segment", "share"])
+    return pd.DataFrame(
+        [(date.fromisoformat(m + "-01"), g, s) for m, g, s in rows], columns=["snapshot_month", "segment", "share"]
+    )
 
 
 def test_segment_mix_shift_per_segment():
     # A: 0.50 0.52 0.50 0.52 0.50 0.52: changes sorted -2 -2 +2 +2 +2 points -> median +2, |dev| 4 4 0 0 0 ->
     # MAD 0: band +2 ± 5 = [-3, +7], widened to at least ±5: [-5, +7]. B = 1 - A: [-7, +5]. C (0 until July): ±5.
-    history = [(m, g, s) for m, a in zip(H1, [0.50, 0.52, 0.50, 0.52, 0.50, 0.52], strict=True)
-               for g, s in (("A", a), ("B", 1 - a))]
-    calm = group_change_drift(shares(history + [("2011-07", "A", 0.55), ("2011-07", "B", 0.45)]), JULY,
-                              group="segment", value="share", what="segment share", floor=0.05)
+    history = [
+        (m, g, s)
+        for m, a in zip(H1, [0.50, 0.52, 0.50, 0.52, 0.50, 0.52], strict=True)
+        for g, s in (("A", a), ("B", 1 - a))
+    ]
+    calm = group_change_drift(
+        shares(history + [("2011-07", "A", 0.55), ("2011-07", "B", 0.45)]),
+        JULY,
+        group="segment",
+        value="share",
+        what="segment share",
+        floor=0.05,
+    )
     assert calm.passed and calm.metadata["groups_outside"] == 0
     shifted = shares(history + [("2011-07", "A", 0.30), ("2011-07", "B", 0.40), ("2011-07", "C", 0.30)])
     result = group_change_drift(shifted, JULY, group="segment", value="share", what="segment share", floor=0.05)
@@ -87,8 +105,10 @@ def test_segment_mix_shift_per_segment():
 
 
 def params(values: dict[str, list[float]], months: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([(date.fromisoformat(m + "-01"), p, v[i]) for p, v in values.items()
-                         for i, m in enumerate(months)], columns=["snapshot_month", "param", "value"])
+    return pd.DataFrame(
+        [(date.fromisoformat(m + "-01"), p, v[i]) for p, v in values.items() for i, m in enumerate(months)],
+        columns=["snapshot_month", "param", "value"],
+    )
 
 
 def test_doubled_parameters_fire_and_usual_moves_do_not():
@@ -96,29 +116,35 @@ def test_doubled_parameters_fire_and_usual_moves_do_not():
     # r flat (log changes 0, MAD 0: floor log 1.5); alpha grows x1.05 a month (usual change log 1.05)
     base = {"r": [0.5] * 6, "alpha": [10 * 1.05**i for i in range(6)]}
     doubled = params({"r": [*base["r"], 1.0], "alpha": [*base["alpha"], 2 * base["alpha"][-1]]}, months)
-    result = group_change_drift(doubled, JULY, group="param", value="value", what="parameter",
-                                floor=math.log(1.5), transform="log", unit="log")
+    result = group_change_drift(
+        doubled, JULY, group="param", value="value", what="parameter", floor=math.log(1.5), transform="log", unit="log"
+    )
     assert not result.passed and result.metadata["groups_outside"] == 2
     assert result.metadata["change"] == pytest.approx(math.log(2))
     usual = params({"r": [*base["r"], 0.5 * 1.4], "alpha": [*base["alpha"], base["alpha"][-1] * 1.05]}, months)
-    assert group_change_drift(usual, JULY, group="param", value="value", what="parameter",
-                              floor=math.log(1.5), transform="log", unit="log").passed  # x1.4 < x1.5
+    assert group_change_drift(
+        usual, JULY, group="param", value="value", what="parameter", floor=math.log(1.5), transform="log", unit="log"
+    ).passed  # x1.4 < x1.5
 
 
 def test_forecast_error_warns_only_upwards_beyond_twice_the_median_and_above_one():
     # MASE 0.5 0.6 0.55 0.5 0.6 0.55: median of logs = log 0.55; |log dev| 0.095 0.087 0 ... -> MAD 0.087,
     # 4 x 1.4826 x 0.087 = 0.52 < log 2: the limit is 0.55 x 2 = 1.1
     mase = dict(zip(H1, [0.5, 0.6, 0.55, 0.5, 0.6, 0.55], strict=True))
-    result = level_drift(monthly({**mase, "2011-07": 1.2}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0,
-                         min_history=6)
+    result = level_drift(
+        monthly({**mase, "2011-07": 1.2}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0, min_history=6
+    )
     assert not result.passed and result.metadata["limit"] == pytest.approx(1.1)
-    assert level_drift(monthly({**mase, "2011-07": 1.05}), JULY, "v", what="MASE", floor=math.log(2),
-                       minimum=1.0, min_history=6).passed
-    assert level_drift(monthly({**mase, "2011-07": 0.01}), JULY, "v", what="MASE", floor=math.log(2),
-                       minimum=1.0, min_history=6).passed  # better never warns
+    assert level_drift(
+        monthly({**mase, "2011-07": 1.05}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0, min_history=6
+    ).passed
+    assert level_drift(
+        monthly({**mase, "2011-07": 0.01}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0, min_history=6
+    ).passed  # better never warns
     tiny = {m: 0.2 for m in H1}  # limit 0.4, but an error no larger than the naive's (MASE <= 1) never warns
-    assert level_drift(monthly({**tiny, "2011-07": 0.9}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0,
-                       min_history=6).passed
+    assert level_drift(
+        monthly({**tiny, "2011-07": 0.9}), JULY, "v", what="MASE", floor=math.log(2), minimum=1.0, min_history=6
+    ).passed
 
 
 VOLUME = {"2011-04": (1000.0, 100.0), "2011-05": (1100.0, 110.0), "2011-06": (1200.0, 120.0)}  # 10 per line
@@ -131,8 +157,9 @@ def volumes(july: tuple[float, float], rows: dict | None = None) -> pd.DataFrame
 
 def forecasts(rows: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
     """One-month-ahead forecasts: ds -> (forecast, lo_95, hi_95)."""
-    return pd.DataFrame([(date.fromisoformat(k + "-01"), *v) for k, v in rows.items()],
-                        columns=["ds", "forecast", "lo_95", "hi_95"])
+    return pd.DataFrame(
+        [(date.fromisoformat(k + "-01"), *v) for k, v in rows.items()], columns=["ds", "forecast", "lo_95", "hi_95"]
+    )
 
 
 def test_volume_against_last_months_forecast_interval():
@@ -158,11 +185,14 @@ def test_a_forecast_that_usually_misses_by_a_lot_is_judged_by_its_own_misses():
     # misses of Apr, May, Jun (those with 3 earlier months): log 1.5, log 0.7, log 1.5 -> only 3 < 5 needed:
     # the floor alone, x1.5 either way
     july = {"2011-07": (1000.0, 990.0, 1010.0)}
-    result = forecast_drift(volumes((1450.0, 145.0), rows), JULY, "revenue", forecasts({**track, **july}),
-                            what="revenue")
+    result = forecast_drift(
+        volumes((1450.0, 145.0), rows), JULY, "revenue", forecasts({**track, **july}), what="revenue"
+    )
     assert result.passed and result.metadata["past_misses"] == 3
     assert (result.metadata["usual_miss_low"], result.metadata["usual_miss_high"]) == (
-        pytest.approx(1 / 1.5 - 1, abs=1e-6), pytest.approx(0.5, abs=1e-6))
+        pytest.approx(1 / 1.5 - 1, abs=1e-6),
+        pytest.approx(0.5, abs=1e-6),
+    )
     # three more months of the same misses (Jan-Sep, judged in October): 6 misses log 0.7 / log 1.5 alternately,
     # median (log 0.7 + log 1.5) / 2 = 0.0244, MAD 0.381 -> band 0.0244 ± 2.26: a -70% miss is usual for it
     longer = [*months, "2011-07", "2011-08", "2011-09"]
@@ -170,8 +200,9 @@ def test_a_forecast_that_usually_misses_by_a_lot_is_judged_by_its_own_misses():
     track = {m: (1000.0 / (1.5 if i % 2 else 0.7), 1.0, 1e9) for i, m in enumerate(longer)}
     october = date(2011, 10, 1)
     frame = monthly({**{k: v[0] for k, v in rows.items()}, "2011-10": 300.0}, "revenue")
-    result = forecast_drift(frame, october, "revenue", forecasts({**track, "2011-10": (1000.0, 990.0, 1010.0)}),
-                            what="revenue")
+    result = forecast_drift(
+        frame, october, "revenue", forecasts({**track, "2011-10": (1000.0, 990.0, 1010.0)}), what="revenue"
+    )
     assert result.passed and result.metadata["past_misses"] == 6 and "within its usual misses" in result.description
     assert result.metadata["usual_miss_low"] == pytest.approx(math.exp(0.0244 - 2.26) - 1, abs=0.01)
 
@@ -185,8 +216,9 @@ def test_volume_without_a_forecast_falls_back_to_its_usual_changes():
     assert "no forecast from last month" in result.description
     steady = monthly({**growth, "2011-07": growth["2011-06"] * 1.1}, "revenue")
     assert forecast_drift(steady, JULY, "revenue", None, what="revenue").passed
-    young = forecast_drift(volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", forecasts({"2011-07": (1.0, 0.0, 2.0)}),
-                           what="revenue")
+    young = forecast_drift(
+        volumes((10.0, 1.0)).iloc[1:], JULY, "revenue", forecasts({"2011-07": (1.0, 0.0, 2.0)}), what="revenue"
+    )
     assert young.passed and "not enough history" in young.description
 
 

@@ -47,14 +47,19 @@ def test_ledger_records_why_a_month_is_empty(con):
     assert built_months(con, "t") == {JAN, FEB, MAR}
     assert [ledger_row_count(con, "t", m) for m in (JAN, FEB, APR)] == [2, 0, None]
     assert set(built_empty_months(con, "t")) == {FEB, MAR} and built_empty_months(con, "t")[FEB] == "shop closed"
-    assert (is_built_empty(con, "t", JAN), is_built_empty(con, "t", FEB), is_built_empty(con, "t", APR)) == \
-        (False, True, False)
+    assert (is_built_empty(con, "t", JAN), is_built_empty(con, "t", FEB), is_built_empty(con, "t", APR)) == (
+        False,
+        True,
+        False,
+    )
     assert con.execute("select empty_reason from _partitions where snapshot_month = ?", [JAN]).fetchone() == (None,)
 
 
 def test_a_ledger_written_before_empty_reason_existed_keeps_working(con):
-    con.execute("create table _partitions (table_name varchar, snapshot_month date, row_count bigint, "
-                "primary key (table_name, snapshot_month))")
+    con.execute(
+        "create table _partitions (table_name varchar, snapshot_month date, row_count bigint, "
+        "primary key (table_name, snapshot_month))"
+    )
     con.execute("insert into _partitions values ('t', ?, 0)", [JAN])
     assert set(built_empty_months(con, "t")) == {JAN}  # read before any new write: no column yet
     replace_partition(con, "t", FEB, _q(1), {"m": FEB})
@@ -78,8 +83,11 @@ def test_keep_nonempty_refuses_to_empty_a_month_that_had_rows(con):
 def _staged(tmp_path, months: list[date]):
     """A staged-source parquet with two lines per month of ``months``."""
     path = tmp_path / "staged.parquet"
-    rows = [f"('INV{i}', 'SKU', 'thing', 1, 2.5, null::double, timestamp '{m} 10:00:00' + interval {j} hour, "
-            f"'c{i}', 'UK', 'orders.csv', {i})" for i, (m, j) in enumerate((m, j) for m in months for j in range(2))]
+    rows = [
+        f"('INV{i}', 'SKU', 'thing', 1, 2.5, null::double, timestamp '{m} 10:00:00' + interval {j} hour, "
+        f"'c{i}', 'UK', 'orders.csv', {i})"
+        for i, (m, j) in enumerate((m, j) for m in months for j in range(2))
+    ]
     duckdb.execute(
         "copy (select * from (values " + ", ".join(rows) + ") as t(invoice, stock_code, description, quantity, "
         "unit_price, amount, invoice_date, customer_id, country, source_file, source_row)) to '" + str(path) + "'"

@@ -30,7 +30,7 @@ def reference(y, horizon=H):
         g = 0.0
     else:
         w, lag = (min(12, n - 12), 12) if n > 12 else (n // 2, n // 2)
-        later, earlier = float(np.median(y[n - w:])), float(np.median(y[n - w - lag:n - lag]))
+        later, earlier = float(np.median(y[n - w :])), float(np.median(y[n - w - lag : n - lag]))
         g = (later / earlier) ** (1 / lag) - 1 if earlier > 0 else (1.0 if later > 0 else 0.0)
         g = min(max(g, 0.0), 0.10)
     trend = np.array([max(y) * (1 + g) ** h for h in range(1, horizon + 1)])
@@ -59,7 +59,9 @@ def daily(shapes, seed=0):
         for k, total in enumerate(totals):
             month = add_months(END, k - len(totals) + 1)
             days = pd.date_range(month, month_end(month), freq="D")
-            frames.append(pd.DataFrame({"series": name, "ds": days, "y": total * rng.dirichlet(np.full(len(days), 20.0))}))
+            frames.append(
+                pd.DataFrame({"series": name, "ds": days, "y": total * rng.dirichlet(np.full(len(days), 20.0))})
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -96,7 +98,9 @@ def test_envelope_by_hand():
     assert spike.growth == 0.0 and list(spike.upper) == [4000.0, 4000.0]
     shrinking = envelope(np.array([50.0, 40, 30, 20]), 2)
     assert shrinking.observed_growth == pytest.approx((25 / 45) ** 0.5 - 1) and shrinking.growth == 0.0  # medians
-    seasonal = 100 * (1 + 0.4 * np.sin(np.pi * np.arange(30) / 6)) * 1.02 ** np.arange(30)  # the same months a year apart
+    seasonal = (
+        100 * (1 + 0.4 * np.sin(np.pi * np.arange(30) / 6)) * 1.02 ** np.arange(30)
+    )  # the same months a year apart
     assert envelope(seasonal, 1).growth == pytest.approx(0.02)
     zeros = envelope(np.r_[np.zeros(14), [5.0, 6.0]], 1)  # nothing a year earlier: growth undefined, capped
     assert zeros.growth == 0.10 and zeros.upper[0] == pytest.approx(4 * 6 * 1.1)
@@ -126,8 +130,11 @@ def test_an_exploding_point_forecast_falls_back_with_a_reason(monkeypatch):
     assert (fc["model"] == "Naive").all()
     np.testing.assert_allclose(fc["forecast"], 18_000.0)  # Naive: the last month, flat
     why = [w for w in result.warnings if w.startswith("ramp: fell back to Naive (monthly): ")]
-    assert len(why) == 1 and re.search(r"\(monthly\): its forecast reaches 1\.\d+e\+19x the history's largest month "
-                                       r"at month \d+; the envelope allows 2\.2x", why[0]), result.warnings
+    assert len(why) == 1 and re.search(
+        r"\(monthly\): its forecast reaches 1\.\d+e\+19x the history's largest month "
+        r"at month \d+; the envelope allows 2\.2x",
+        why[0],
+    ), result.warnings
     bt = result.backtest
     assert bt.loc[bt["chosen"], "model"].tolist() == ["Naive"]
 
@@ -143,8 +150,10 @@ def test_exploding_intervals_are_clipped_with_a_warning(monkeypatch):
     assert model != "Naive" and (result.forecasts["model"] == model).all()  # the point was fine: same model
     np.testing.assert_allclose(result.forecasts["forecast"], clean.forecasts["forecast"])
     np.testing.assert_allclose(result.forecasts["hi_95"], upper)  # every hi bound clipped to the envelope
-    assert any(w.startswith(f"ramp: {model} (monthly) bounds clipped to the envelope in 24 of 24 months")
-               for w in result.warnings), result.warnings
+    assert any(
+        w.startswith(f"ramp: {model} (monthly) bounds clipped to the envelope in 24 of 24 months")
+        for w in result.warnings
+    ), result.warnings
 
 
 def test_growing_shop_company_and_newcomer_series(tmp_path):

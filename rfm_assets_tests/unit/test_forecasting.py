@@ -46,8 +46,7 @@ def _bounds_ok(fc):
 @pytest.fixture(scope="module")
 def seasonal_result():
     """Two series, 36 months, strong trend and yearly season: the seasonal naive misses the trend."""
-    frames = [_simulate(f"s{i}", 36, growth=g, amp=0.3, noise=0.05, seed=i)[0]
-              for i, g in enumerate((0.03, -0.02))]
+    frames = [_simulate(f"s{i}", 36, growth=g, amp=0.3, noise=0.05, seed=i)[0] for i, g in enumerate((0.03, -0.02))]
     return forecast_all(pd.concat(frames), _as_of(36))
 
 
@@ -84,8 +83,10 @@ def test_history_is_zero_filled_month_totals():
     ds = pd.to_datetime(daily["ds"])
     daily = daily[(ds.dt.month != 5) & (ds.dt.day != 15)]  # no sales in May 2020, nor on any 15th
     kept = pd.to_datetime(daily["ds"])
-    expected = [float(daily.loc[(kept.dt.year == m.year) & (kept.dt.month == m.month), "y"].sum())
-                for m in (add_months(START, k) for k in range(14))]
+    expected = [
+        float(daily.loc[(kept.dt.year == m.year) & (kept.dt.month == m.month), "y"].sum())
+        for m in (add_months(START, k) for k in range(14))
+    ]
     result = forecast_all(daily, _as_of(14), ForecastConfig(grains=("monthly",)))
     hist = result.history
     assert list(hist["ds"]) == [add_months(START, k) for k in range(14)]

@@ -47,8 +47,11 @@ def _clean_purchase_lines(df: pl.DataFrame) -> pl.DataFrame:
     """Product lines of ordinary invoices: no C/A invoice, no non-product code, price and quantity
     positive, exact duplicates dropped (the cleaning rules documented in sql/cleaned_transactions)."""
     return df.filter(
-        ~pl.col("cancel") & ~pl.col("adjust") & ~pl.col("StockCode").is_in(NON_PRODUCT)
-        & (pl.col("Price") > 0) & (pl.col("Quantity") > 0)
+        ~pl.col("cancel")
+        & ~pl.col("adjust")
+        & ~pl.col("StockCode").is_in(NON_PRODUCT)
+        & (pl.col("Price") > 0)
+        & (pl.col("Quantity") > 0)
     ).unique(subset=list(HEADER.split(",")), maintain_order=True)
 
 
@@ -295,8 +298,10 @@ def test_customers_truth_matches_the_csv(data: Loaded) -> None:
     assert (dropped["dropout_time"] == dropped["last"]).all()  # dropout happens right after a purchase
     assert 0 < dropped.height < ct.height
     # each customer's invoices (cancellations included) sit on distinct timestamps
-    every = data.df.filter(pl.col("customer").is_not_null()).group_by("customer").agg(
-        pl.col("Invoice").n_unique().alias("invoices"), pl.col("InvoiceDate").n_unique().alias("stamps")
+    every = (
+        data.df.filter(pl.col("customer").is_not_null())
+        .group_by("customer")
+        .agg(pl.col("Invoice").n_unique().alias("invoices"), pl.col("InvoiceDate").n_unique().alias("stamps"))
     )
     assert (every["invoices"] == every["stamps"]).all()
 
@@ -323,9 +328,11 @@ def test_bg_nbd_fit_recovers_the_true_parameters(data: Loaded) -> None:
         purchases, "customer", "InvoiceDate", observation_period_end=end, freq="h"
     )
     hours_per_unit = 24 * data.truth["time_unit_days"]
-    fitted = BetaGeoFitter().fit(
-        summary["frequency"], summary["recency"] / hours_per_unit, summary["T"] / hours_per_unit
-    ).params_
+    fitted = (
+        BetaGeoFitter()
+        .fit(summary["frequency"], summary["recency"] / hours_per_unit, summary["T"] / hours_per_unit)
+        .params_
+    )
     bg = data.truth["bg_nbd"]
     # loose: seasonality and two years of data leave a few percent of bias and noise
     assert fitted["r"] / fitted["alpha"] == pytest.approx(bg["r"] / bg["alpha"], rel=0.25)

@@ -16,12 +16,15 @@ def test_size_determinism_and_ramp(tmp_path):
     assert path.read_bytes() == again.read_bytes()
     con = duckdb.connect()
     total, customers, first, last = con.execute(
-        f"select count(*), count(distinct cust), min(dt), max(dt) from '{path}'").fetchone()
+        f"select count(*), count(distinct cust), min(dt), max(dt) from '{path}'"
+    ).fetchone()
     assert (total, customers) == (30_000, 2_000)
     assert first.date() >= date(2021, 1, 1) and last.date() <= date(2021, 12, 31)
-    monthly = con.execute(f"select month(dt), sum(amt), count(distinct cust) filter (first_month) from "
-                          f"(select *, min(dt) over (partition by cust) = dt as first_month from '{path}') "
-                          "group by 1 order by 1").fetchall()
+    monthly = con.execute(
+        f"select month(dt), sum(amt), count(distinct cust) filter (first_month) from "
+        f"(select *, min(dt) over (partition by cust) = dt as first_month from '{path}') "
+        "group by 1 order by 1"
+    ).fetchall()
     revenue = np.array([r[1] for r in monthly])
     new = np.array([r[2] for r in monthly])
     assert len(monthly) == 12 and revenue[-1] > 10 * revenue[0]  # revenue ramps up
@@ -34,7 +37,9 @@ def test_reads_through_the_generic_mapping(tmp_path):
     path = write_growing_shop(tmp_path / "shop.parquet", 5_000, 400, n_months=6, start="2020-03")
     spec = SourceSpec(path=path, format="generic", columns=parse_column_mapping(MAPPING))
     staged = stage_source(spec, tmp_path / "staging")
-    got = duckdb.sql(f"select count(*), count(distinct customer_id), sum(amount) from '{staged.parquet_path}'").fetchone()
+    got = duckdb.sql(
+        f"select count(*), count(distinct customer_id), sum(amount) from '{staged.parquet_path}'"
+    ).fetchone()
     want = duckdb.sql(f"select count(*), count(distinct cust), sum(amt) from '{path}'").fetchone()
     assert got[:2] == want[:2] and got[2] == pytest.approx(want[2])
     assert source_month_range(spec, tmp_path / "staging") == (date(2020, 3, 1), date(2020, 8, 1))

@@ -44,8 +44,14 @@ def test_staging_records_the_range_and_a_load_then_reads_no_line(source, tmp_pat
 
     monkeypatch.setattr(staging_module, "_stage", _no_staging)
     monkeypatch.setattr(staging_module, "stage_source", _no_staging)
-    settings = Settings.from_env({"RFM_SOURCE": str(source), "RFM_SOURCE_FORMAT": "generic", "RFM_COLUMNS": MAPPING,
-                                  "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb")})
+    settings = Settings.from_env(
+        {
+            "RFM_SOURCE": str(source),
+            "RFM_SOURCE_FORMAT": "generic",
+            "RFM_COLUMNS": MAPPING,
+            "RFM_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        }
+    )
     monthly = partitions.monthly_partitions(settings)
     assert monthly.get_partition_keys() == ["2011-01-01", "2011-02-01", "2011-03-01"]
 
@@ -74,8 +80,9 @@ def test_a_never_staged_source_is_staged_once_at_load(source, tmp_path):
 def test_another_source_or_mapping_never_borrows_the_record(source, tmp_path):
     staging = tmp_path / "staging"
     stage_source(_spec(source), staging)
-    assert recorded_month_range(_spec(source, "customer_id=cust,order_date=dt,amount=amt,order_id=cust"),
-                                staging) is None
+    assert (
+        recorded_month_range(_spec(source, "customer_id=cust,order_date=dt,amount=amt,order_id=cust"), staging) is None
+    )
     other = tmp_path / "other"
     other.mkdir()
     _write(other / "x.csv", [("c9", "2012-07-01", 1.0)])

@@ -23,4 +23,8 @@ def test_month_end_handles_leap_years():
 
 def test_months_between_inclusive():
     assert months_between(date(2010, 11, 1), date(2011, 2, 1)) == [
-        date(2010, 11, 1), date(2010, 12, 1), date(2011, 1, 1), date(2011, 2, 1)]
+        date(2010, 11, 1),
+        date(2010, 12, 1),
+        date(2011, 1, 1),
+        date(2011, 2, 1),
+    ]

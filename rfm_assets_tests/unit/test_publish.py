@@ -17,8 +17,9 @@ JAN, FEB = date(2010, 1, 1), date(2010, 2, 1)
 
 
 def _month(con, month, n):
-    replace_partition(con, "t", month, "select $m::date as snapshot_month, range::int as x from range($n)",
-                      {"m": month, "n": n})
+    replace_partition(
+        con, "t", month, "select $m::date as snapshot_month, range::int as x from range($n)", {"m": month, "n": n}
+    )
 
 
 @pytest.fixture
@@ -29,8 +30,10 @@ def warehouse(tmp_path):
         _month(con, FEB, 2)
     (tmp_path / "views").mkdir()
     (tmp_path / "views" / "mart_t.sql").write_text("select snapshot_month, sum(x) as total from t group by all")
-    (tmp_path / "views" / "mart_t.yml").write_text("name: mart_t\ndescription: totals\ngrain: one row per month\n"
-                                                   "columns:\n  snapshot_month: month\n  total: sum of x\n")
+    (tmp_path / "views" / "mart_t.yml").write_text(
+        "name: mart_t\ndescription: totals\ngrain: one row per month\n"
+        "columns:\n  snapshot_month: month\n  total: sum of x\n"
+    )
     defs = views.load_view_defs(tmp_path / "views")
     with connect(path) as con:
         views.refresh_view(con, defs[0], defs)
@@ -52,7 +55,8 @@ def test_copy_holds_every_table_and_view_and_a_catalog(warehouse, tmp_path):
         assert table_checksum(bi, "t") == table_checksum(wh, "t")
         assert bi.execute("select * from mart_t").fetchall() == [(FEB, 1)]  # 0 + 1
         assert bi.execute(f"select view_name, newest_month, newest_month_rows from {CATALOG}").fetchall() == [
-            ("mart_t", FEB, 1)]
+            ("mart_t", FEB, 1)
+        ]
 
 
 def test_republishing_replaces_the_copy(warehouse, tmp_path):

@@ -31,7 +31,7 @@ HAND_LINES = [
     ("A", "o1", date(2011, 1, 10), 100.0),  # before the 2-month window
     ("A", "o2", date(2011, 2, 5), 50.0),
     ("A", "o3", date(2011, 3, 31), 30.0),
-    ("A", "o3", date(2011, 3, 31), 20.0),   # second line of the same order
+    ("A", "o3", date(2011, 3, 31), 20.0),  # second line of the same order
     ("B", "o4", date(2011, 3, 1), 200.0),
     ("C", "o5", date(2011, 2, 28), 10.0),
     ("D", "o6", date(2011, 1, 15), 500.0),  # only outside the window: not in the snapshot
@@ -68,6 +68,7 @@ def test_later_months_never_change_an_earlier_snapshot(con):
 
 # ---- a second, deliberately plain implementation --------------------------------------------
 
+
 def plain_rfm(lines, returns, month, window):
     as_of = month_end(month)
     start = add_months(month, -(window - 1))
@@ -102,8 +103,20 @@ def plain_rfm(lines, returns, month, window):
     for c in custs:
         fm = (f[c] + m[c] + 1) // 2
         seg = next(x.segment for x in rules if x.r_min <= r[c] <= x.r_max and x.fm_min <= fm <= x.fm_max)
-        out.append((c, rec[c], len(orders[c]), round(money[c], 6), (as_of - first[c]).days,
-                    round(ret[c], 6), r[c], f[c], m[c], seg))
+        out.append(
+            (
+                c,
+                rec[c],
+                len(orders[c]),
+                round(money[c], 6),
+                (as_of - first[c]).days,
+                round(ret[c], 6),
+                r[c],
+                f[c],
+                m[c],
+                seg,
+            )
+        )
     return out
 
 
@@ -120,10 +133,16 @@ def test_matches_plain_implementation_on_random_data(con, seed):
     for _ in range(30):
         returns.append((add_months(day0, rnd.randint(0, 17)), f"c{rnd.randint(1, 120)}", float(rnd.randint(1, 9))))
     make_tables(con, lines, returns)
-    for month, window in [(date(2010, 12, 1), 12), (date(2011, 6, 1), 12), (date(2010, 3, 1), 12), (date(2011, 2, 1), 3)]:
+    for month, window in [
+        (date(2010, 12, 1), 12),
+        (date(2011, 6, 1), 12),
+        (date(2010, 3, 1), 12),
+        (date(2011, 2, 1), 3),
+    ]:
         build_rfm_snapshot(con, month, window, SEGMENTS)
-        got = con.execute(f"select {COLS} from rfm_snapshots where snapshot_month = ? order by customer_id",
-                          [month]).fetchall()
+        got = con.execute(
+            f"select {COLS} from rfm_snapshots where snapshot_month = ? order by customer_id", [month]
+        ).fetchall()
         got = [(c, rec, f, round(m, 6), t, round(rv, 6), *rest) for c, rec, f, m, t, rv, *rest in got]
         assert got == plain_rfm(lines, returns, month, window), (month, window)
 
@@ -131,9 +150,19 @@ def test_matches_plain_implementation_on_random_data(con, seed):
 def test_default_rules_cover_all_125_cells():
     assert SEGMENTS.height == 125
     assert SEGMENTS["rfm_segment"].null_count() == 0
-    assert set(SEGMENTS["rfm_segment"]) >= {"Champions", "Loyal Customers", "Potential Loyalist", "New Customers",
-                                            "Promising", "Need Attention", "About To Sleep", "At Risk",
-                                            "Can't Lose Them", "Hibernating", "Lost"}
+    assert set(SEGMENTS["rfm_segment"]) >= {
+        "Champions",
+        "Loyal Customers",
+        "Potential Loyalist",
+        "New Customers",
+        "Promising",
+        "Need Attention",
+        "About To Sleep",
+        "At Risk",
+        "Can't Lose Them",
+        "Hibernating",
+        "Lost",
+    }
 
 
 def test_rules_with_a_gap_are_refused_unless_explicit():

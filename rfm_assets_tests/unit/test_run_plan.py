@@ -34,8 +34,11 @@ def c() -> None: ...
 def d() -> None: ...
 
 
-@dg.multi_asset(specs=[dg.AssetSpec("m1", deps=[dg.AssetDep(b, partition_mapping=PREVIOUS_AND_THIS)]),
-                       dg.AssetSpec("m2")], partitions_def=MONTHS, can_subset=False)
+@dg.multi_asset(
+    specs=[dg.AssetSpec("m1", deps=[dg.AssetDep(b, partition_mapping=PREVIOUS_AND_THIS)]), dg.AssetSpec("m2")],
+    partitions_def=MONTHS,
+    can_subset=False,
+)
 def m():  # noqa: ANN201 - dagster reads a multi-asset's return annotation
     yield from ()
 
@@ -95,8 +98,14 @@ def test_summary_names_failures_and_causes_and_merges_consecutive_months():
     ok = {dg.AssetKey(n): Outcome(OK) for n in ("a", "b", "c", "d", "m1", "m2", "e")}
     plan.record("2020-01-01", ok)
     cause = Cause("a", "2020-02-01")
-    plan.record("2020-02-01", {**ok, dg.AssetKey("a"): Outcome(FAILED, reason="RuntimeError: boom"),
-                               **{dg.AssetKey(n): Outcome(SKIPPED, cause=cause) for n in ("b", "c", "d", "m1", "m2", "e")}})
+    plan.record(
+        "2020-02-01",
+        {
+            **ok,
+            dg.AssetKey("a"): Outcome(FAILED, reason="RuntimeError: boom"),
+            **{dg.AssetKey(n): Outcome(SKIPPED, cause=cause) for n in ("b", "c", "d", "m1", "m2", "e")},
+        },
+    )
     for month in KEYS[2:]:
         plan.record(month, {k: o for k, o in ok.items() if k not in plan.blocked[month]})
     assert summary_lines(plan) == [

@@ -46,8 +46,11 @@ def d_looks_normal() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-DEFS = dg.Definitions(assets=[a, b, c, d], asset_checks=[a_is_fine, d_looks_normal],
-                      jobs=[dg.define_asset_job("toy", partitions_def=MONTHS, executor_def=dg.in_process_executor)])
+DEFS = dg.Definitions(
+    assets=[a, b, c, d],
+    asset_checks=[a_is_fine, d_looks_normal],
+    jobs=[dg.define_asset_job("toy", partitions_def=MONTHS, executor_def=dg.in_process_executor)],
+)
 GRAPH = DEFS.resolve_asset_graph()
 ALL = {dg.AssetKey(n) for n in "abcd"}
 
@@ -58,10 +61,14 @@ def run():
         BREAK.clear()
         BREAK.update(broken)
         result = DEFS.resolve_job_def("toy").execute_in_process(
-            partition_key="2020-02-01", instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-            asset_selection=selection)
+            partition_key="2020-02-01",
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            asset_selection=selection,
+        )
         outcomes, errors = classify(result, GRAPH, "2020-02-01", selection or ALL)
         return {k.to_user_string(): o for k, o in outcomes.items()}, errors
+
     yield _run
     BREAK.clear()
 

@@ -27,7 +27,9 @@ def test_schedule_runs_the_month_that_just_ended_on_day_3_and_is_off_by_default(
     schedule = defs.resolve_schedule_def("monthly_schedule")
     assert schedule.cron_schedule == "0 6 3 * *"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
-    tick = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=datetime(2011, 3, 3, 6, tzinfo=UTC)))
+    tick = schedule.evaluate_tick(
+        dg.build_schedule_context(scheduled_execution_time=datetime(2011, 3, 3, 6, tzinfo=UTC))
+    )
     [request] = tick.run_requests
     assert request.partition_key == "2011-02-01" and request.job_name == "monthly_job"
 
@@ -61,10 +63,13 @@ def _bi_copy_built_until(path: Path, last: date) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute("create table _partitions (table_name varchar, snapshot_month date, row_count bigint)")
-        con.execute("insert into _partitions select 'a', range::date, 1 from range(date '2011-01-01', ?, interval 1 month)",
-                    [date(last.year, last.month, 2)])
-        con.execute("insert into _partitions select 'b', snapshot_month, 1 from _partitions "
-                    "where snapshot_month < ?", [last])
+        con.execute(
+            "insert into _partitions select 'a', range::date, 1 from range(date '2011-01-01', ?, interval 1 month)",
+            [date(last.year, last.month, 2)],
+        )
+        con.execute(
+            "insert into _partitions select 'b', snapshot_month, 1 from _partitions where snapshot_month < ?", [last]
+        )
 
 
 def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_path):
@@ -73,8 +78,10 @@ def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_pa
     (landing / "2011-10.csv").write_text("x\n")
     bi = tmp_path / "bi.duckdb"
     _bi_copy_built_until(bi, date(2011, 11, 1))  # complete up to 2011-10 (b lacks 2011-11)
-    resources = {"order_source": OrderSourceResource(path=str(landing)),
-                 "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"), bi_copy_path=str(bi))}
+    resources = {
+        "order_source": OrderSourceResource(path=str(landing)),
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"), bi_copy_path=str(bi)),
+    }
     with dg.DagsterInstance.ephemeral() as instance:
         ctx = dg.build_sensor_context(instance=instance, resources=resources)
         first = landing_folder_sensor(ctx)
@@ -90,8 +97,10 @@ def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_pa
 
 def test_landing_sensor_skips_when_the_source_is_a_file(tmp_path):
     (tmp_path / "orders.csv").write_text("x\n")
-    resources = {"order_source": OrderSourceResource(path=str(tmp_path / "orders.csv")),
-                 "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"))}
+    resources = {
+        "order_source": OrderSourceResource(path=str(tmp_path / "orders.csv")),
+        "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
+    }
     result = landing_folder_sensor(dg.build_sensor_context(resources=resources))
     assert isinstance(result, dg.SkipReason) and "not a folder" in result.skip_message
 
@@ -103,14 +112,18 @@ def _noop() -> None:
 
 def _finished_run(instance, name: str, tags: dict):
     """A real successful run of a one-op job named ``name`` and its RUN_SUCCESS event."""
-    result = dg.GraphDefinition(name=name, node_defs=[_noop]).to_job(name=name).execute_in_process(
-        instance=instance, tags=tags)
+    result = (
+        dg.GraphDefinition(name=name, node_defs=[_noop])
+        .to_job(name=name)
+        .execute_in_process(instance=instance, tags=tags)
+    )
     return result.dagster_run, result.get_run_success_event()
 
 
 def _evaluate(instance, run, event):
-    ctx = dg.build_run_status_sensor_context(sensor_name="publish_after_monthly_runs", dagster_event=event,
-                                             dagster_instance=instance, dagster_run=run)
+    ctx = dg.build_run_status_sensor_context(
+        sensor_name="publish_after_monthly_runs", dagster_event=event, dagster_instance=instance, dagster_run=run
+    )
     return publish_after_monthly_runs(ctx)
 
 
@@ -125,8 +138,13 @@ def test_publish_sensor_publishes_after_the_last_monthly_run_only():
         assert isinstance(_evaluate(instance, publish, publish_event), dg.SkipReason)
         views_only, views_event = _finished_run(instance, "__ASSET_JOB", {})
         assert isinstance(_evaluate(instance, views_only, views_event), dg.SkipReason)
-        instance.add_run(dg.DagsterRun(job_name="monthly_job", run_id="a" * 8 + "-0000-0000-0000-000000000000",
-                                       status=dg.DagsterRunStatus.STARTED))
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="monthly_job",
+                run_id="a" * 8 + "-0000-0000-0000-000000000000",
+                status=dg.DagsterRunStatus.STARTED,
+            )
+        )
         skipped = _evaluate(instance, second, second_event)
         assert isinstance(skipped, dg.SkipReason) and "pending" in skipped.skip_message
 

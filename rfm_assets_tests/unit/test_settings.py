@@ -22,8 +22,10 @@ PROFIT = {"RFM_CONTACT_COST": "0.5", "RFM_MARGIN": "0.3"}
 CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
     "RFM_WAREHOUSE": ([("/srv/shop/wh.duckdb", {}, {"warehouse": Path("/srv/shop/wh.duckdb")})], []),
     "RFM_SOURCE": ([("/srv/shop/orders", {}, {"source": Path("/srv/shop/orders")})], []),
-    "RFM_SOURCE_FORMAT": ([("generic", {"RFM_COLUMNS": MAPPING}, {"source_format": "generic", "columns": MAPPING})],
-                          ["onlineretail", "GENERIC"]),
+    "RFM_SOURCE_FORMAT": (
+        [("generic", {"RFM_COLUMNS": MAPPING}, {"source_format": "generic", "columns": MAPPING})],
+        ["onlineretail", "GENERIC"],
+    ),
     "RFM_COLUMNS": ([(MAPPING, {}, {"columns": MAPPING})], ["customer_id=c,order_date", "cust,dt"]),
     "RFM_START_MONTH": ([("2011-03", {}, {"start_month": date(2011, 3, 1)})], ["March"]),
     "RFM_END_MONTH": ([("2011-09", {}, {"end_month": date(2011, 9, 1)}), ("live", {}, {"live": True})], ["Sept"]),
@@ -37,11 +39,18 @@ CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
     "RFM_CAMPAIGN_SHARE": ([("0.2", {}, {"campaign_share": 0.2})], ["0", "1.5", "20%"]),
     "RFM_CONTACT_COST": ([("0.5", {"RFM_MARGIN": "0.3"}, {"contact_cost": 0.5, "margin": 0.3})], ["-1", "cheap"]),
     "RFM_MARGIN": ([("0.3", {"RFM_CONTACT_COST": "0.5"}, {"contact_cost": 0.5, "margin": 0.3})], ["0", "1.2"]),
-    "RFM_CAMPAIGN_BUDGET": ([("100", PROFIT, {"campaign_budget": 100.0, "contact_cost": 0.5, "margin": 0.3})],
-                            ["-5", "lots"]),
+    "RFM_CAMPAIGN_BUDGET": (
+        [("100", PROFIT, {"campaign_budget": 100.0, "contact_cost": 0.5, "margin": 0.3})],
+        ["-5", "lots"],
+    ),
     "RFM_BI_COPY": ([("/srv/bi/copy.duckdb", {}, {"bi_copy": Path("/srv/bi/copy.duckdb")})], []),
-    "RFM_ACCEPT_EMPTY_MONTHS": ([("2011-04, 2011-03,2011-04", {}, {"accept_empty_months": "2011-03,2011-04"}),
-                                 ("all", {}, {"accept_empty_months": "all"})], ["March", "2011-13"]),
+    "RFM_ACCEPT_EMPTY_MONTHS": (
+        [
+            ("2011-04, 2011-03,2011-04", {}, {"accept_empty_months": "2011-03,2011-04"}),
+            ("all", {}, {"accept_empty_months": "all"}),
+        ],
+        ["March", "2011-13"],
+    ),
 }
 PATHS = {"RFM_WAREHOUSE", "RFM_SOURCE", "RFM_SEGMENT_RULES", "RFM_BI_COPY"}  # any text is a path
 PARTITION_FIELDS = {"start_month", "end_month", "live"}  # read by partitions.py, not by a resource
@@ -70,8 +79,11 @@ def documented() -> set[str]:
 
 def changed_fields(settings: Settings) -> dict:
     default = Settings()
-    return {f.name: getattr(settings, f.name) for f in fields(Settings)
-            if getattr(settings, f.name) != getattr(default, f.name)}
+    return {
+        f.name: getattr(settings, f.name)
+        for f in fields(Settings)
+        if getattr(settings, f.name) != getattr(default, f.name)
+    }
 
 
 def test_every_documented_variable_is_read_and_every_read_variable_is_documented():
@@ -103,13 +115,19 @@ def test_unset_or_blank_keeps_the_default(name):
     assert Settings.from_env({name: "  "}) == Settings.from_env({name: ""}) == Settings.from_env({}) == Settings()
 
 
-@pytest.mark.parametrize(("env", "names"), [
-    ({"RFM_SOURCE_FORMAT": "generic"}, ["RFM_SOURCE_FORMAT=generic", "RFM_COLUMNS"]),
-    ({"RFM_START_MONTH": "2011-05", "RFM_END_MONTH": "2011-04"}, ["RFM_START_MONTH=2011-05", "RFM_END_MONTH=2011-04"]),
-    ({"RFM_CONTACT_COST": "0.5"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
-    ({"RFM_MARGIN": "0.3"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
-    ({"RFM_CAMPAIGN_BUDGET": "100"}, ["RFM_CAMPAIGN_BUDGET", "RFM_CONTACT_COST", "RFM_MARGIN"]),
-])
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"RFM_SOURCE_FORMAT": "generic"}, ["RFM_SOURCE_FORMAT=generic", "RFM_COLUMNS"]),
+        (
+            {"RFM_START_MONTH": "2011-05", "RFM_END_MONTH": "2011-04"},
+            ["RFM_START_MONTH=2011-05", "RFM_END_MONTH=2011-04"],
+        ),
+        ({"RFM_CONTACT_COST": "0.5"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
+        ({"RFM_MARGIN": "0.3"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
+        ({"RFM_CAMPAIGN_BUDGET": "100"}, ["RFM_CAMPAIGN_BUDGET", "RFM_CONTACT_COST", "RFM_MARGIN"]),
+    ],
+)
 def test_rules_between_variables_name_them(env, names):
     with pytest.raises(ValueError) as raised:
         Settings.from_env(env)
@@ -133,17 +151,32 @@ def test_from_env_reads_the_process_environment_by_default(monkeypatch):
 
 
 def test_resources_carry_the_settings_values(tmp_path):
-    env = {"RFM_WAREHOUSE": str(tmp_path / "w.duckdb"), "RFM_BI_COPY": str(tmp_path / "bi.duckdb"),
-           "RFM_SOURCE": str(tmp_path / "orders"), "RFM_SOURCE_FORMAT": "generic", "RFM_COLUMNS": MAPPING,
-           "RFM_DEFAULT_SCALE": "0.5", "RFM_ACCEPT_EMPTY_MONTHS": "2011-03",
-           "RFM_WINDOW_MONTHS": "6", "RFM_CLUSTERS_K": "auto", "RFM_SEGMENT_RULES": str(tmp_path / "r.csv"),
-           "RFM_CLV_DISCOUNT_RATE": "0.08", "RFM_CLV_HOLDOUT_MONTHS": "3", "RFM_CAMPAIGN_TOP_N": "50",
-           "RFM_CAMPAIGN_SHARE": "0.2", "RFM_CAMPAIGN_BUDGET": "100", **PROFIT}
+    env = {
+        "RFM_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "RFM_BI_COPY": str(tmp_path / "bi.duckdb"),
+        "RFM_SOURCE": str(tmp_path / "orders"),
+        "RFM_SOURCE_FORMAT": "generic",
+        "RFM_COLUMNS": MAPPING,
+        "RFM_DEFAULT_SCALE": "0.5",
+        "RFM_ACCEPT_EMPTY_MONTHS": "2011-03",
+        "RFM_WINDOW_MONTHS": "6",
+        "RFM_CLUSTERS_K": "auto",
+        "RFM_SEGMENT_RULES": str(tmp_path / "r.csv"),
+        "RFM_CLV_DISCOUNT_RATE": "0.08",
+        "RFM_CLV_HOLDOUT_MONTHS": "3",
+        "RFM_CAMPAIGN_TOP_N": "50",
+        "RFM_CAMPAIGN_SHARE": "0.2",
+        "RFM_CAMPAIGN_BUDGET": "100",
+        **PROFIT,
+    }
     res = build_resources(Settings.from_env(env))
     warehouse, source, params = res["warehouse"], res["order_source"], res["params"]
     assert (warehouse.path, warehouse.bi_copy()) == (str(tmp_path / "w.duckdb"), tmp_path / "bi.duckdb")
     assert (source.path, source.format, source.columns) == (str(tmp_path / "orders"), "generic", MAPPING)
-    assert (source.staging_dir, source.default_source_dir) == (str(tmp_path / "staging"), str(tmp_path / "default_source"))
+    assert (source.staging_dir, source.default_source_dir) == (
+        str(tmp_path / "staging"),
+        str(tmp_path / "default_source"),
+    )
     assert (source.default_scale, source.accept_empty_months) == (0.5, "2011-03")
     assert (params.window_months, params.cluster_k, params.segment_rules) == (6, None, str(tmp_path / "r.csv"))
     assert (params.clv_discount_rate, params.clv_holdout_months) == (0.08, 3)
@@ -168,11 +201,13 @@ def test_only_settings_reads_the_environment():
     readers = {}
     for path in sorted((ROOT / "rfm_assets").rglob("*.py")):
         text = path.read_text()
-        reads = re.findall(r"os\.environ(?:\.get)?[\[(]\s*\"(\w+)\"|(os\.getenv|environ\.items|os\.environ\b(?![\[.]))",
-                           text)
+        reads = re.findall(
+            r"os\.environ(?:\.get)?[\[(]\s*\"(\w+)\"|(os\.getenv|environ\.items|os\.environ\b(?![\[.]))", text
+        )
         if reads:
             readers[str(path.relative_to(ROOT))] = sorted({name or other for name, other in reads})
     assert readers == {"rfm_assets/cli.py": ["DAGSTER_HOME", "RFM_DEBUG"], "rfm_assets/settings.py": ["os.environ"]}
-    from_env = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "rfm_assets").rglob("*.py")
-                      if "Settings.from_env(" in p.read_text())
+    from_env = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "rfm_assets").rglob("*.py") if "Settings.from_env(" in p.read_text()
+    )
     assert from_env == ["rfm_assets/cli.py", "rfm_assets/partitions.py"]

@@ -25,8 +25,7 @@ MONTHS = [date(2010, 1, 1), date(2011, 2, 1), date(2024, 3, 1), date(2023, 12, 1
 def _canonical(expectations_: list) -> list[tuple[str, str]]:
     """(type, arguments) of each expectation, sorted: the suite modulo ordering."""
     return sorted(
-        (e.configuration.type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str))
-        for e in expectations_
+        (e.configuration.type, json.dumps(e.configuration.kwargs, sort_keys=True, default=str)) for e in expectations_
     )
 
 

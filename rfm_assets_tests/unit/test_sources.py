@@ -68,11 +68,45 @@ def test_online_retail_latin1_csv_with_us_dates(tmp_path):
     staged = stage(tmp_path, write(tmp_path / "Online Retail.csv", text, "latin-1"))
     name = "Online Retail.csv"
     assert rows(staged) == [
-        ("536365", "85123A", "WHITE HANGING HEART T-LIGHT HOLDER", 6.0, 2.55, None,
-         datetime(2010, 12, 1, 8, 26), "17850", "United Kingdom", name, 1),
-        ("536366", "22633", "HAND WARMER £ CAFÉ crème", 6.0, 1.85, None,
-         datetime(2010, 12, 1, 8, 28), None, "France", name, 2),
-        ("C536379", "D", "Discount", -1.0, 27.5, None, datetime(2011, 1, 10, 9, 41), "14527", "United Kingdom", name, 3),
+        (
+            "536365",
+            "85123A",
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            6.0,
+            2.55,
+            None,
+            datetime(2010, 12, 1, 8, 26),
+            "17850",
+            "United Kingdom",
+            name,
+            1,
+        ),
+        (
+            "536366",
+            "22633",
+            "HAND WARMER £ CAFÉ crème",
+            6.0,
+            1.85,
+            None,
+            datetime(2010, 12, 1, 8, 28),
+            None,
+            "France",
+            name,
+            2,
+        ),
+        (
+            "C536379",
+            "D",
+            "Discount",
+            -1.0,
+            27.5,
+            None,
+            datetime(2011, 1, 10, 9, 41),
+            "14527",
+            "United Kingdom",
+            name,
+            3,
+        ),
     ]
     assert (staged.files, staged.row_count) == ((name,), 3)
     assert (staged.first_month, staged.last_month) == (date(2010, 12, 1), date(2011, 1, 1))
@@ -89,32 +123,100 @@ def test_online_retail_ii_csv_with_bom_and_float_ids(tmp_path):
     staged = stage(tmp_path, write(tmp_path / "online_retail_II.csv", text))
     name = "online_retail_II.csv"
     assert rows(staged) == [
-        ("489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", 12.0, 6.95, None,
-         datetime(2009, 12, 1, 7, 45), "13085", "United Kingdom", name, 1),
-        ("489435", "22350", "CAT BOWL ", 12.0, 2.55, None, datetime(2009, 12, 1, 7, 46), None, "United Kingdom", name, 2),
-        ("C489449", "22087", "PAPER BUNTING WHITE LACE", -12.0, 2.95, None,
-         datetime(2010, 1, 4, 10, 33), "16321", "Australia", name, 3),
+        (
+            "489434",
+            "85048",
+            "15CM CHRISTMAS GLASS BALL 20 LIGHTS",
+            12.0,
+            6.95,
+            None,
+            datetime(2009, 12, 1, 7, 45),
+            "13085",
+            "United Kingdom",
+            name,
+            1,
+        ),
+        (
+            "489435",
+            "22350",
+            "CAT BOWL ",
+            12.0,
+            2.55,
+            None,
+            datetime(2009, 12, 1, 7, 46),
+            None,
+            "United Kingdom",
+            name,
+            2,
+        ),
+        (
+            "C489449",
+            "22087",
+            "PAPER BUNTING WHITE LACE",
+            -12.0,
+            2.95,
+            None,
+            datetime(2010, 1, 4, 10, 33),
+            "16321",
+            "Australia",
+            name,
+            3,
+        ),
     ]
     schema = duckdb.sql(f"describe select * from read_parquet('{staged.parquet_path}')").fetchall()
     assert [(c[0], c[1]) for c in schema] == list(STAGED_COLUMNS.items())
 
 
 def test_online_retail_ii_xlsx_reads_both_sheets(tmp_path):
-    path = uci_ii_xlsx(tmp_path / "online_retail_II.xlsx", {
-        "Year 2009-2010": [
-            ["489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", 12, datetime(2009, 12, 1, 7, 45), 6.95,
-             13085.0, "United Kingdom"],
-            [None] * 8,  # an empty row inside the sheet is skipped, row numbers keep the sheet's numbering
-            [489435, "22350", "CAT BOWL ", 12, datetime(2009, 12, 1, 7, 46), 2.55, None, "United Kingdom"],
-        ],
-        "Year 2010-2011": [["C536379", "D", "Discount", -1, datetime(2010, 12, 1, 9, 41), 27.5, 14527.0, "Spain"]],
-    })
+    path = uci_ii_xlsx(
+        tmp_path / "online_retail_II.xlsx",
+        {
+            "Year 2009-2010": [
+                [
+                    "489434",
+                    "85048",
+                    "15CM CHRISTMAS GLASS BALL 20 LIGHTS",
+                    12,
+                    datetime(2009, 12, 1, 7, 45),
+                    6.95,
+                    13085.0,
+                    "United Kingdom",
+                ],
+                [None] * 8,  # an empty row inside the sheet is skipped, row numbers keep the sheet's numbering
+                [489435, "22350", "CAT BOWL ", 12, datetime(2009, 12, 1, 7, 46), 2.55, None, "United Kingdom"],
+            ],
+            "Year 2010-2011": [["C536379", "D", "Discount", -1, datetime(2010, 12, 1, 9, 41), 27.5, 14527.0, "Spain"]],
+        },
+    )
     staged = stage(tmp_path, path)
     first, second = "online_retail_II.xlsx[Year 2009-2010]", "online_retail_II.xlsx[Year 2010-2011]"
     assert rows(staged) == [
-        ("489434", "85048", "15CM CHRISTMAS GLASS BALL 20 LIGHTS", 12.0, 6.95, None,
-         datetime(2009, 12, 1, 7, 45), "13085", "United Kingdom", first, 1),
-        ("489435", "22350", "CAT BOWL ", 12.0, 2.55, None, datetime(2009, 12, 1, 7, 46), None, "United Kingdom", first, 3),
+        (
+            "489434",
+            "85048",
+            "15CM CHRISTMAS GLASS BALL 20 LIGHTS",
+            12.0,
+            6.95,
+            None,
+            datetime(2009, 12, 1, 7, 45),
+            "13085",
+            "United Kingdom",
+            first,
+            1,
+        ),
+        (
+            "489435",
+            "22350",
+            "CAT BOWL ",
+            12.0,
+            2.55,
+            None,
+            datetime(2009, 12, 1, 7, 46),
+            None,
+            "United Kingdom",
+            first,
+            3,
+        ),
         ("C536379", "D", "Discount", -1.0, 27.5, None, datetime(2010, 12, 1, 9, 41), "14527", "Spain", second, 1),
     ]
     assert staged.files == ("online_retail_II.xlsx",)
@@ -134,12 +236,19 @@ def test_generic_csv_with_and_without_order_id(tmp_path):
 
 def test_generic_parquet_with_quantity_and_price(tmp_path):
     path = tmp_path / "lines.parquet"
-    pl.DataFrame({
-        "client": [17850.0, None, float("nan")],
-        "ts": [datetime(2011, 1, 2, 3, 4), datetime(2011, 2, 1), datetime(2011, 2, 2)],
-        "qty": [2, 3, 1], "price": [1.5, 2.0, 0.5], "sku": [85123, 22633, 22634], "land": ["UK", None, "FR"],
-    }).write_parquet(path)
-    mapping = parse_column_mapping("customer_id=client,order_date=ts,quantity=qty,unit_price=price,product=sku,country=land")
+    pl.DataFrame(
+        {
+            "client": [17850.0, None, float("nan")],
+            "ts": [datetime(2011, 1, 2, 3, 4), datetime(2011, 2, 1), datetime(2011, 2, 2)],
+            "qty": [2, 3, 1],
+            "price": [1.5, 2.0, 0.5],
+            "sku": [85123, 22633, 22634],
+            "land": ["UK", None, "FR"],
+        }
+    ).write_parquet(path)
+    mapping = parse_column_mapping(
+        "customer_id=client,order_date=ts,quantity=qty,unit_price=price,product=sku,country=land"
+    )
     assert rows(stage(tmp_path, path, "generic", mapping)) == [
         (None, "85123", None, 2.0, 1.5, None, datetime(2011, 1, 2, 3, 4), "17850", "UK", "lines.parquet", 1),
         (None, "22633", None, 3.0, 2.0, None, datetime(2011, 2, 1), None, None, "lines.parquet", 2),
@@ -156,7 +265,10 @@ def test_folder_of_files_in_name_order(tmp_path):
     staged = stage(tmp_path, folder)
     assert staged.files == ("a_2009.csv", "b_2010.csv")
     assert [(r[0], r[9], r[10]) for r in rows(staged)] == [
-        ("489434", "a_2009.csv", 1), ("489435", "a_2009.csv", 2), ("C489449", "b_2010.csv", 1)]
+        ("489434", "a_2009.csv", 1),
+        ("489435", "a_2009.csv", 2),
+        ("C489449", "b_2010.csv", 1),
+    ]
     assert source_month_range(SourceSpec(folder), tmp_path / "staging") == (date(2009, 12, 1), date(2010, 1, 1))
 
 
@@ -195,8 +307,11 @@ def test_bad_dates_name_file_column_and_rows(tmp_path):
 
 
 def test_text_in_numeric_column_and_missing_values(tmp_path):
-    text = UCI_II_HEADER + "\n".join([II_ROWS[0].replace(",6.95,", ",£6.95,"), II_ROWS[1].replace(",2.55,", ",,"),
-                                      II_ROWS[2]]) + "\n"
+    text = (
+        UCI_II_HEADER
+        + "\n".join([II_ROWS[0].replace(",6.95,", ",£6.95,"), II_ROWS[1].replace(",2.55,", ",,"), II_ROWS[2]])
+        + "\n"
+    )
     err = source_error(tmp_path, write(tmp_path / "retail.csv", text))
     assert (err.file, err.column) == ("retail.csv", "Price")
     assert err.samples == ["row 1: '£6.95'", "row 2: (empty)"]
@@ -209,13 +324,16 @@ def test_generic_amount_must_be_a_number(tmp_path):
     assert (err.file, err.column, err.samples) == ("orders.csv", "amt", ["row 1: 'abc'", "row 2: 'nan'"])
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"", "empty"),
-    (UCI_II_HEADER.encode(), "no data rows"),
-    (UCI_II_HEADER.replace(",", ";").encode() + b"1;2;x;3;2010-01-01;1;2;UK\n", "';' as delimiter"),
-    (b"PK\x03\x04" + bytes(200), "XLSX"),
-    (bytes(range(256)), "binary"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty"),
+        (UCI_II_HEADER.encode(), "no data rows"),
+        (UCI_II_HEADER.replace(",", ";").encode() + b"1;2;x;3;2010-01-01;1;2;UK\n", "';' as delimiter"),
+        (b"PK\x03\x04" + bytes(200), "XLSX"),
+        (bytes(range(256)), "binary"),
+    ],
+)
 def test_unreadable_csv_files(tmp_path, content, expected):
     path = tmp_path / "retail.csv"
     path.write_bytes(content)
@@ -265,7 +383,10 @@ def test_spec_is_validated_up_front(tmp_path):
 
 def test_parse_column_mapping():
     assert parse_column_mapping(" customer_id = Customer ID , order_date=dt,amount=amt ") == {
-        "customer_id": "Customer ID", "order_date": "dt", "amount": "amt"}
+        "customer_id": "Customer ID",
+        "order_date": "dt",
+        "amount": "amt",
+    }
     for text, message in [
         ("customer_id=c,order_date=d,amount", "malformed"),
         ("customer_id=c,order_date=d,amout=a", "did you mean 'amount'"),
@@ -281,7 +402,11 @@ def test_parse_column_mapping():
 def test_source_error_message_and_pickling():
     err = SourceError("a.csv", "2 of 3 values are not numbers", column="Price", samples=["row 1: 'x'"])
     assert str(err).splitlines() == [
-        "cannot stage source file 'a.csv'", "  column: 'Price'", "  problem: 2 of 3 values are not numbers",
-        "  samples:", "    row 1: 'x'"]
+        "cannot stage source file 'a.csv'",
+        "  column: 'Price'",
+        "  problem: 2 of 3 values are not numbers",
+        "  samples:",
+        "    row 1: 'x'",
+    ]
     copy = pickle.loads(pickle.dumps(err))
     assert (copy.file, copy.column, copy.problem, copy.samples) == (err.file, err.column, err.problem, err.samples)

@@ -11,16 +11,28 @@ import pytest
 from rfm_assets.quality.runner import validate
 from rfm_assets.quality.sql_engine import supported, validate_partition, validate_sql
 
-FRAME = pd.DataFrame({
-    "snapshot_month": [date(2011, 3, 1)] * 8,
-    "customer_id": ["17850", "17850.0", None, "13047", "13047", "12583.00", "x", "17850"],
-    "qty": [1.0, -2.0, np.nan, 0.0, 5.0, 1e9, 3.0, 1.0],
-    "price": [2.5, 2.5, 1.0, None, 0.0, 3.0, 3.0, 2.5],
-    "n": [1, 2, 3, 4, 4, 6, 7, 1],
-    "ts": pd.to_datetime(["2011-03-01 00:00", "2011-03-31 23:59", "2011-04-01 00:00", "2011-02-28 23:00",
-                          "2011-03-15 00:00", None, "2011-03-02 00:00", "2011-03-01 00:00"]),
-    "segment": ["Champions", "Lost", "Lost", "Unknown", None, "Champions", "At Risk", "Champions"],
-})
+FRAME = pd.DataFrame(
+    {
+        "snapshot_month": [date(2011, 3, 1)] * 8,
+        "customer_id": ["17850", "17850.0", None, "13047", "13047", "12583.00", "x", "17850"],
+        "qty": [1.0, -2.0, np.nan, 0.0, 5.0, 1e9, 3.0, 1.0],
+        "price": [2.5, 2.5, 1.0, None, 0.0, 3.0, 3.0, 2.5],
+        "n": [1, 2, 3, 4, 4, 6, 7, 1],
+        "ts": pd.to_datetime(
+            [
+                "2011-03-01 00:00",
+                "2011-03-31 23:59",
+                "2011-04-01 00:00",
+                "2011-02-28 23:00",
+                "2011-03-15 00:00",
+                None,
+                "2011-03-02 00:00",
+                "2011-03-01 00:00",
+            ]
+        ),
+        "segment": ["Champions", "Lost", "Lost", "Unknown", None, "Champions", "At Risk", "Champions"],
+    }
+)
 START, END = datetime(2011, 3, 1), datetime(2011, 4, 1)
 
 EXPECTATIONS = [
@@ -64,8 +76,11 @@ def _compare(sql_outcome, gx_outcome):
         assert sql_outcome.unexpected_percent == pytest.approx(gx_outcome.unexpected_percent), sql_outcome.label
     if gx_outcome.unexpected_count is None and gx_outcome.observed_value is not None:
         observed = gx_outcome.observed_value
-        assert sorted(map(str, sql_outcome.observed_value)) == sorted(map(str, observed)) if isinstance(
-            observed, list) else sql_outcome.observed_value == observed, sql_outcome.label
+        assert (
+            sorted(map(str, sql_outcome.observed_value)) == sorted(map(str, observed))
+            if isinstance(observed, list)
+            else sql_outcome.observed_value == observed
+        ), sql_outcome.label
 
 
 def test_every_expectation_agrees_with_gx_on_pandas():
@@ -90,8 +105,15 @@ def test_samples_and_sample_rows_name_the_offending_values():
     con = duckdb.connect()
     con.register("frame", FRAME)
     con.execute("create table t as select * from frame")
-    report = validate_sql(con, "t", "s", [gxe.ExpectColumnValuesToNotMatchRegex(column="customer_id", regex=r"\.0+$"),
-                                          gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "n"])])
+    report = validate_sql(
+        con,
+        "t",
+        "s",
+        [
+            gxe.ExpectColumnValuesToNotMatchRegex(column="customer_id", regex=r"\.0+$"),
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=["customer_id", "n"]),
+        ],
+    )
     regex, compound = report.outcomes
     assert sorted(regex.samples) == ["12583.00", "17850.0"] and "17850.0" in regex.sample_rows_markdown
     assert sorted(compound.samples, key=str) == [{"customer_id": "13047", "n": 4}, {"customer_id": "17850", "n": 1}]
@@ -116,7 +138,10 @@ def test_partition_engines_and_fallback_to_gx(tmp_path):
     mixed, engine = validate_partition(con, "t", date(2011, 3, 1), "s", [*suite, mean, ignore])
     assert engine == "duckdb (1) + great_expectations/pandas (2)"
     assert [o.expectation for o in mixed.outcomes] == [
-        "expect_column_values_to_be_between", "expect_column_mean_to_be_between", "expect_compound_columns_to_be_unique"]
+        "expect_column_values_to_be_between",
+        "expect_column_mean_to_be_between",
+        "expect_compound_columns_to_be_unique",
+    ]
     assert not mixed.outcomes[1].success and mixed.row_count == 8
     empty, _ = validate_partition(con, "t", date(2011, 4, 1), "s", suite)
     assert empty.row_count == 0 and empty.success
@@ -125,12 +150,16 @@ def test_partition_engines_and_fallback_to_gx(tmp_path):
 def test_a_table_first_written_empty_validates_like_gx(tmp_path):
     # an empty month written first leaves all-null columns typed INTEGER: no predicate may be bound on them
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("create table t as select date '2011-03-01' as snapshot_month, null::integer as grain, "
-                "null::integer as mase where false")
-    suite = [gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
-             gxe.ExpectColumnValuesToBeBetween(column="mase", min_value=0, max_value=1e15),
-             gxe.ExpectCompoundColumnsToBeUnique(column_list=["grain", "mase"]),
-             gxe.ExpectTableRowCountToBeBetween(min_value=1)]
+    con.execute(
+        "create table t as select date '2011-03-01' as snapshot_month, null::integer as grain, "
+        "null::integer as mase where false"
+    )
+    suite = [
+        gxe.ExpectColumnValuesToBeInSet(column="grain", value_set=["monthly", "weekly"]),
+        gxe.ExpectColumnValuesToBeBetween(column="mase", min_value=0, max_value=1e15),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["grain", "mase"]),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+    ]
     in_sql, engine = validate_partition(con, "t", date(2011, 3, 1), "s", suite)
     on_gx, _ = validate_partition(con, "t", date(2011, 3, 1), "s", suite, engine="pandas")
     assert engine == "duckdb" and in_sql.row_count == on_gx.row_count == 0

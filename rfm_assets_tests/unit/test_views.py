@@ -15,8 +15,9 @@ JAN, FEB, MAR = date(2010, 1, 1), date(2010, 2, 1), date(2010, 3, 1)
 def _write_view(folder: Path, name: str, sql: str, columns=("snapshot_month",)) -> None:
     (folder / f"{name}.sql").write_text(sql)
     cols = "\n".join(f"  {c}: the {c}" for c in columns)
-    (folder / f"{name}.yml").write_text(f"name: {name}\ndescription: test view {name}\ngrain: one row\n"
-                                        f"columns:\n{cols}\n")
+    (folder / f"{name}.yml").write_text(
+        f"name: {name}\ndescription: test view {name}\ngrain: one row\ncolumns:\n{cols}\n"
+    )
 
 
 def _month(con, table, month, values):
@@ -45,12 +46,22 @@ def test_using_joins_are_refused_with_advice():
 
 def test_shipped_views_load_with_their_sidecars():
     defs = views.load_view_defs()
-    assert [v.name for v in defs] == ["mart_clv_by_segment", "mart_cohort_retention_matrix", "mart_customer_360",
-                                      "mart_dormant_targets", "mart_revenue_forecast", "mart_segment_summary"]
+    assert [v.name for v in defs] == [
+        "mart_clv_by_segment",
+        "mart_cohort_retention_matrix",
+        "mart_customer_360",
+        "mart_dormant_targets",
+        "mart_revenue_forecast",
+        "mart_segment_summary",
+    ]
     by_name = {v.name: v for v in defs}
     assert by_name["mart_segment_summary"].reads == ("rfm_snapshots", "segment_migration")
-    assert by_name["mart_customer_360"].reads == ("customer_clusters", "customer_lifetime_value",
-                                                  "dormant_targets", "rfm_snapshots")
+    assert by_name["mart_customer_360"].reads == (
+        "customer_clusters",
+        "customer_lifetime_value",
+        "dormant_targets",
+        "rfm_snapshots",
+    )
     for view in defs:
         assert view.sidecar.grain and view.sidecar.description and "snapshot_month" in view.sidecar.columns
 
@@ -64,11 +75,14 @@ def test_a_view_reading_another_view_depends_on_it_and_on_its_tables(tmp_path):
     assert views.base_tables(top, defs) == ("t1", "t2", "t3")
 
 
-@pytest.mark.parametrize("name, files, message", [
-    ("Bad-Name", {"Bad-Name.sql": "select 1", "Bad-Name.yml": "grain: x"}, "lower case"),
-    ("v_history", {"v_history.sql": "select 1", "v_history.yml": "grain: x"}, "_history"),
-    ("nosidecar", {"nosidecar.sql": "select 1"}, "no sidecar"),
-])
+@pytest.mark.parametrize(
+    "name, files, message",
+    [
+        ("Bad-Name", {"Bad-Name.sql": "select 1", "Bad-Name.yml": "grain: x"}, "lower case"),
+        ("v_history", {"v_history.sql": "select 1", "v_history.yml": "grain: x"}, "_history"),
+        ("nosidecar", {"nosidecar.sql": "select 1"}, "no sidecar"),
+    ],
+)
 def test_bad_view_files_are_refused(tmp_path, name, files, message):
     for file, text in files.items():
         (tmp_path / file).write_text(text)
@@ -82,8 +96,13 @@ def test_latest_view_shows_the_newest_month_every_input_has_built(con, tmp_path)
         _month(con, "a", m, [1, 2])
     for m in (JAN, FEB):
         _month(con, "b", m, [10])
-    _write_view(tmp_path, "v", "select a.snapshot_month, a.x + b.x as y from a join b on a.snapshot_month = b.snapshot_month"
-                " union all select snapshot_month, x from a where snapshot_month = date '2010-03-01'", ["snapshot_month", "y"])
+    _write_view(
+        tmp_path,
+        "v",
+        "select a.snapshot_month, a.x + b.x as y from a join b on a.snapshot_month = b.snapshot_month"
+        " union all select snapshot_month, x from a where snapshot_month = date '2010-03-01'",
+        ["snapshot_month", "y"],
+    )
     [view] = views.load_view_defs(tmp_path)
     status = views.refresh_view(con, view, [view])
     assert status.created and status.monthly_inputs == ("a", "b")

@@ -118,8 +118,13 @@ def test_second_writer_waits_for_lock(tmp_path):
     with connect(path) as c:
         replace_partition(c, "t", JAN, _month_query(1), {"m": JAN})
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(1.5)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep(1.5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     with connect(path, lock_timeout_s=30) as c:  # would raise "Could not set lock" without the retry

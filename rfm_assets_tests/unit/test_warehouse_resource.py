@@ -18,11 +18,14 @@ def test_is_a_duckdb_resource_configured_by_path(tmp_path):
 
 
 def test_connection_config_is_applied_to_every_connection(tmp_path):
-    resource = WarehouseResource(path=str(tmp_path / "wh.duckdb"),
-                                 connection_config={"threads": 1, "memory_limit": "256MB"})
+    resource = WarehouseResource(
+        path=str(tmp_path / "wh.duckdb"), connection_config={"threads": 1, "memory_limit": "256MB"}
+    )
     for read_only in (False, True):
         with resource.get_connection(read_only=read_only) as con:
-            threads, memory = con.execute("select current_setting('threads'), current_setting('memory_limit')").fetchone()
+            threads, memory = con.execute(
+                "select current_setting('threads'), current_setting('memory_limit')"
+            ).fetchone()
         assert threads == 1 and memory.startswith("244")  # 256 MB shown as 244.1 MiB
     with pytest.raises(ValueError, match="not a DuckDB setting name"):
         with WarehouseResource(path=str(tmp_path / "wh.duckdb"), connection_config={"threads; drop": 1}).connect():
@@ -42,5 +45,7 @@ def test_assets_write_and_read_through_it(tmp_path):
                 con.execute("insert into t values (1)")
             return con.execute("select x from t").fetchone()[0]
 
-    result = dg.materialize([written, read], resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))})
+    result = dg.materialize(
+        [written, read], resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
+    )
     assert result.success and result.output_for_node("read") == 42

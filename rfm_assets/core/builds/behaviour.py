@@ -66,8 +66,7 @@ def build_segment_migration(con: duckdb.DuckDBPyConnection, month: date, cfg: No
     previous = add_months(month, -1)
     rows = rfm.build_segment_migration(con, month, previous)
     moves = con.execute(
-        "select from_segment, to_segment, customers, share_of_from from segment_migration "
-        "where snapshot_month = ?",
+        "select from_segment, to_segment, customers, share_of_from from segment_migration where snapshot_month = ?",
         [month],
     ).fetchall()
     return MigrationBuild(rows, previous, moves)

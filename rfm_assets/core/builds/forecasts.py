@@ -52,12 +52,9 @@ def build_revenue_forecasts(
     con: duckdb.DuckDBPyConnection, month: date, cfg: ForecastConfig | None = None
 ) -> ForecastBuild:
     """forecast_revenue_history, cluster_revenue_forecasts and forecast_backtest_metrics for ``month``."""
-    replace_partition(
-        con, "forecast_revenue_history", month, load_sql("forecast_revenue_history"), {"month": month}
-    )
+    replace_partition(con, "forecast_revenue_history", month, load_sql("forecast_revenue_history"), {"month": month})
     daily = con.execute(
-        "select series, ds, revenue as y from forecast_revenue_history "
-        "where snapshot_month = ? order by series, ds",
+        "select series, ds, revenue as y from forecast_revenue_history where snapshot_month = ? order by series, ds",
         [month],
     ).df()
     started = time.perf_counter()

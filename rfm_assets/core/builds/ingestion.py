@@ -55,20 +55,14 @@ def build_raw_orders(con: duckdb.DuckDBPyConnection, month: date, cfg: StagedCon
     )
 
 
-def build_quarantined_lines(
-    con: duckdb.DuckDBPyConnection, month: date, cfg: StagedConfig
-) -> QuarantineBuild:
+def build_quarantined_lines(con: duckdb.DuckDBPyConnection, month: date, cfg: StagedConfig) -> QuarantineBuild:
     """quarantined_lines for ``month`` from the staging rejects."""
     if cfg.rejects_path is None:
-        raise ValueError(
-            "quarantined_lines needs the staged source's rejects file (StagedConfig.rejects_path)"
-        )
+        raise ValueError("quarantined_lines needs the staged source's rejects file (StagedConfig.rejects_path)")
     return QuarantineBuild(ingest.build_quarantined_lines(con, month, cfg.rejects_path, cfg.loaded_at))
 
 
-def build_cleaned_transactions(
-    con: duckdb.DuckDBPyConnection, month: date, cfg: None = None
-) -> CleaningBuild:
+def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date, cfg: None = None) -> CleaningBuild:
     """cleaned_transactions for ``month``, with the lines removed per rule and the month's quarantine."""
     cleaning = ingest.build_cleaned_transactions(con, month)
     return CleaningBuild(cleaning, ingest.quarantined_counts(con, month))

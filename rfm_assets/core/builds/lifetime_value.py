@@ -52,20 +52,14 @@ def build_clv_models(con: duckdb.DuckDBPyConnection, month: date, cfg: clv.ClvCo
     fitted = fit.status == "fitted"
     scores = clv.score_customers(fit, summary, cfg) if fitted else empty_clv_scores()
     scores.insert(0, "snapshot_month", month)
-    replace_partition_frame(
-        con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted
-    )
+    replace_partition_frame(con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted)
     long = clv.params_long(fit, month) if fitted else empty_clv_params()
     replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
     return ClvBuild(fit, summary, scores)
 
 
-def build_clv_holdout_metrics(
-    con: duckdb.DuckDBPyConnection, month: date, cfg: HoldoutConfig
-) -> HoldoutResult:
+def build_clv_holdout_metrics(con: duckdb.DuckDBPyConnection, month: date, cfg: HoldoutConfig) -> HoldoutResult:
     """clv_holdout_metrics for ``month`` (written empty while the calibration history is too short)."""
     result = holdout_metrics(con, month, cfg.holdout_months, cfg.clv)
-    replace_partition_frame(
-        con, "clv_holdout_metrics", month, result.metrics, allow_empty=result.status != "fitted"
-    )
+    replace_partition_frame(con, "clv_holdout_metrics", month, result.metrics, allow_empty=result.status != "fitted")
     return result

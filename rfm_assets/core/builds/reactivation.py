@@ -42,7 +42,5 @@ def build_dormant_reactivation(
         allow_empty=True,
         select="* replace (evaluation_anchor::date as evaluation_anchor)",
     )
-    replace_partition_frame(
-        con, "dormant_targets", month, frames.dormant_targets(result.targets), allow_empty=True
-    )
+    replace_partition_frame(con, "dormant_targets", month, frames.dormant_targets(result.targets), allow_empty=True)
     return result

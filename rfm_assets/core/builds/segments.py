@@ -48,8 +48,7 @@ def build_cluster_profiles(con: duckdb.DuckDBPyConnection, month: date, cfg: Non
     """cluster_profiles for ``month`` (`sql/cluster_profiles.sql`)."""
     rows = replace_partition(con, "cluster_profiles", month, load_sql("cluster_profiles"), {"month": month})
     profile = con.execute(
-        "select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? "
-        "order by cluster_id",
+        "select * exclude (snapshot_month) from cluster_profiles where snapshot_month = ? order by cluster_id",
         [month],
     ).df()
     return ProfilesBuild(rows, profile)

@@ -42,8 +42,10 @@ class CancelBuffer:
 
     def push(self, cancel_pos: np.ndarray, item: np.ndarray, qty: np.ndarray, price: np.ndarray) -> None:
         """Add lines; ``cancel_pos`` is the global position of the 'C' invoice that will carry them."""
-        self._cols = [np.concatenate([c, np.asarray(v, np.int64)]) for c, v in
-                      zip(self._cols, (cancel_pos, item, qty, price), strict=True)]
+        self._cols = [
+            np.concatenate([c, np.asarray(v, np.int64)])
+            for c, v in zip(self._cols, (cancel_pos, item, qty, price), strict=True)
+        ]
 
     def __len__(self) -> int:
         return len(self._cols[0])
@@ -105,15 +107,22 @@ def _non_product(rng: np.random.Generator, code: str, region: np.ndarray) -> tup
     return ones, ones  # PADS at a penny
 
 
-def expand_chunk(rng: np.random.Generator, chunk: dict[str, np.ndarray], lo: int, cat: Catalogue,
-                 buffer: CancelBuffer) -> Lines:
+def expand_chunk(
+    rng: np.random.Generator, chunk: dict[str, np.ndarray], lo: int, cat: Catalogue, buffer: CancelBuffer
+) -> Lines:
     """Lines of the orders at global positions [lo, lo + len(chunk)), sorted by order."""
     kind, z = chunk["kind"], chunk["z"]
     n = len(kind)
     parts: list[tuple[np.ndarray, ...]] = []  # (order, position, item, desc, qty, price)
 
-    def add(order: np.ndarray, pos: np.ndarray, item: np.ndarray, qty: np.ndarray, price: np.ndarray,
-            desc: np.ndarray | None = None) -> None:
+    def add(
+        order: np.ndarray,
+        pos: np.ndarray,
+        item: np.ndarray,
+        qty: np.ndarray,
+        price: np.ndarray,
+        desc: np.ndarray | None = None,
+    ) -> None:
         parts.append((order, pos, item, item if desc is None else desc, qty, price))
 
     # product lines of purchases and guest orders
@@ -145,33 +154,52 @@ def expand_chunk(rng: np.random.Generator, chunk: dict[str, np.ndarray], lo: int
     for j, (code, *_rest) in enumerate(NON_PRODUCT_CODES):
         rows = np.flatnonzero(chunk["extras"] & (1 << j))
         q, p = _non_product(rng, code, region[rows])
-        add(rows, np.full(len(rows), -1 if code == "POST" else _LAST + j, np.int64), np.full(len(rows), cat.special(code)),
-            q, p)
+        add(
+            rows,
+            np.full(len(rows), -1 if code == "POST" else _LAST + j, np.int64),
+            np.full(len(rows), cat.special(code)),
+            q,
+            p,
+        )
 
     # a free line (price 0) on some invoices
     rows = np.flatnonzero(chunk["free"])
     free_item = np.searchsorted(cat.popularity_cdf, rng.random(len(rows)), side="right")
-    add(rows, np.full(len(rows), _LAST + 100, np.int64), free_item, 1 + rng.poisson(4.0, len(rows)),
-        np.zeros(len(rows), np.int64))
+    add(
+        rows,
+        np.full(len(rows), _LAST + 100, np.int64),
+        free_item,
+        1 + rng.poisson(4.0, len(rows)),
+        np.zeros(len(rows), np.int64),
+    )
 
     # bad-debt adjustments and zero-price stock adjustments: invoices of one line
     rows = np.flatnonzero(kind == BAD_DEBT)
-    add(rows, np.zeros(len(rows), np.int64), np.full(len(rows), cat.special("B")), np.ones(len(rows), np.int64),
-        np.rint(z[rows] * 100).astype(np.int64))
+    add(
+        rows,
+        np.zeros(len(rows), np.int64),
+        np.full(len(rows), cat.special("B")),
+        np.ones(len(rows), np.int64),
+        np.rint(z[rows] * 100).astype(np.int64),
+    )
     rows = np.flatnonzero(kind == STOCK_ADJUSTMENT)
     note = rng.integers(0, len(STOCK_NOTES), len(rows))
     size = np.rint(rng.lognormal(np.log(12.0), 1.2, len(rows))).astype(np.int64) + 1
-    add(rows, np.zeros(len(rows), np.int64), rng.integers(0, cat.n_products, len(rows)),
-        np.where(np.asarray(STOCK_NOTES)[note] == "found", size, -size), np.zeros(len(rows), np.int64),
-        desc=cat.note_offset + note)
+    add(
+        rows,
+        np.zeros(len(rows), np.int64),
+        rng.integers(0, cat.n_products, len(rows)),
+        np.where(np.asarray(STOCK_NOTES)[note] == "found", size, -size),
+        np.zeros(len(rows), np.int64),
+        desc=cat.note_offset + note,
+    )
 
     cols = [np.concatenate([part[i] for part in parts]) for i in range(6)]
     idx = np.lexsort((cols[1], cols[0]))
     order, _, item, desc, qty, price = (c[idx] for c in cols)
-    is_product_line = (np.concatenate([np.ones(n_product_lines, bool)] + [np.zeros(len(p[0]), bool) for p in parts[1:]]))
+    is_product_line = np.concatenate([np.ones(n_product_lines, bool)] + [np.zeros(len(p[0]), bool) for p in parts[1:]])
     dup = is_product_line[idx] & (rng.random(len(idx)) < DUPLICATE_PROB)
     copies = 1 + dup
     second = np.zeros(int(copies.sum()), bool)
     second[np.cumsum(copies)[dup] - 1] = True
     return Lines(*(np.repeat(c, copies) for c in (order, item, desc, qty, price)), duplicate=second)
-

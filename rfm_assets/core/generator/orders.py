@@ -102,23 +102,41 @@ def build_orders(
     cancel_lines = np.zeros(n_p, np.int32)
     cancel_lines[parent] = 1 + rng.poisson(CANCEL_EXTRA_LINES_MEAN, len(parent))
     frames = [
-        _frame(PURCHASE, n_p, cust=cust, country=country, t=purchases.t, z=z, n_lines=k,
-               extras=_extras(rng, PURCHASE, country), free=rng.random(n_p) < FREE_LINE_PROB["customer"],
-               cancel_lines=cancel_lines),
-        _frame(CANCEL, len(parent), cust=cust[parent], country=country[parent], t=timeline.from_op(op),
-               parent=parent),  # parent = row of the purchase frame = its oid below
+        _frame(
+            PURCHASE,
+            n_p,
+            cust=cust,
+            country=country,
+            t=purchases.t,
+            z=z,
+            n_lines=k,
+            extras=_extras(rng, PURCHASE, country),
+            free=rng.random(n_p) < FREE_LINE_PROB["customer"],
+            cancel_lines=cancel_lines,
+        ),
+        _frame(
+            CANCEL, len(parent), cust=cust[parent], country=country[parent], t=timeline.from_op(op), parent=parent
+        ),  # parent = row of the purchase frame = its oid below
     ]
     # guest orders: same growth and seasonality, sized to GUEST_LINE_SHARE of the product lines
     guest_lines_per_order = 1 + GUEST_LINES_MEAN * 0.94  # E[clip(sqrt(z/E z))] ~ 0.94 for Gamma(2)
     n_g = int(round(GUEST_LINE_SHARE / (1 - GUEST_LINE_SHARE) * k.sum() / guest_lines_per_order))
     zg = rng.gamma(GUEST_Z_SHAPE, GUEST_Z_MEAN / GUEST_Z_SHAPE, n_g)
     shares = np.asarray([share for _, share, _ in COUNTRIES[1:]])
-    g_country = np.where(rng.random(n_g) < GUEST_UK_SHARE, 0,
-                         1 + rng.choice(len(shares), n_g, p=shares / shares.sum()))
+    g_country = np.where(rng.random(n_g) < GUEST_UK_SHARE, 0, 1 + rng.choice(len(shares), n_g, p=shares / shares.sum()))
     season_growth = timeline.growth(ACQUISITION_GROWTH) * timeline.season
-    frames.append(_frame(GUEST, n_g, country=g_country, t=timeline.sample_times(rng, n_g, season_growth), z=zg,
-                         n_lines=basket_sizes(rng, zg, GUEST_LINES_MEAN, GUEST_Z_MEAN),
-                         extras=_extras(rng, GUEST, g_country), free=rng.random(n_g) < FREE_LINE_PROB["guest"]))
+    frames.append(
+        _frame(
+            GUEST,
+            n_g,
+            country=g_country,
+            t=timeline.sample_times(rng, n_g, season_growth),
+            z=zg,
+            n_lines=basket_sizes(rng, zg, GUEST_LINES_MEAN, GUEST_Z_MEAN),
+            extras=_extras(rng, GUEST, g_country),
+            free=rng.random(n_g) < FREE_LINE_PROB["guest"],
+        )
+    )
     # bad-debt adjustments ('A', a handful) and zero-price stock adjustments of the warehouse
     n_bd = max(3, int(round(BAD_DEBT_PER_YEAR * config.scale * config.n_months / 12)))
     weekdays = np.asarray(WEEKDAY_MULTIPLIERS)[timeline.weekday]

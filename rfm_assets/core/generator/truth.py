@@ -20,9 +20,16 @@ def truth_document(config: P.GeneratorConfig, counts: dict[str, int], kind: np.n
     bg, gg = P.BG_NBD, P.GAMMA_GAMMA
     lines = max(counts["lines"], 1)
     total_share = sum(share for _, share, _ in P.COUNTRIES)
-    invoices = {name: int((kind == k).sum()) for name, k in
-                (("purchase", PURCHASE), ("guest", GUEST), ("cancellation", CANCEL), ("bad_debt", BAD_DEBT),
-                 ("stock_adjustment", STOCK_ADJUSTMENT))}
+    invoices = {
+        name: int((kind == k).sum())
+        for name, k in (
+            ("purchase", PURCHASE),
+            ("guest", GUEST),
+            ("cancellation", CANCEL),
+            ("bad_debt", BAD_DEBT),
+            ("stock_adjustment", STOCK_ADJUSTMENT),
+        )
+    }
     return {
         "time_unit_days": P.TIME_UNIT_DAYS,
         "bg_nbd": asdict(bg),
@@ -32,12 +39,16 @@ def truth_document(config: P.GeneratorConfig, counts: dict[str, int], kind: np.n
             "mean_dropout_probability": bg.a / (bg.a + bg.b),
             "mean_order_value": gg.p * gg.v / (gg.q - 1),
         },
-        "model": "MBG/NBD (lifetimes ModifiedBetaGeoFitter)" if P.DROPOUT_AT_FIRST_PURCHASE
+        "model": "MBG/NBD (lifetimes ModifiedBetaGeoFitter)"
+        if P.DROPOUT_AT_FIRST_PURCHASE
         else "BG/NBD (lifetimes BetaGeoFitter)",
         "purchase_process": (
             "First purchase at acquisition. After every repeat purchase"
-            + (" and after the first purchase" if P.DROPOUT_AT_FIRST_PURCHASE else
-               " (not after the first purchase, as in BG/NBD proper)")
+            + (
+                " and after the first purchase"
+                if P.DROPOUT_AT_FIRST_PURCHASE
+                else " (not after the first purchase, as in BG/NBD proper)"
+            )
             + " the customer drops out for good with probability p_drop; until then purchases follow a "
             "Poisson process of rate lam per week times the calendar multiplier s(t) (seasonality below), "
             "simulated exactly in operational time. Cancellations never remove a purchase; "
@@ -85,11 +96,18 @@ def truth_document(config: P.GeneratorConfig, counts: dict[str, int], kind: np.n
             "stock_adjustment_lines": counts["stock_adjustment"] / lines,
             "duplicate_lines": counts["duplicate"] / lines,
             "note": "fractions of all CSV lines; duplicate_lines counts the second copies (only clean product "
-            "lines are duplicated); non_product_lines uses the codes " + ", ".join(c for c, *_ in NON_PRODUCT_CODES)
+            "lines are duplicated); non_product_lines uses the codes "
+            + ", ".join(c for c, *_ in NON_PRODUCT_CODES)
             + " ('B' bad-debt lines are counted apart)",
         },
-        "counts": {"lines": counts["lines"], "invoices": invoices, "dirt_lines": {
-            k: v for k, v in counts.items() if k != "lines"}},
-        "period": {"start": config.start.isoformat(), "end_exclusive": add_months(config.start, config.n_months).isoformat()},
+        "counts": {
+            "lines": counts["lines"],
+            "invoices": invoices,
+            "dirt_lines": {k: v for k, v in counts.items() if k != "lines"},
+        },
+        "period": {
+            "start": config.start.isoformat(),
+            "end_exclusive": add_months(config.start, config.n_months).isoformat(),
+        },
         "config": {**asdict(config), "start": config.start.isoformat()},
     }

@@ -33,8 +33,17 @@ from rfm_assets.core.months import add_months
 
 CHUNK_ORDERS = 20_000
 _ORDER_COLUMNS = ("kind", "z", "n_lines", "extras", "free", "cancel_lines", "child_pos", "country")
-_COUNTS = ("lines", "guest", "cancellation", "bad_debt", "stock_adjustment", "non_product", "zero_price",
-           "negative_price", "duplicate")
+_COUNTS = (
+    "lines",
+    "guest",
+    "cancellation",
+    "bad_debt",
+    "stock_adjustment",
+    "non_product",
+    "zero_price",
+    "negative_price",
+    "duplicate",
+)
 
 
 def generate(out_dir: Path, config: GeneratorConfig = GeneratorConfig()) -> GeneratedDataset:  # noqa: B008

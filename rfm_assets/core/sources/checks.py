@@ -69,14 +69,16 @@ def typing_rejects_sql(units: Checked) -> str | None:
         shown = ", ".join(
             f"case when __bad_{c} = '' then {sql_literal(resolved[c] + '=(empty)')} "
             f"when __bad_{c} is not null then {sql_literal(resolved[c] + '=')} || '''' || __bad_{c} || '''' end"
-            for c in numbers)
+            for c in numbers
+        )
         text = " or ".join(f"__bad_{c} <> ''" for c in numbers)
         selects.append(
             f"select {', '.join(STAGED_COLUMNS)}, "
             f"case when {text} then 'not_a_number' else 'missing_number' end as reason, "
             f"concat_ws('; ', {shown}) as offending_values "
             f"from ({typed_sql(unit.sql, unit.columns, resolved, unit.label, flags=True)}) "
-            f"where {' or '.join(f'__bad_{c} is not null' for c in numbers)}")
+            f"where {' or '.join(f'__bad_{c} is not null' for c in numbers)}"
+        )
     return " union all ".join(selects) or None
 
 
@@ -84,8 +86,10 @@ def explain(con: duckdb.DuckDBPyConnection, unit: Unit, resolved: dict[str, str]
     """Re-read ``unit`` with the ``__bad_*`` flags and raise a SourceError naming the first bad column."""
     checked = [c for c in CHECKED if c in resolved]
     flagged = typed_sql(unit.sql, unit.columns, resolved, unit.label, flags=True)
-    con.execute(f"create or replace temp table __flagged as select * from ({flagged}) "
-                f"where {' or '.join(f'__bad_{c} is not null' for c in checked)}")
+    con.execute(
+        f"create or replace temp table __flagged as select * from ({flagged}) "
+        f"where {' or '.join(f'__bad_{c} is not null' for c in checked)}"
+    )
     try:
         aggregates = ", ".join(f"count(__bad_{c}), count(*) filter (where __bad_{c} = '')" for c in checked)
         counts = con.execute(f"select {aggregates} from __flagged").fetchall()[0]  # one row: aggregates
@@ -111,21 +115,28 @@ def _describe(staged: str, n_text: int, n_empty: int, rows: int, values: list[st
     parts = []
     if n_text:
         if staged == "invoice_date":
-            parts.append(f"{n_text:,} of {rows:,} values are not dates in a supported format ({DATE_EXAMPLES}) "
-                         f"between 1900 and 2199{_day_first_hint(values)}")
+            parts.append(
+                f"{n_text:,} of {rows:,} values are not dates in a supported format ({DATE_EXAMPLES}) "
+                f"between 1900 and 2199{_day_first_hint(values)}"
+            )
         else:
-            parts.append(f"{n_text:,} of {rows:,} values are not numbers (expected e.g. 2.55, with '.' as the "
-                         f"decimal point and no thousands separator or currency sign)")
+            parts.append(
+                f"{n_text:,} of {rows:,} values are not numbers (expected e.g. 2.55, with '.' as the "
+                f"decimal point and no thousands separator or currency sign)"
+            )
     if n_empty:
         parts.append(f"{n_empty:,} of {rows:,} rows have no value, but every line needs one")
     if staged != "invoice_date":
-        parts.append(f"more than {MAX_QUARANTINE_SHARE:.0%} of the lines, so the file is refused rather than "
-                     "those lines quarantined")
+        parts.append(
+            f"more than {MAX_QUARANTINE_SHARE:.0%} of the lines, so the file is refused rather than "
+            "those lines quarantined"
+        )
     return "; ".join(parts)
 
 
 def _day_first_hint(values: list[str]) -> str:
     """Name the likely cause when the offending dates read as day/month/year."""
+
     def day_first(text: str) -> bool:
         for fmt in _DAY_FIRST:
             try:
@@ -137,6 +148,8 @@ def _day_first_hint(values: list[str]) -> str:
 
     texts = [v for v in values if v]
     if texts and all(day_first(v) for v in texts):
-        return (" — these look like day/month/year dates; slash dates are read as month/day/year "
-                "as in the UCI exports ('12/1/2010' is 1 December 2010): re-export them as YYYY-MM-DD")
+        return (
+            " — these look like day/month/year dates; slash dates are read as month/day/year "
+            "as in the UCI exports ('12/1/2010' is 1 December 2010): re-export them as YYYY-MM-DD"
+        )
     return ""

@@ -25,14 +25,17 @@ _CHUNK = 1 << 24
 # UTF-8 sequences of characters plausible in an order export (U+0080-U+017F, U+2000-U+20BF, U+2122):
 # in a cp1252 file they would read as mojibake ('Ã‰' for 'É').
 _PLAUSIBLE_UTF8 = re.compile(rb"[\xc2-\xc5][\x80-\xbf]|\xe2[\x80-\x82][\x80-\xbf]|\xe2\x84\xa2")
-_MAGIC = {b"PK\x03\x04": "an XLSX workbook (a ZIP archive)", b"PAR1": "a Parquet file",
-          b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook"}
+_MAGIC = {
+    b"PK\x03\x04": "an XLSX workbook (a ZIP archive)",
+    b"PAR1": "a Parquet file",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook",
+}
 
 
 def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):  # registered for decoding only
         raise exc
-    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
 
 
 codecs.register_error("rfm_latin1_fallback", _latin1_fallback)
@@ -87,10 +90,14 @@ def _refuse_mixed_encodings(path: Path) -> None:
                 if not field.isascii():
                     columns.setdefault(header[i] if i < len(header) else f"column{i + 1}", None)
     if n_utf8 and n_other:
-        raise SourceError(path.name, f"the file mixes text encodings: {n_utf8:,} line(s) are UTF-8 and {n_other:,} "
-                                     "line(s) are not (cp1252/latin-1), so no single decoding reads every line "
-                                     "right; re-save the whole file in one encoding (UTF-8)",
-                          column=", ".join(columns) or None, samples=utf8 + other)
+        raise SourceError(
+            path.name,
+            f"the file mixes text encodings: {n_utf8:,} line(s) are UTF-8 and {n_other:,} "
+            "line(s) are not (cp1252/latin-1), so no single decoding reads every line "
+            "right; re-save the whole file in one encoding (UTF-8)",
+            column=", ".join(columns) or None,
+            samples=utf8 + other,
+        )
 
 
 def _is_utf8(path: Path) -> bool:
@@ -114,7 +121,9 @@ def _transcode(path: Path, workdir: Path, encoding: str) -> Path:
                 dst.write(decoder.decode(chunk))
             dst.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as exc:
-        raise SourceError(path.name, f"the file is not valid {encoding} text ({exc.reason} at byte {exc.start})") from None
+        raise SourceError(
+            path.name, f"the file is not valid {encoding} text ({exc.reason} at byte {exc.start})"
+        ) from None
     return out
 
 
@@ -153,10 +162,12 @@ def describe_csv_error(label: str, exc: duckdb.Error) -> SourceError:
     text = str(exc)
     line = re.search(r"CSV Error on Line: (\d+)", text)
     original = re.search(r"Original Line: ?(.*)", text)
-    reasons = [ln.strip() for ln in text.splitlines()
-               if ln.strip() and not ln.startswith(("Invalid Input Error: CSV Error", "Original Line", "Possible", "*"))]
+    reasons = [
+        ln.strip()
+        for ln in text.splitlines()
+        if ln.strip() and not ln.startswith(("Invalid Input Error: CSV Error", "Original Line", "Possible", "*"))
+    ]
     reason = reasons[0] if reasons else text.splitlines()[0]
     reason = reason.removeprefix("Invalid Input Error: ")
     samples = [f"line {line.group(1)}: {original.group(1)[:200]!r}"] if line and original else []
     return SourceError(label, f"the file is not a well-formed comma-separated file: {reason}", samples=samples)
-

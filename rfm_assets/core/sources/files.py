@@ -22,8 +22,9 @@ def source_files(path: Path) -> list[Path]:
     path = Path(path)
     if path.is_file():
         if path.suffix.lower() not in FILE_TYPES:
-            raise SourceError(path.name, f"unsupported file type {path.suffix or '(none)'!r}; "
-                                         f"use one of {', '.join(FILE_TYPES)}")
+            raise SourceError(
+                path.name, f"unsupported file type {path.suffix or '(none)'!r}; use one of {', '.join(FILE_TYPES)}"
+            )
         return [path]
     files = sorted(
         (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FILE_TYPES and not p.name.startswith(".")),
@@ -67,6 +68,10 @@ def _sha256(path: Path) -> str:
 def fingerprint(spec: SourceSpec, files: list[Path]) -> str:
     """sha256 of the staging version, format, mapping and each file's name, size and mtime_ns."""
     stats = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
-    doc = {"version": STAGING_VERSION, "format": spec.format, "columns": sorted((spec.columns or {}).items()),
-           "files": stats}
+    doc = {
+        "version": STAGING_VERSION,
+        "format": spec.format,
+        "columns": sorted((spec.columns or {}).items()),
+        "files": stats,
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()

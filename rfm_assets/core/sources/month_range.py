@@ -50,8 +50,12 @@ def recorded_month_range(spec: SourceSpec, staging_dir: Path) -> MonthRange | No
 
 def record_month_range(spec: SourceSpec, staging_dir: Path, staged: StagedSource) -> None:
     """Write ``month_range.json`` for ``staged`` (atomically; untouched when it already says so)."""
-    doc = {"source": _identity(spec), "fingerprint": staged.fingerprint,
-           "first_month": staged.first_month.isoformat(), "last_month": staged.last_month.isoformat()}
+    doc = {
+        "source": _identity(spec),
+        "fingerprint": staged.fingerprint,
+        "first_month": staged.first_month.isoformat(),
+        "last_month": staged.last_month.isoformat(),
+    }
     path = Path(staging_dir) / RECORD
     text = json.dumps(doc, indent=2) + "\n"
     try:
@@ -66,17 +70,29 @@ def record_month_range(spec: SourceSpec, staging_dir: Path, staged: StagedSource
 
 def _identity(spec: SourceSpec) -> dict:
     """What makes two staged sources the same source: where, which format, which column mapping."""
-    return {"path": str(Path(spec.path).resolve()), "format": spec.format,
-            "columns": sorted([k, v] for k, v in (spec.columns or {}).items())}
+    return {
+        "path": str(Path(spec.path).resolve()),
+        "format": spec.format,
+        "columns": sorted([k, v] for k, v in (spec.columns or {}).items()),
+    }
 
 
 def _stat_fingerprint(spec: SourceSpec) -> str | None:
     """The staging fingerprint of the source's files now, from their names, sizes and mtimes only."""
     path = Path(spec.path)
     try:
-        files = [path] if path.is_file() else sorted(
-            (p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FILE_TYPES and not p.name.startswith(".")),
-            key=lambda p: p.name)
+        files = (
+            [path]
+            if path.is_file()
+            else sorted(
+                (
+                    p
+                    for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in FILE_TYPES and not p.name.startswith(".")
+                ),
+                key=lambda p: p.name,
+            )
+        )
         return fingerprint(spec, files)
     except OSError:
         return None

@@ -35,8 +35,15 @@ MAX_LINE_AMOUNT = 100_000_000
 FUTURE_TOLERANCE = timedelta(days=1)  # shop-local timestamps may run up to 14 h ahead of UTC
 MIN_GAP_MONTHS = 3  # empty months that cut a block of lines off the main body of the data
 MAX_STRAY_SHARE = 0.01  # a cut-off block holding at most this share of the lines is quarantined
-REASONS = ("not_a_number", "missing_number", "future_date", "date_out_of_range",
-           "absurd_quantity", "absurd_price", "absurd_amount")
+REASONS = (
+    "not_a_number",
+    "missing_number",
+    "future_date",
+    "date_out_of_range",
+    "absurd_quantity",
+    "absurd_price",
+    "absurd_amount",
+)
 REJECT_COLUMNS = {**STAGED_COLUMNS, "reason": "VARCHAR", "offending_values": "VARCHAR", "report_month": "DATE"}
 
 
@@ -85,8 +92,13 @@ def _rule_sql(cutoff: datetime, first: date, last: date) -> tuple[str, str]:
 
 
 def split_quarantine(
-    con: duckdb.DuckDBPyConnection, staged: Path, typing_rejects: str | None, loaded_at: datetime,
-    out: Path, rejects_out: Path, label: str,
+    con: duckdb.DuckDBPyConnection,
+    staged: Path,
+    typing_rejects: str | None,
+    loaded_at: datetime,
+    out: Path,
+    rejects_out: Path,
+    label: str,
 ) -> tuple[date, date, dict[str, int]]:
     """Write ``out`` (the lines to load) and ``rejects_out`` (the quarantined ones) from ``staged``.
 
@@ -95,13 +107,20 @@ def split_quarantine(
     """
     source = f"read_parquet({sql_literal(str(staged))})"
     cutoff = loaded_at + FUTURE_TOLERANCE
-    per_month = dict(con.execute(
-        f"select date_trunc('month', invoice_date)::date, count(*) filter (where invoice_date < ?) "
-        f"from {source} group by 1", [cutoff]).fetchall())
+    per_month = dict(
+        con.execute(
+            f"select date_trunc('month', invoice_date)::date, count(*) filter (where invoice_date < ?) "
+            f"from {source} group by 1",
+            [cutoff],
+        ).fetchall()
+    )
     found = trusted_range(per_month)
     if found is None:
-        raise SourceError(label, f"every line is dated after {cutoff:%Y-%m-%d %H:%M} (the staging time plus "
-                                "one day): nothing can be loaded; check the source's date column")
+        raise SourceError(
+            label,
+            f"every line is dated after {cutoff:%Y-%m-%d %H:%M} (the staging time plus "
+            "one day): nothing can be loaded; check the source's date column",
+        )
     first, last = found
     reason, offending = _rule_sql(cutoff, first, last)
     staged_cols = ", ".join(STAGED_COLUMNS)
@@ -114,16 +133,22 @@ def split_quarantine(
         union all by name
         select * from ruled anti join typed using (source_file, source_row)""")
     try:
-        report = (f"case when invoice_date < date '{first}' then date '{first}' "
-                  f"when invoice_date >= date '{add_months(last, 1)}' then date '{last}' "
-                  f"else date_trunc('month', invoice_date)::date end")
+        report = (
+            f"case when invoice_date < date '{first}' then date '{first}' "
+            f"when invoice_date >= date '{add_months(last, 1)}' then date '{last}' "
+            f"else date_trunc('month', invoice_date)::date end"
+        )
         columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in STAGED_COLUMNS.items())
-        con.execute(f"copy (select {columns}, reason, offending_values, {report} as report_month from __rejects) "
-                    f"to {sql_literal(str(rejects_out))} (format parquet)")
+        con.execute(
+            f"copy (select {columns}, reason, offending_values, {report} as report_month from __rejects) "
+            f"to {sql_literal(str(rejects_out))} (format parquet)"
+        )
         counts = dict(con.execute("select reason, count(*) from __rejects group by 1").fetchall())
         if counts:
-            con.execute(f"copy (select * from {source} anti join __rejects using (source_file, source_row)) "
-                        f"to {sql_literal(str(out))} (format parquet)")
+            con.execute(
+                f"copy (select * from {source} anti join __rejects using (source_file, source_row)) "
+                f"to {sql_literal(str(out))} (format parquet)"
+            )
         else:
             os.replace(staged, out)
     finally:

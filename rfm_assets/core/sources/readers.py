@@ -57,12 +57,20 @@ def _parquet_sql(path: Path) -> str:
     if not head:
         raise SourceError(path.name, "the file is empty (0 bytes)")
     if head != b"PAR1":
-        what = "an XLSX workbook (ZIP)" if head == b"PK\x03\x04" else "CSV or other text" if head.isascii() else "not Parquet"
+        what = (
+            "an XLSX workbook (ZIP)"
+            if head == b"PK\x03\x04"
+            else "CSV or other text"
+            if head.isascii()
+            else "not Parquet"
+        )
         raise SourceError(path.name, f"not a Parquet file: it looks like {what}; give it the matching extension")
     if tail != b"PAR1":
         raise SourceError(path.name, "the Parquet file is truncated (its footer is missing)")
-    return (f"select * exclude (file_row_number), file_row_number + 1 as __source_row "
-            f"from read_parquet({sql_literal(str(path))}, file_row_number=true)")
+    return (
+        f"select * exclude (file_row_number), file_row_number + 1 as __source_row "
+        f"from read_parquet({sql_literal(str(path))}, file_row_number=true)"
+    )
 
 
 def _describe(con: duckdb.DuckDBPyConnection, sql: str, label: str) -> dict[str, str]:
@@ -71,4 +79,3 @@ def _describe(con: duckdb.DuckDBPyConnection, sql: str, label: str) -> dict[str,
     except duckdb.Error as exc:
         raise SourceError(label, f"cannot read the file: {str(exc).splitlines()[0]}") from None
     return {name: duck_type for name, duck_type, *_ in rows if name != "__source_row"}
-

@@ -71,8 +71,10 @@ def parse_column_mapping(text: str) -> dict[str, str]:
     for pair in pairs:
         logical, sep, column = (piece.strip() for piece in pair.partition("="))
         if not sep or not logical or not column:
-            raise ValueError(f"malformed column mapping entry {pair.strip()!r}: expected logical_name=source_column, "
-                             f"e.g. {_EXAMPLE!r}")
+            raise ValueError(
+                f"malformed column mapping entry {pair.strip()!r}: expected logical_name=source_column, "
+                f"e.g. {_EXAMPLE!r}"
+            )
         if logical in mapping:
             raise ValueError(f"column mapping names {logical!r} twice")
         mapping[logical] = column
@@ -85,8 +87,10 @@ def check_mapping(mapping: dict[str, str]) -> None:
     unknown = [name for name in mapping if name not in GENERIC_LOGICAL]
     if unknown:
         hints = [_did_you_mean(name, GENERIC_LOGICAL) for name in unknown]
-        raise ValueError(f"unknown logical column(s) {', '.join(map(repr, unknown))}{''.join(hints)}; "
-                         f"valid names: {', '.join(GENERIC_LOGICAL)}")
+        raise ValueError(
+            f"unknown logical column(s) {', '.join(map(repr, unknown))}{''.join(hints)}; "
+            f"valid names: {', '.join(GENERIC_LOGICAL)}"
+        )
     missing = [name for name in ("customer_id", "order_date") if name not in mapping]
     if missing:
         raise ValueError(f"column mapping lacks required {' and '.join(missing)} (e.g. {_EXAMPLE!r})")
@@ -101,8 +105,11 @@ def validate_spec(spec: SourceSpec) -> None:
     """Raise SourceError when the path is missing, the format unknown or the mapping unusable."""
     path = Path(spec.path)
     if spec.format not in FORMATS:
-        raise SourceError(path, f"unknown source format {spec.format!r}{_did_you_mean(spec.format, FORMATS)}; "
-                                f"valid formats: {', '.join(FORMATS)}")
+        raise SourceError(
+            path,
+            f"unknown source format {spec.format!r}{_did_you_mean(spec.format, FORMATS)}; "
+            f"valid formats: {', '.join(FORMATS)}",
+        )
     if not path.exists():
         raise SourceError(path, "the source path does not exist")
     if spec.format == "generic":
@@ -113,8 +120,11 @@ def validate_spec(spec: SourceSpec) -> None:
         except ValueError as exc:
             raise SourceError(path, str(exc)) from None
     elif spec.columns:
-        raise SourceError(path, "a column mapping is only used with format 'generic'; "
-                                "online_retail files are recognised by their own column names")
+        raise SourceError(
+            path,
+            "a column mapping is only used with format 'generic'; "
+            "online_retail files are recognised by their own column names",
+        )
 
 
 def _did_you_mean(name: str, valid: Iterable[str]) -> str:

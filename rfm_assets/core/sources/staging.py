@@ -94,12 +94,16 @@ def _stage(spec: SourceSpec, files: list[Path], fp: str, staging_dir: Path) -> S
         def check_header(label: str, columns: list[str]) -> dict[str, str]:
             return resolve_columns(spec.format, spec.columns, label, columns)
 
-        units = [(unit, check_header(unit.label, list(unit.columns)))
-                 for file in files for unit in open_units(con, file, workdir, check_header)]
+        units = [
+            (unit, check_header(unit.label, list(unit.columns)))
+            for file in files
+            for unit in open_units(con, file, workdir, check_header)
+        ]
         _copy_typed(con, units, spec, tmp_typed)
         sporadic = check_staged(con, tmp_typed, units)
-        first, last, quarantined = split_quarantine(con, tmp_typed, typing_rejects_sql(sporadic), loaded_at,
-                                                    tmp_parquet, tmp_rejects, label=str(spec.path))
+        first, last, quarantined = split_quarantine(
+            con, tmp_typed, typing_rejects_sql(sporadic), loaded_at, tmp_parquet, tmp_rejects, label=str(spec.path)
+        )
         rows = con.execute(f"select count(*) from read_parquet({sql_literal(str(tmp_parquet))})").fetchall()[0][0]
         doc = {
             "fingerprint": fp,
@@ -123,8 +127,9 @@ def _stage(spec: SourceSpec, files: list[Path], fp: str, staging_dir: Path) -> S
     return _from_sidecar(final, doc)
 
 
-def _copy_typed(con: duckdb.DuckDBPyConnection, units: list[tuple[Unit, dict[str, str]]], spec: SourceSpec,
-                out: Path) -> None:
+def _copy_typed(
+    con: duckdb.DuckDBPyConnection, units: list[tuple[Unit, dict[str, str]]], spec: SourceSpec, out: Path
+) -> None:
     """One COPY of every unit's typed rows into ``out`` (in no particular order: source_file and source_row
     say where each line came from)."""
     columns = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in STAGED_COLUMNS.items())

@@ -77,8 +77,10 @@ def _as_text(col: str, kind: str) -> str:
     if kind == "text":
         return col
     if kind == "float":
-        return (f"case when isfinite({col}::double) and {col} = trunc({col}) and abs({col}) < 1e18 "
-                f"then cast(cast({col} as bigint) as varchar) else cast({col} as varchar) end")
+        return (
+            f"case when isfinite({col}::double) and {col} = trunc({col}) and abs({col}) < 1e18 "
+            f"then cast(cast({col} as bigint) as varchar) else cast({col} as varchar) end"
+        )
     return f"cast({col} as varchar)"
 
 
@@ -137,8 +139,10 @@ def typed_sql(raw_sql: str, types: dict[str, str], resolved: dict[str, str], lab
             level3.append(f"{_final(staged)} as {staged}")
             bad.append(f"case when {_final(staged)} is null then coalesce(__r_{staged}, '') end as __bad_{staged}")
     not_empty = " or ".join(f"{_q(c)} is not null" for c in types if c != "__source_row") or "true"
-    return (f"select {', '.join(level3 + (bad if flags else []))} from (select {', '.join(level2)} from ("
-            f"select {', '.join(level1)} from ({raw_sql}) where {not_empty}))")
+    return (
+        f"select {', '.join(level3 + (bad if flags else []))} from (select {', '.join(level2)} from ("
+        f"select {', '.join(level1)} from ({raw_sql}) where {not_empty}))"
+    )
 
 
 def sql_literal(text: str) -> str:

@@ -141,5 +141,7 @@ def _looks_like(path: Path) -> str:
 
 def _corrupt(path: Path, exc: Exception, sheet: str | None = None) -> SourceError:
     where = f" (sheet {sheet!r})" if sheet else ""
-    return SourceError(path.name, f"cannot read the XLSX workbook{where}: it seems truncated or corrupted "
-                                  f"({type(exc).__name__}: {exc})")
+    return SourceError(
+        path.name,
+        f"cannot read the XLSX workbook{where}: it seems truncated or corrupted ({type(exc).__name__}: {exc})",
+    )
