@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks.fits import PENALIZERS, fit_retrying
 from benchmarks.timing import Laps
 
 NON_PRODUCT_CODES = [
@@ -77,11 +78,15 @@ def notebook(args: dict[str, Any]) -> dict[str, Any]:
         )
         summary["recency"] /= 7  # weeks, the project's unit (days / 7)
         summary["T"] /= 7
+    # unpenalized first; on a ConvergenceError the notebook's author retries with a small penalizer.
+    # fit_options (tests only): scipy options per penalizer, keys as JSON strings, e.g. {"0": {"maxiter": 1}}
+    options = {float(k): v for k, v in (args.get("fit_options") or {}).items()}
     with laps("bg_nbd_fit"):
-        bgf = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
+        bg_fit = fit_retrying(BetaGeoFitter, [summary["frequency"], summary["recency"], summary["T"]], options=options)
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     with laps("gamma_gamma_fit"):
-        ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
+        gg_fit = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"]], options=options)
+    bgf, ggf = bg_fit.model, gg_fit.model
     with laps("score"):
         monthly_rate = 1.10 ** (1 / 12) - 1
         clv = ggf.customer_lifetime_value(
@@ -100,15 +105,27 @@ def notebook(args: dict[str, Any]) -> dict[str, Any]:
         out / "summary.parquet"
     )
     params = {
-        "bg_nbd": {k: float(bgf.params_[k]) for k in BG_PARAMS},
-        "gamma_gamma": {k: float(ggf.params_[k]) for k in GG_PARAMS},
+        "bg_nbd": bg_fit.params(BG_PARAMS),
+        "gamma_gamma": gg_fit.params(GG_PARAMS),
+        "bg_penalizer": bg_fit.penalizer,
+        "gg_penalizer": gg_fit.penalizer,
     }
     (out / "params.json").write_text(json.dumps(params, indent=1))
-    return laps.result(lines=lines, customers=len(summary), **params)
+    return laps.result(lines=lines, customers=len(summary), fit_attempts=bg_fit.attempts + gg_fit.attempts, **params)
 
 
 def _rel(a: dict[str, float], b: dict[str, float]) -> float:
     return max(abs(a[k] - b[k]) / abs(b[k]) for k in b)
+
+
+def _project_gg(clv: Any, repeat: Any) -> dict[str, float]:
+    """The project's Gamma-Gamma fit (weighted, rescaled), with the same penalizer retries."""
+    for penalizer in PENALIZERS:
+        try:
+            return clv._fit_gg(repeat, penalizer)[0]
+        except (ValueError, ArithmeticError):  # ConvergenceError is a ValueError
+            continue
+    raise RuntimeError(f"the project's Gamma-Gamma fit failed with every penalizer in {PENALIZERS}")
 
 
 def weighting(args: dict[str, Any]) -> dict[str, Any]:
@@ -125,28 +142,33 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
     laps = Laps()
     with laps("bg_weighted"):
         _, pat = clv._patterns(summary, clv.PATTERN)
-        bg_w = BetaGeoFitter(penalizer_coef=0.0).fit(
-            pat["frequency"].to_numpy(),
-            pat["recency"].to_numpy(),
-            pat["T"].to_numpy(),
-            weights=pat["weight"].to_numpy(),
-        )
+        bgw_fit = fit_retrying(BetaGeoFitter, [pat[c].to_numpy() for c in ("frequency", "recency", "T", "weight")])
+        bg_w = bgw_fit.model
+    # the unweighted fit starts at the weighted one's penalizer, so both minimize the same objective
     with laps("bg_unweighted"):
-        bg_u = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
+        bg_fit = fit_retrying(
+            BetaGeoFitter,
+            [summary["frequency"], summary["recency"], summary["T"]],
+            penalizers=[p for p in PENALIZERS if p >= bgw_fit.penalizer],
+        )
+        bg_u = bg_fit.model
+    if bg_fit.penalizer > bgw_fit.penalizer:  # untimed: the weighted fit again, at the penalizer both converge with
+        bgw_fit = fit_retrying(
+            BetaGeoFitter, [pat[c].to_numpy() for c in ("frequency", "recency", "T", "weight")], [bg_fit.penalizer]
+        )
+        bg_w = bgw_fit.model
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     with laps("gg_weighted_scaled"):
-        gg_w, _ = clv._fit_gg(repeat, 0.0)
+        gg_w = _project_gg(clv, repeat)
     with laps("gg_unweighted_scaled"):
         scale = float(repeat["monetary_value"].mean())
-        fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"] / scale)
-        gg_us = {
-            "p": float(fitted.params_["p"]),
-            "q": float(fitted.params_["q"]),
-            "v": float(fitted.params_["v"]) * scale,
-        }
+        fitted = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"] / scale]).params(
+            GG_PARAMS
+        )
+        gg_us = {**fitted, "v": fitted["v"] * scale}
     with laps("gg_unweighted_raw"):
-        fitted = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
-        gg_ur = {k: float(fitted.params_[k]) for k in GG_PARAMS}
+        gg_fit = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"]])
+        gg_ur = gg_fit.params(GG_PARAMS)
     bw = {k: float(bg_w.params_[k]) for k in BG_PARAMS}
     bu = {k: float(bg_u.params_[k]) for k in BG_PARAMS}
     s = laps.seconds
@@ -159,6 +181,10 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
         "gg_patterns": int(repeat.groupby(["frequency", "monetary_value"]).ngroups),
         "bg_weighted": bw,
         "bg_unweighted": bu,
+        "bg_weighted_penalizer": bgw_fit.penalizer,
+        "bg_unweighted_penalizer": bg_fit.penalizer,
+        "gg_unweighted_raw_penalizer": gg_fit.penalizer,
+        "fit_attempts": bgw_fit.attempts + bg_fit.attempts + gg_fit.attempts,
         "bg_max_rel_diff": _rel(bw, bu),
         "gg_weighted_scaled": gg_w,
         "gg_unweighted_scaled": gg_us,

@@ -13,11 +13,11 @@ from typing import Any
 
 import duckdb
 
+from benchmarks import compare_fits
+
 TOL_RFM_FLOOR = 1e-9  # relative, doubles from the same decimal sums
 TOL_MONETARY = 1e-6  # relative, pandas float sums vs the project's decimal(38, 6) sums
 TOL_SUMMARY_ABS = 1e-5  # absolute, lifetimes' float day values vs decimal(38, 6) day values
-TOL_BG = 1e-3  # relative, weighted vs unweighted BG/NBD parameters (the issue's target)
-TOL_GG = 1e-2  # relative, Gamma-Gamma: project (weighted, rescaled) vs notebook (unweighted, raw units)
 TOL_CLV_TOTAL = 1e-2  # relative, total 12-month CLV of the month's customers
 
 
@@ -31,10 +31,6 @@ class Agreement:
     tolerance: str
     observed: str
     passed: bool
-
-
-def _rel(a: dict[str, float], b: dict[str, float]) -> float:
-    return max(abs(a[k] - b[k]) / abs(b[k]) for k in b)
 
 
 def floor_rfm(con: duckdb.DuckDBPyConnection, month: date) -> Agreement:
@@ -138,29 +134,9 @@ def clv_scores(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreem
     )
 
 
-def params(project: dict[str, Any], notebook: dict[str, Any], weighting: dict[str, Any]) -> list[Agreement]:
-    bg_nb = _rel(notebook["bg_nbd"], project["bg_params"])
-    gg_nb = _rel(notebook["gamma_gamma"], project["gg_params"])
-    return [
-        Agreement(
-            "BG/NBD weighted (project) vs unweighted, same summary rows",
-            f"rel {TOL_BG:g}",
-            f"max rel diff {weighting['bg_max_rel_diff']:.1e}",
-            weighting["bg_max_rel_diff"] <= TOL_BG,
-        ),
-        Agreement(
-            "BG/NBD project vs notebook (unweighted, its own summary)",
-            f"rel {TOL_BG:g}",
-            f"max rel diff {bg_nb:.1e}",
-            bg_nb <= TOL_BG,
-        ),
-        Agreement(
-            "Gamma-Gamma project (weighted, rescaled) vs notebook (unweighted, raw)",
-            f"rel {TOL_GG:g}",
-            f"max rel diff {gg_nb:.1e}",
-            gg_nb <= TOL_GG,
-        ),
-    ]
+def params(project: dict[str, Any], notebook: dict[str, Any], weighting: dict[str, Any], out: Path) -> list[Agreement]:
+    """The model rows (benchmarks.compare_fits): parameters at equal penalizers, else predictions."""
+    return [Agreement(**row) for row in compare_fits.fit_rows(project, notebook, weighting, out)]
 
 
 def month_run(result: dict[str, Any]) -> Agreement:
@@ -192,7 +168,7 @@ def check_all(
                 baseline_rfm(con, month, out),
                 baseline_summary(con, month, out),
                 clv_scores(con, month, out),
-                *params(project_clv, notebook, weighting),
+                *params(project_clv, notebook, weighting, out),
             ]
     return [asdict(a) for a in found]
 

@@ -175,6 +175,8 @@ def clv_models(args: dict[str, Any]) -> dict[str, Any]:
         patterns=int(summary.groupby(clv.PATTERN).ngroups),
         bg_params=fit.bg_params,
         gg_params=fit.gg_params,
+        bg_penalizer=fit.bg_penalizer,
+        gg_penalizer=fit.gg_penalizer,
     )
 
 
