@@ -14,12 +14,12 @@ from lifetimes.utils import calibration_and_holdout_data
 
 from rfm_assets.assets.lifetime_value import _float_or_null
 from rfm_assets.core.clv_holdout import holdout_metrics, overall_metrics
-from rfm_assets_tests.unit.test_clv import END, sim, write_lines  # noqa: F401 - sim is a fixture
+from rfm_assets_tests.unit.clv_sim import END, write_lines
 
 MONTH, H = date(2020, 12, 1), 6
 
 
-def test_holdout_predictions_match_actual_purchases(sim):  # noqa: F811
+def test_holdout_predictions_match_actual_purchases(sim):
     con, _, lines = sim
     result = holdout_metrics(con, MONTH, H)
     assert result.status == "fitted" and result.calibration_end == date(2020, 6, 30)
@@ -45,7 +45,7 @@ def test_holdout_predictions_match_actual_purchases(sim):  # noqa: F811
     assert list(plot["calibration_frequency"]) == list(range(11)) and plot["customers"].sum() == len(split)
 
 
-def test_holdout_reads_nothing_after_the_month(sim):  # noqa: F811
+def test_holdout_reads_nothing_after_the_month(sim):
     _, _, lines = sim
     con = duckdb.connect()
     write_lines(con, lines)
@@ -59,13 +59,13 @@ def test_holdout_reads_nothing_after_the_month(sim):  # noqa: F811
     assert before.fit.bg_params == after.fit.bg_params
 
 
-def test_holdout_too_early_reports_insufficient_history(sim):  # noqa: F811
+def test_holdout_too_early_reports_insufficient_history(sim):
     result = holdout_metrics(sim[0], date(2019, 7, 1), 6)
     assert result.status == "insufficient_history" and "2019-01-31" in result.message
     assert result.metrics.empty and result.by_frequency.empty
 
 
-def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim):  # noqa: F811
+def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim):
     _, _, lines = sim
     con = duckdb.connect()
     write_lines(con, lines[lines["invoice_date"] < pd.Timestamp("2020-07-01")])  # data ends at calibration
@@ -98,7 +98,7 @@ def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim): 
     assert _float_or_null(overall["per_customer_mae"]) == dg.MetadataValue.float(overall["per_customer_mae"])
 
 
-def test_overall_metrics_of_an_early_month_are_all_undefined(sim):  # noqa: F811
+def test_overall_metrics_of_an_early_month_are_all_undefined(sim):
     result = holdout_metrics(sim[0], date(2019, 7, 1), 6)
     assert result.status == "insufficient_history"
     assert overall_metrics(result) == {
