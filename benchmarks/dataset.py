@@ -74,21 +74,26 @@ def scale_for_lines(lines: int, months: int, seed: int, data_dir: Path) -> float
     return round(lines / probes[key], 3)
 
 
+def load_data(info: Path) -> BenchData:
+    """A dataset folder's ``dataset.json`` back as BenchData."""
+    raw = json.loads(info.read_text())
+    return BenchData(
+        **{
+            **raw,
+            "folder": Path(raw["folder"]),
+            "csv": Path(raw["csv"]),
+            "first_month": date.fromisoformat(raw["first_month"]),
+            "last_month": date.fromisoformat(raw["last_month"]),
+        }
+    )
+
+
 def ensure_data(data_dir: Path, scale: float, months: int, seed: int) -> BenchData:
     """The dataset for (scale, months, seed), generated on first use."""
     folder = data_dir / (f"m{months}_s{scale:g}" + ("" if seed == 42 else f"_seed{seed}"))
     info = folder / "dataset.json"
     if info.exists():
-        raw = json.loads(info.read_text())
-        return BenchData(
-            **{
-                **raw,
-                "folder": Path(raw["folder"]),
-                "csv": Path(raw["csv"]),
-                "first_month": date.fromisoformat(raw["first_month"]),
-                "last_month": date.fromisoformat(raw["last_month"]),
-            }
-        )
+        return load_data(info)
     ds = _generate(folder / "source", scale, months, seed)
     data = BenchData(
         folder, Path(ds.csv_path), scale, months, seed, ds.n_lines, ds.n_customers, ds.first_month, ds.last_month

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import compare, report
+from benchmarks.b2c import ensure_b2c_data
 from benchmarks.dataset import (
     BenchData,
     ensure_data,
@@ -165,6 +166,13 @@ def default_backfill(data_dir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--lines", nargs="+", default=[], help="line counts, e.g. 1M 3M 10M (or 30k)")
+    parser.add_argument(
+        "--shape",
+        choices=["wholesale", "b2c"],
+        default="wholesale",
+        help="wholesale: the project's generator (~100 lines a customer); b2c: ~12 lines a customer in "
+        "few-line orders (benchmarks/b2c.py)",
+    )
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench")
@@ -185,21 +193,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.lines and not args.default_backfill and args.scale is None:
         parser.error("give --lines (or --scale) and/or --default-backfill")
+    if args.shape == "b2c" and args.scale is not None:
+        parser.error("--shape b2c takes --lines, not --scale")
     args.results_dir.mkdir(parents=True, exist_ok=True)
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     failures = []
     scales = [(parse_lines(t), None) for t in args.lines] + ([(0, args.scale)] if args.scale else [])
     for wanted, scale in scales:
         started = time.perf_counter()
-        scale = scale or scale_for_lines(wanted, args.months, args.seed, args.data_dir)
-        data = ensure_data(args.data_dir, scale, args.months, args.seed)
-        name = label(wanted or data.n_lines)
+        if args.shape == "b2c":
+            data = ensure_b2c_data(args.data_dir, wanted, args.months, args.seed)
+            name = f"b2c_{label(wanted)}"
+        else:
+            scale = scale or scale_for_lines(wanted, args.months, args.seed, args.data_dir)
+            data = ensure_data(args.data_dir, scale, args.months, args.seed)
+            name = label(wanted or data.n_lines)
         try:
             rec = bench_scale(data, args, name)
         except compare.AgreementError as exc:
             failures.append(str(exc))
             continue
-        rec["command"], rec["machine"] = command, report.machine()
+        rec["command"], rec["machine"], rec["shape"] = command, report.machine(), args.shape
         rec["versions"], rec["bench_seconds"] = report.versions(), time.perf_counter() - started
         (args.results_dir / f"{name}.json").write_text(json.dumps(rec, indent=1, default=str))
         print(report.scale_section(rec), flush=True)
