@@ -57,6 +57,12 @@ class WarehouseResource(DuckDBResource):
     database: str = Field(default=_default("warehouse"), alias="path", description="Path of the DuckDB warehouse file")
     lock_timeout_seconds: float = 600.0
     bi_copy_path: str | None = _default("bi_copy")  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
+    lake_data_path: str | None = _default("lake_data_path")  # RFM_LAKE_DATA_PATH: Parquet files of a lake warehouse
+
+    @property
+    def is_lake(self) -> bool:
+        """True when the warehouse is a DuckLake (``ducklake:postgres:<dsn>``), not a DuckDB file."""
+        return warehouse.lake.is_lake(self.database)
 
     @property
     def path(self) -> str:
@@ -73,7 +79,9 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived connection with ``connection_config`` applied; waits while another process holds
         the write lock."""
-        with warehouse.connect(self.database, read_only=read_only, lock_timeout_s=self.lock_timeout_seconds) as con:
+        with warehouse.connect(
+            self.database, read_only=read_only, lock_timeout_s=self.lock_timeout_seconds, data_path=self.lake_data_path
+        ) as con:
             for name, value in self.connection_config.items():
                 if not _SETTING.match(name):
                     raise ValueError(f"connection_config: {name!r} is not a DuckDB setting name")

@@ -25,7 +25,7 @@ from rfm_assets.core.sources.spec import FORMATS, parse_column_mapping
 class Settings:
     """Resolved configuration. Paths are as given (relative paths resolve against the working dir)."""
 
-    warehouse: Path = Path("data/warehouse.duckdb")  # the DuckDB file; data folder = its folder
+    warehouse: Path | str = Path("data/warehouse.duckdb")  # the DuckDB file (data folder = its folder), or a lake
     source: Path | None = None  # None: the embedded default dataset
     source_format: str = "online_retail"
     columns: str | None = None  # generic mapping text, e.g. "customer_id=cust,order_date=dt,amount=amt"
@@ -44,11 +44,16 @@ class Settings:
     margin: float | None = None  # gross margin on reactivated revenue (0..1]
     campaign_budget: float | None = None  # caps contacts at budget // contact cost
     bi_copy: Path | None = None  # read-only copy for BI tools; None: <data dir>/bi/<name>_bi.duckdb
+    lake_data_path: str | None = None  # Parquet files of a lake warehouse (a folder, or object storage)
     accept_empty_months: str = ""  # 'all' or 'YYYY-MM,...' that may lose all their lines
 
     @property
     def data_dir(self) -> Path:
-        """Folder beside the warehouse holding the staged source cache and the default dataset."""
+        """Folder beside the warehouse holding the staged source cache and the default dataset (with a
+        lake: beside a local RFM_LAKE_DATA_PATH, else ``data``)."""
+        if isinstance(self.warehouse, str):
+            local = self.lake_data_path if self.lake_data_path and "://" not in self.lake_data_path else None
+            return Path(local).parent if local else Path("data")
         return self.warehouse.parent
 
     @property
@@ -172,6 +177,15 @@ def _cluster_k(text: str) -> int | None:
         raise ValueError("use a whole number from 2 to 12, or 'auto'") from None
 
 
+def _warehouse(text: str) -> Path | str:
+    """A DuckDB file path, or a lake as text: ``ducklake:postgres:<libpq dsn>``."""
+    if not text.startswith("ducklake:"):
+        return Path(text)
+    if not text.startswith("ducklake:postgres:") or not text.removeprefix("ducklake:postgres:").strip():
+        raise ValueError("use a DuckDB file path, or ducklake:postgres:<libpq dsn> (e.g. ducklake:postgres:dbname=rfm)")
+    return text
+
+
 def _month_list(text: str) -> str:
     """'all', or the months of a comma-separated YYYY-MM list, sorted and without repeats."""
     if text.lower() == "all":
@@ -184,7 +198,8 @@ def _month_list(text: str) -> str:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("RFM_WAREHOUSE", "warehouse", Path),
+    Variable("RFM_WAREHOUSE", "warehouse", _warehouse),
+    Variable("RFM_LAKE_DATA_PATH", "lake_data_path", str),
     Variable("RFM_SOURCE", "source", Path),
     Variable("RFM_SOURCE_FORMAT", "source_format", _choice(*FORMATS)),
     Variable("RFM_COLUMNS", "columns", _columns),
@@ -209,6 +224,8 @@ VARIABLES: tuple[Variable, ...] = (
 
 def _check_together(s: Settings) -> None:
     """Rules that involve more than one variable."""
+    if isinstance(s.warehouse, str) and not s.lake_data_path:
+        raise ValueError("RFM_WAREHOUSE=ducklake:... needs RFM_LAKE_DATA_PATH (the folder of the lake's Parquet files)")
     if s.source_format == "generic" and not s.columns:
         raise ValueError("RFM_SOURCE_FORMAT=generic needs RFM_COLUMNS, e.g. customer_id=cust,order_date=dt,amount=amt")
     if s.start_month and s.end_month and s.start_month > s.end_month:

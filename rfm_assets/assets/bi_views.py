@@ -87,6 +87,15 @@ def warehouse_bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     complete month). Taken as one consistent state while no run writes, then swapped in atomically
     (`os.replace`), so BI never blocks a run and never sees a half-written month. Open it read-only.
     """
+    if warehouse.is_lake:  # no copy: BI reads the lake at the snapshot holding bi_catalog (docs/scaling.md)
+        lake = publish.publish_lake(warehouse.path, warehouse.lake_data_path, view_defs=VIEW_DEFS)
+        return dg.MaterializeResult(
+            metadata={
+                "lake_snapshot": dg.MetadataValue.int(lake.snapshot),
+                "views": dg.MetadataValue.text(", ".join(lake.views)),
+                "connect": dg.MetadataValue.md(f"```sql\n{lake.attach_sql(warehouse.path)};\nuse lake;\n```"),
+            }
+        )
     result = publish.publish_copy(
         warehouse.path, warehouse.bi_copy(), view_defs=VIEW_DEFS, lock_timeout_s=warehouse.lock_timeout_seconds
     )

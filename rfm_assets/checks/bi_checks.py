@@ -13,7 +13,7 @@ import duckdb
 
 from rfm_assets.assets.bi_views import BI_COPY, VIEW_DEFS
 from rfm_assets.checks.gx_checks import summarize
-from rfm_assets.core import views
+from rfm_assets.core import publish, views
 from rfm_assets.core.publish import CATALOG
 from rfm_assets.core.warehouse import table_exists
 from rfm_assets.quality.sql_engine import validate_sql
@@ -60,7 +60,11 @@ def view_suite_check(view: views.ViewDef) -> dg.AssetChecksDefinition:
     description="the published copy is read-only on disk, opens read-only, and every view its "
     "bi_catalog lists answers with the row count recorded at publish time",
 )
-def copy_is_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+def copy_is_readable(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    if warehouse.is_lake:  # the published lake snapshot, attached read-only
+        snapshot = _published_snapshot(context)
+        problems = publish.lake_snapshot_problems(warehouse.path, warehouse.lake_data_path, snapshot)
+        return dg.AssetCheckResult(passed=not problems, description="; ".join(problems) or f"snapshot {snapshot} ok")
     path = warehouse.bi_copy()
     problems = []
     if not path.exists():
@@ -84,3 +88,10 @@ def copy_is_readable(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 def all_bi_checks() -> list[dg.AssetChecksDefinition]:
     """Every view's suite check and the BI copy check."""
     return [*(view_suite_check(v) for v in VIEW_DEFS), copy_is_readable]
+
+
+def _published_snapshot(context: dg.AssetCheckExecutionContext) -> int:
+    """The lake snapshot the latest warehouse_bi_copy materialization published."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey(BI_COPY))
+    assert event is not None and event.asset_materialization is not None, "warehouse_bi_copy was not materialized"
+    return int(event.asset_materialization.metadata["lake_snapshot"].value)  # type: ignore[arg-type]

@@ -16,7 +16,12 @@ some tables already hold and others do not yet). Instead, after a successful run
 
 ``os.replace`` is atomic on POSIX: a new connection sees the old copy or the new one, never a mix.
 A BI connection opened before the swap keeps reading the old file (its inode lives on until the
-connection closes), so it sees one consistent state too. No dagster here.
+connection closes), so it sees one consistent state too.
+
+On a lake (``ducklake:postgres:<dsn>``) there is no copy: :func:`publish_lake` writes ``bi_catalog``
+into the lake in one transaction and names the snapshot that holds it. BI attaches the lake read-only
+at that snapshot (``snapshot_version``), which never blocks writers and never changes under it
+(docs/scaling.md). No dagster here.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from pathlib import Path
 
 import duckdb
 
+from rfm_assets.core import lake
 from rfm_assets.core import views as bi_views
-from rfm_assets.core.warehouse import connect
+from rfm_assets.core.warehouse import connect, transaction
 
 CATALOG = "bi_catalog"
 
@@ -135,3 +141,52 @@ def _remove(path: Path) -> None:
         if p.exists():
             p.chmod(0o644)
             p.unlink()
+
+
+@dataclass(frozen=True)
+class LakePublishResult:
+    """The lake snapshot BI should read, and what it holds."""
+
+    snapshot: int
+    tables: tuple[str, ...]
+    views: tuple[str, ...]
+    seconds: float
+
+    def attach_sql(self, target: str) -> str:
+        """What a BI connection runs (after loading the extensions) to read this snapshot."""
+        return lake.attach_sql(target, None, read_only=True, snapshot=self.snapshot)
+
+
+def publish_lake(
+    target: str, data_path: str | None, *, view_defs: list[bi_views.ViewDef] | None = None
+) -> LakePublishResult:
+    """Write ``bi_catalog`` into the lake (one transaction, conflicts retried) and return its snapshot."""
+    started = time.perf_counter()
+    view_defs = bi_views.load_view_defs() if view_defs is None else view_defs
+    with connect(target, data_path=data_path) as con:
+
+        def write() -> int:
+            with transaction(con):
+                _write_catalog(con, view_defs)
+            return lake.current_snapshot(con)
+
+        snapshot = lake.retry_conflicts(write)
+    with lake.connect_lake(target, data_path, snapshot=snapshot) as con:
+        tables, views = _relations(con, lake.ALIAS)
+    return LakePublishResult(snapshot, tables, views, time.perf_counter() - started)
+
+
+def lake_snapshot_problems(target: str, data_path: str | None, snapshot: int) -> list[str]:
+    """What is wrong with reading ``snapshot`` read-only: each bi_catalog view must answer with its row count."""
+    problems = []
+    with lake.connect_lake(target, data_path, snapshot=snapshot) as con:
+        for name, rows in con.execute(f"select view_name, newest_month_rows from {CATALOG} order by 1").fetchall():
+            found = con.execute(f"select count(*) from {name}").fetchone()[0]
+            if found != rows:
+                problems.append(f"{name}: {found} rows at snapshot {snapshot}, bi_catalog says {rows}")
+        try:
+            con.execute(f"create table {CATALOG}_write_probe as select 1")
+            problems.append(f"snapshot {snapshot} accepted a write: it is not attached read-only")
+        except duckdb.Error:
+            pass
+    return problems

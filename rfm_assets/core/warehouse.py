@@ -18,15 +18,22 @@ from typing import Any
 
 import duckdb
 
+from rfm_assets.core import lake, ledger
+from rfm_assets.core.ledger import (  # noqa: F401 - re-exported: the warehouse's public API
+    DEFAULT_EMPTY_REASON,
+    LEDGER,
+    built_empty_months,
+    built_months,
+    is_built_empty,
+    ledger_row_count,
+    table_exists,
+)
+from rfm_assets.core.ledger import (
+    one as _one,
+)
 from rfm_assets.core.quoting import quote_ident
 
 PARTITION_COLUMN = "snapshot_month"
-# Ledger of built partitions, written in the same transaction as the data: tells "built, empty"
-# apart from "never built", which the point-in-time guards of later assets need. Columns:
-# table_name, snapshot_month, row_count, empty_reason (why a month was written with no rows; null
-# when it has rows). Ledgers written before empty_reason existed gain the column on the next write.
-LEDGER = "_partitions"
-DEFAULT_EMPTY_REASON = "no rows; empty allowed for this table"
 
 
 class WarehouseError(RuntimeError):
@@ -58,9 +65,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 @contextmanager
 def connect(
-    path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 600.0
+    path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 600.0, data_path: str | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, waiting (with backoff) while another process holds DuckDB's file lock."""
+    """Open the warehouse, waiting (with backoff) while another process holds DuckDB's file lock.
+
+    A ``ducklake:postgres:<dsn>`` target opens the lake instead (``data_path``: its Parquet folder);
+    there several processes write at once and nothing waits for a lock."""
+    if lake.is_lake(path):
+        with lake.connect_lake(str(path), data_path, read_only=read_only) as con:
+            yield con
+        return
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,22 +93,6 @@ def connect(
         yield con
     finally:
         con.close()
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """True when ``table`` exists in the main schema."""
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?",
-        [table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _one(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> tuple[Any, ...]:
-    """The single row of an aggregate query."""
-    row = con.execute(query, params or []).fetchone()
-    assert row is not None, query  # an aggregate without group by always yields one row
-    return row
 
 
 def _schema(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -121,96 +119,61 @@ def replace_partition(
     failed write rolls back and leaves the table as it was. Returns the number of rows written.
     """
     stage = f"__stage_{table}"
-    with transaction(con):
-        con.execute(f"create or replace temp table {stage} as {query}", params or {})
-        types = dict(_schema(con, stage))
-        if PARTITION_COLUMN not in types:
-            raise WarehouseError(f"{table}: the new rows have no {PARTITION_COLUMN} column")
-        n_rows, n_outside = _one(
-            con,
-            f"select count(*), count(*) filter (where {PARTITION_COLUMN} is distinct from ?) from {stage}",
-            [month],
+    # Staged and checked before the write transaction, which stays short: on a lake, a commit that
+    # loses a race with another writer is retried (write only) without recomputing the query.
+    con.execute(f"create or replace temp table {stage} as {query}", params or {})
+    try:
+        n_rows = _check_stage(con, table, stage, month, allow_empty)
+
+        def write() -> None:
+            with transaction(con):
+                if n_rows == 0 and keep_nonempty:
+                    before = ledger_row_count(con, table, month)
+                    if before:
+                        raise PartitionEmptiedError(table, month, before)
+                _swap_in(con, table, stage, month, empty=n_rows == 0)
+                _record(con, table, month, n_rows, None if n_rows else (empty_reason or DEFAULT_EMPTY_REASON))
+
+        lake.retry_conflicts(write)
+    finally:
+        con.execute(f"drop table if exists temp.main.{stage}")
+    return int(n_rows)
+
+
+def _check_stage(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date, allow_empty: bool) -> int:
+    """Rows of the staged month after checking them (cast ``snapshot_month`` to DATE if needed)."""
+    types = dict(_schema(con, stage))
+    if PARTITION_COLUMN not in types:
+        raise WarehouseError(f"{table}: the new rows have no {PARTITION_COLUMN} column")
+    n_rows, n_outside = _one(
+        con,
+        f"select count(*), count(*) filter (where {PARTITION_COLUMN} is distinct from ?) from {stage}",
+        [month],
+    )
+    if n_outside:
+        raise WarehouseError(
+            f"{table}: {n_outside} of {n_rows} new rows have {PARTITION_COLUMN} != {month}; refusing to write"
         )
-        if n_outside:
-            raise WarehouseError(
-                f"{table}: {n_outside} of {n_rows} new rows have {PARTITION_COLUMN} != {month}; refusing to write"
-            )
-        if n_rows == 0 and not allow_empty:
-            raise WarehouseError(
-                f"{table}: no rows for {month:%Y-%m}; refusing to replace the month with nothing "
-                "(the previous contents are kept)"
-            )
-        if n_rows == 0 and keep_nonempty:
-            before = ledger_row_count(con, table, month)
-            if before:
-                raise PartitionEmptiedError(table, month, before)
-        if types[PARTITION_COLUMN] != "DATE":  # e.g. a pandas frame's timestamps: copy once, cast
-            con.execute(
-                f"create or replace temp table {stage} as "
-                f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}"
-            )
-        _swap_in(con, table, stage, month, empty=n_rows == 0)
-        _record(con, table, month, int(n_rows), None if n_rows else (empty_reason or DEFAULT_EMPTY_REASON))
-        con.execute(f"drop table {stage}")
+    if n_rows == 0 and not allow_empty:
+        raise WarehouseError(
+            f"{table}: no rows for {month:%Y-%m}; refusing to replace the month with nothing "
+            "(the previous contents are kept)"
+        )
+    if types[PARTITION_COLUMN] != "DATE":  # e.g. a pandas frame's timestamps: copy once, cast
+        con.execute(
+            f"create or replace temp table {stage} as "
+            f"select * replace ({PARTITION_COLUMN}::date as {PARTITION_COLUMN}) from {stage}"
+        )
     return int(n_rows)
 
 
 def _record(con: duckdb.DuckDBPyConnection, table: str, month: date, n_rows: int, empty_reason: str | None) -> None:
-    con.execute(
-        f"create table if not exists {LEDGER} (table_name varchar, snapshot_month date, row_count bigint, "
-        "empty_reason varchar, primary key (table_name, snapshot_month))"
-    )
-    con.execute(f"alter table {LEDGER} add column if not exists empty_reason varchar")  # older ledgers
-    con.execute(
-        f"insert or replace into {LEDGER} (table_name, snapshot_month, row_count, empty_reason) values (?, ?, ?, ?)",
-        [table, month, n_rows, empty_reason],
-    )
-
-
-def built_months(con: duckdb.DuckDBPyConnection, table: str) -> set[date]:
-    """Months of ``table`` that have been written (including months written empty on purpose)."""
-    if not table_exists(con, LEDGER):
-        return set()
-    rows = con.execute(f"select snapshot_month from {LEDGER} where table_name = ?", [table]).fetchall()
-    return {r[0] for r in rows}
-
-
-def ledger_row_count(con: duckdb.DuckDBPyConnection, table: str, month: date) -> int | None:
-    """Rows the ledger records for ``month`` of ``table`` when last written; None if never built."""
-    if not table_exists(con, LEDGER):
-        return None
-    row = con.execute(
-        f"select row_count from {LEDGER} where table_name = ? and snapshot_month = ?", [table, month]
-    ).fetchone()
-    return None if row is None else int(row[0])
-
-
-def built_empty_months(con: duckdb.DuckDBPyConnection, table: str) -> dict[date, str]:
-    """Months of ``table`` written empty on purpose, with the reason recorded (every row-count-0 month:
-    only an explicitly allowed empty write records one; older ledgers give a generic reason)."""
-    if not table_exists(con, LEDGER):
-        return {}
-    has_reason = _one(
-        con,
-        "select count(*) from information_schema.columns where table_name = ? and column_name = 'empty_reason'",
-        [LEDGER],
-    )[0]
-    reason = "coalesce(empty_reason, ?)" if has_reason else "?"
-    rows = con.execute(
-        f"select snapshot_month, {reason} from {LEDGER} where table_name = ? and row_count = 0",
-        [DEFAULT_EMPTY_REASON, table],
-    ).fetchall()
-    return {m: r for m, r in rows}
-
-
-def is_built_empty(con: duckdb.DuckDBPyConnection, table: str, month: date) -> bool:
-    """True when the ledger records ``month`` of ``table`` as built with no rows, on purpose."""
-    return ledger_row_count(con, table, month) == 0
+    ledger.record(con, table, month, n_rows, empty_reason)
 
 
 def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date, *, empty: bool) -> None:
     if not table_exists(con, table):
-        con.execute(f"create table {table} as select * from {stage}")
+        _create_from(con, table, stage)
         return
     if empty:  # a month written empty on purpose: no rows, so its column types do not matter
         con.execute(f"delete from {table} where {PARTITION_COLUMN} = ?", [month])
@@ -227,10 +190,16 @@ def _swap_in(con: duckdb.DuckDBPyConnection, table: str, stage: str, month: date
                 f"(drop table {table}) and rebuild every month, e.g. `rfm-assets run`."
             )
         con.execute(f"drop table {table}")
-        con.execute(f"create table {table} as select * from {stage}")
+        _create_from(con, table, stage)
         return
     con.execute(f"delete from {table} where {PARTITION_COLUMN} = ?", [month])
     con.execute(f"insert into {table} by name select * from {stage}")
+
+
+def _create_from(con: duckdb.DuckDBPyConnection, table: str, stage: str) -> None:
+    con.execute(f"create table {table} as select * from {stage}")
+    if lake.is_lake_connection(con):  # one Parquet file per month, whatever later maintenance merges
+        con.execute(f"alter table {table} set partitioned by ({PARTITION_COLUMN})")
 
 
 def replace_partition_frame(
@@ -257,10 +226,13 @@ def replace_partition_frame(
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, query: str, params: dict | None = None) -> int:
     """Replace a whole unpartitioned table in one transaction."""
-    with transaction(con):
-        con.execute(f"create or replace table {table} as {query}", params or {})
-        n_rows = _one(con, f"select count(*) from {table}")[0]
-    return int(n_rows)
+
+    def write() -> int:
+        with transaction(con):
+            con.execute(f"create or replace table {table} as {query}", params or {})
+            return int(_one(con, f"select count(*) from {table}")[0])
+
+    return lake.retry_conflicts(write)
 
 
 def table_checksum(con: duckdb.DuckDBPyConnection, table: str, exclude: tuple[str, ...] = ()) -> str:

@@ -20,7 +20,18 @@ MAPPING = "customer_id=cust,order_date=dt,amount=amt"
 PROFIT = {"RFM_CONTACT_COST": "0.5", "RFM_MARGIN": "0.3"}
 # variable -> [(valid text, other variables it needs, {field: expected value})], [invalid texts]
 CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
-    "RFM_WAREHOUSE": ([("/srv/shop/wh.duckdb", {}, {"warehouse": Path("/srv/shop/wh.duckdb")})], []),
+    "RFM_WAREHOUSE": (
+        [
+            ("/srv/shop/wh.duckdb", {}, {"warehouse": Path("/srv/shop/wh.duckdb")}),
+            (
+                "ducklake:postgres:dbname=rfm host=db",
+                {"RFM_LAKE_DATA_PATH": "/srv/lake"},
+                {"warehouse": "ducklake:postgres:dbname=rfm host=db", "lake_data_path": "/srv/lake"},
+            ),
+        ],
+        ["ducklake:sqlite:lake.db", "ducklake:postgres:"],
+    ),
+    "RFM_LAKE_DATA_PATH": ([("s3://bucket/lake/", {}, {"lake_data_path": "s3://bucket/lake/"})], []),
     "RFM_SOURCE": ([("/srv/shop/orders", {}, {"source": Path("/srv/shop/orders")})], []),
     "RFM_SOURCE_FORMAT": (
         [("generic", {"RFM_COLUMNS": MAPPING}, {"source_format": "generic", "columns": MAPPING})],
@@ -52,7 +63,7 @@ CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
         ["March", "2011-13"],
     ),
 }
-PATHS = {"RFM_WAREHOUSE", "RFM_SOURCE", "RFM_SEGMENT_RULES", "RFM_BI_COPY"}  # any text is a path
+PATHS = {"RFM_WAREHOUSE", "RFM_SOURCE", "RFM_SEGMENT_RULES", "RFM_BI_COPY", "RFM_LAKE_DATA_PATH"}  # any text is a path
 PARTITION_FIELDS = {"start_month", "end_month", "live"}  # read by partitions.py, not by a resource
 
 
@@ -126,6 +137,7 @@ def test_unset_or_blank_keeps_the_default(name):
         ({"RFM_CONTACT_COST": "0.5"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
         ({"RFM_MARGIN": "0.3"}, ["RFM_CONTACT_COST", "RFM_MARGIN"]),
         ({"RFM_CAMPAIGN_BUDGET": "100"}, ["RFM_CAMPAIGN_BUDGET", "RFM_CONTACT_COST", "RFM_MARGIN"]),
+        ({"RFM_WAREHOUSE": "ducklake:postgres:dbname=rfm"}, ["RFM_WAREHOUSE", "RFM_LAKE_DATA_PATH"]),
     ],
 )
 def test_rules_between_variables_name_them(env, names):
