@@ -11,15 +11,21 @@ when a check runs, not when the code loads.
 """
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 
 from rfm_assets.core.forecasting import ForecastConfig
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months
 from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.quality.runner import Report, validate
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 TOLERANCE = 0.01  # currency units per day: sums are exact decimals, so this only absorbs rounding
 
@@ -37,12 +43,12 @@ group by ds
 """
 
 
-def horizon_frame(con: object, month: date) -> pd.DataFrame:
+def horizon_frame(con: object, month: date) -> "pd.DataFrame":
     """Per series: distinct forecast months and rows."""
     return con.execute(HORIZON_SQL, [month]).df()
 
 
-def reconcile_frame(con: object, month: date, window_months: int) -> pd.DataFrame:
+def reconcile_frame(con: object, month: date, window_months: int) -> "pd.DataFrame":
     """Per day of the RFM window: the cluster series' sum, the customer revenue, their gap."""
     frame = con.execute(RECONCILE_SQL, [month, add_months(month, -(window_months - 1))]).df()
     return frame.assign(gap=(frame["clusters"] - frame["customers"]).abs())

@@ -14,10 +14,17 @@ keeps the same name from month to month and whatever order months are built in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import polars as pl
 from threadpoolctl import threadpool_limits
+
+from rfm_assets.core.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pl = lazy("numpy"), lazy("polars")
 
 # sklearn is imported inside the functions that use it: importing the definitions stays cheap.
 

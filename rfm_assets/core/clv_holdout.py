@@ -14,13 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from rfm_assets.core.clv import TIME_UNIT_DAYS, ClvConfig, ClvFit, clv_summary, fit_clv, predict_purchases
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_end, month_start
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 
 # (label, lowest, highest calibration frequency), highest None = no upper bound
 FREQUENCY_CLASSES = (("all", 0, None), ("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), ("6+", 6, None))

@@ -7,11 +7,15 @@ importing lifetimes costs ~2 s of code-load time.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 TIME_UNIT_DAYS = 7
 PATTERN = ["frequency", "recency", "T"]
 BG_PARAMS = ("r", "alpha", "a", "b")

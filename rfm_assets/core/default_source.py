@@ -7,7 +7,7 @@ from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 
-from rfm_assets.core.generator import GeneratorConfig, generate
+from rfm_assets.core.generator import GeneratorConfig
 from rfm_assets.core.months import add_months
 
 CSV_NAME = "online_retail_ii.csv"
@@ -31,6 +31,8 @@ def ensure_default_source(out_dir: Path, scale: float = 1.0) -> Path:
     wanted = json.dumps(asdict(cfg), default=str, sort_keys=True)
     if csv.exists() and marker.exists() and marker.read_text() == wanted:
         return csv
+    from rfm_assets.core.generator import generate  # numpy and polars: not at code load
+
     out_dir.mkdir(parents=True, exist_ok=True)
     dataset = generate(out_dir, cfg)
     marker.write_text(wanted)

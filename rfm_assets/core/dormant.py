@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, evaluation_k
 from rfm_assets.core.dormant_model import (
@@ -42,10 +42,16 @@ from rfm_assets.core.dormant_model import (
     evaluate_candidates,
     fit_final,
 )
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_start
 from rfm_assets.core.plots import gain_chart
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import table_exists
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 CLV_TABLE = "customer_lifetime_value"
 BASE_START, OUTCOME_MONTHS = 5, 3  # base window starts at A-5; outcome window is A+1..A+3
@@ -137,8 +143,8 @@ class DormantResult:
     final_anchors: tuple[date, ...] = ()
     use_clv: bool = False
     chosen_model: str | None = None
-    metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
-    targets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    metrics: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())  # lambda: pandas loads on first use
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
     evaluation: Evaluation | None = None
     feature_columns: tuple[str, ...] = ()
     persona_thresholds: dict[str, float] = field(default_factory=dict)

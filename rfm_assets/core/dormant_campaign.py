@@ -15,10 +15,15 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 ACTIONS = {
     "Loyal": "Membership / VIP offer: exclusive discount to welcome them back",
     "Big Fish": "Personalised high-value product recommendations",

@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from threadpoolctl import threadpool_limits
+
+from rfm_assets.core.lazy import lazy
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 
 # sklearn is imported inside the functions that use it: importing the definitions stays cheap.
 

@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from rfm_assets.core import drift
 from rfm_assets.core.drift_forecast import forecast_drift
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months
 from rfm_assets.core.warehouse import table_exists
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 SHARE_FLOOR = 0.05  # segment and cluster shares: a change within 5 points of the usual one never warns
 GUEST_FLOOR = 0.03  # guest-line share: 3 points

@@ -31,9 +31,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np = lazy("numpy")
 HEADROOM = 4.0
 POINT_HEADROOM = 2.0
 MAX_MONTHLY_GROWTH = 0.10

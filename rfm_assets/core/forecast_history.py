@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_end, month_start
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 
 
 def prepare_history(daily: pd.DataFrame, last: date, warn: list[str]) -> dict[str, tuple[pd.Series, pd.Series]]:

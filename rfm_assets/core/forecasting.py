@@ -40,14 +40,18 @@ import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from statistics import NormalDist
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from rfm_assets.core.forecast_envelope import envelope
 from rfm_assets.core.forecast_history import prepare_history, weeks_to_months
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_end, month_start
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 
 # statsforecast is imported where it is used: importing it costs ~1 s of code-load time.
 

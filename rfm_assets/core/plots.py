@@ -8,9 +8,13 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
 

@@ -10,10 +10,14 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from rfm_assets.core import forecasting
 from rfm_assets.core.forecasting import ForecastConfig, ForecastResult
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import month_end
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 NOT_FORECAST = {"company_customers"}  # kept in the history to reconcile, never forecast
 FORECAST_COLUMNS = [

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from rfm_assets.core import clv
 from rfm_assets.core.builds.frames import CLV_COLUMNS, empty_clv_params, empty_clv_scores
 from rfm_assets.core.clv_holdout import HoldoutResult, holdout_metrics
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import month_end
 from rfm_assets.core.warehouse import replace_partition_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 
 class ClvFitError(RuntimeError):

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import polars as pl
 
 from rfm_assets.core.clusters import ClusterResult, fit_clusters
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import replace_partition, replace_partition_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd, pl = lazy("pandas"), lazy("polars")
 
 
 @dataclass(frozen=True)

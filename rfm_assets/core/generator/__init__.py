@@ -21,7 +21,6 @@ from rfm_assets.core.generator.params import (
     GeneratedDataset,
     GeneratorConfig,
 )
-from rfm_assets.core.generator.writer import generate
 
 __all__ = [
     "BG_NBD",
@@ -36,3 +35,13 @@ __all__ = [
     "GeneratorConfig",
     "generate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``generate`` imported on first use: the writer pulls numpy and polars, which loading the code
+    location (rfm_assets.partitions reads only GeneratorConfig) does not need."""
+    if name == "generate":
+        from rfm_assets.core.generator.writer import generate
+
+        return generate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openpyxl
-import pyarrow as pa
-import pyarrow.parquet as pq
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.sources.errors import SourceError, unique_column_names
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pa, pq = lazy("pyarrow"), lazy("pyarrow.parquet")
 
 BATCH_ROWS = 50_000
 CheckHeader = Callable[[str, list[str]], object]
@@ -34,6 +38,8 @@ def xlsx_to_parquet(path: Path, workdir: Path, check_header: CheckHeader) -> lis
         raise SourceError(path.name, "the file is empty (0 bytes)")
     if head != b"PK\x03\x04":
         raise SourceError(path.name, f"not an XLSX workbook: {_looks_like(path)}")
+    import openpyxl  # imported here, not at code load (0.5 s)
+
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # BadZipFile, zlib.error, KeyError, InvalidFileException, XML errors...
