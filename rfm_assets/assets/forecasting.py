@@ -6,38 +6,47 @@ import dagster as dg
 
 from rfm_assets.assets.decorators import monthly_multi_asset, sql_spec
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
-from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata
+from rfm_assets.assets.inputs import ALL_HISTORY, first_month, require_history
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted
 from rfm_assets.assets.segments import customer_clusters
 from rfm_assets.core import plots
 from rfm_assets.core.builds.forecasts import build_revenue_forecasts
 from rfm_assets.core.forecasting import ForecastConfig
+from rfm_assets.core.months import add_months
 from rfm_assets.partitions import partition_month
 from rfm_assets.resources import WarehouseResource
 
 GROUP = "forecasting"
 KINDS = {"duckdb", "python", "statsforecast"}
 HORIZON = ForecastConfig.horizon_months
+# Each month's forecasts are calibrated on every earlier month's: so they need the previous month's.
+PREVIOUS = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1)
 
 
 @monthly_multi_asset(
     sql_spec(
         "forecast_revenue_history",
-        deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY), customer_clusters],
-        description="Daily revenue per forecast series as of the month: each cluster's customers "
-        "(their cluster as of this month) over all history, the company (guest sales included) "
-        "and the company's customer part (`sql/forecast_revenue_history.sql`).",
+        deps=[
+            dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
+            dg.AssetDep(customer_clusters, partition_mapping=ALL_HISTORY),
+        ],
+        description="Daily revenue per forecast series as of the month, without hindsight: a line of "
+        "month m counts for the cluster its customer was in at the end of m-1 ('New or returning' "
+        "when none), the company (guest sales included) and the company's customer part "
+        "(`sql/forecast_revenue_history.sql`).",
         group_name=GROUP,
         owners=OWNERS,
     ),
     dg.AssetSpec(
         "cluster_revenue_forecasts",
-        deps=["forecast_revenue_history"],
+        deps=["forecast_revenue_history", dg.AssetDep("cluster_revenue_forecasts", partition_mapping=PREVIOUS)],
         description=f"Monthly revenue {HORIZON} months ahead per customer cluster and for the company, "
         "with 80% and 95% intervals, from the statsforecast model (AutoETS, AutoARIMA, "
         "AutoTheta, at monthly or weekly grain) that won a rolling-origin backtest against "
         "the seasonal naive. Short histories fall back to non-seasonal models, or to a naive "
-        "forecast with a warning in the metadata. Every value stays inside an envelope "
+        "forecast with a warning in the metadata. Intervals are calibrated on the realized errors of "
+        "the earlier months' forecasts (conformal) once there are enough, widened by a documented "
+        "rule before that (docs/methods.md). Every value stays inside an envelope "
         "derived from the series' own largest month and capped growth (README, Revenue "
         "forecasts); models that leave it fall back, bounds are clipped, with a warning.",
         group_name=GROUP,
@@ -62,7 +71,9 @@ def revenue_forecasts(
     month = partition_month(context)
     with warehouse.connect() as con:
         require_history(con, "cleaned_transactions", month)
-        require_history(con, "customer_clusters", month, since=month)
+        if month > first_month():  # the clusters entering each month, and the forecasts to calibrate on
+            require_history(con, "customer_clusters", add_months(month, -1))
+            require_history(con, "cluster_revenue_forecasts", add_months(month, -1))
         built = build_revenue_forecasts(con, month, ForecastConfig())
         history_md = partition_metadata(con, "forecast_revenue_history", month)
         forecast_md = partition_metadata(con, "cluster_revenue_forecasts", month)
@@ -81,7 +92,7 @@ def revenue_forecasts(
             **forecast_md,
             "chosen_models": dg.MetadataValue.md(skill),
             "warnings": notes,
-            "forecast_plot": image(plots.forecast_plot(result), "revenue forecasts"),
+            **plot("forecast_plot", plots_wanted(context), lambda: plots.forecast_plot(result), "revenue forecasts"),
             "fit_seconds": timing,
         },
     )

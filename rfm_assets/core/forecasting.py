@@ -36,14 +36,16 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
-from datetime import date, timedelta
-from statistics import NormalDist
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from rfm_assets.core import forecast_calibration as calibration
+from rfm_assets.core.forecast_accuracy import actuals_frame, realized_pairs
 from rfm_assets.core.forecast_envelope import envelope
-from rfm_assets.core.forecast_history import prepare_history, weeks_to_months
+from rfm_assets.core.forecast_history import prepare_history
+from rfm_assets.core.forecast_models import PROFILE_MODEL, candidates, run, tidy, value_columns
+from rfm_assets.core.forecast_scoring import score
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_end, month_start
 
@@ -53,10 +55,7 @@ if TYPE_CHECKING:
 else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
     np, pd = lazy("numpy"), lazy("pandas")
 
-# statsforecast is imported where it is used: importing it costs ~1 s of code-load time.
-
 MODELS = ("AutoETS", "AutoARIMA", "AutoTheta")
-SEASON_WEEKS = 52
 MIN_MONTHS = 6  # shorter histories get no backtest, only a Naive forecast
 MIN_TRAIN_MONTHS = 3  # shortest training window in a non-seasonal backtest
 MAX_INTERVAL_SCALE = 3.0  # most the backtest may widen a model's own intervals
@@ -73,7 +72,17 @@ BACKTEST_COLUMNS = [
     "interval_scale",
 ]
 TIMING_COLUMNS = ["series", "model", "grain", "seconds"]
-SKILL_COLUMNS = ["series", "model", "grain", "mase", "baseline", "mase_baseline", "skill", "forecast_total"]
+SKILL_COLUMNS = [
+    "series",
+    "model",
+    "grain",
+    "mase",
+    "baseline",
+    "mase_baseline",
+    "skill",
+    "forecast_total",
+    "conformal_horizons",
+]
 
 
 @dataclass(frozen=True)
@@ -116,112 +125,18 @@ class ForecastResult:
         return {k: round(float(v), 3) for k, v in self.timings.groupby("model")["seconds"].sum().items()}
 
 
-def _value_columns(levels: tuple[int, ...]) -> list[str]:
-    return ["forecast"] + [f"{s}_{lv}" for lv in sorted(levels) for s in ("lo", "hi")]
-
-
-def _candidates(grain: str, seasonal: bool, cfg: ForecastConfig) -> list[Any]:
-    """The models of a grain; at monthly grain the baseline comes first."""
-    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
-
-    m = cfg.season_length_months if seasonal else 1
-    if grain == "weekly":
-        make = {
-            "AutoETS": lambda: AutoETS(model="ZZN"),
-            "AutoTheta": lambda: AutoTheta(season_length=SEASON_WEEKS if seasonal else 1),
-        }
-        return [make[n]() for n in cfg.models if n in make]
-    make = {
-        "AutoETS": lambda: AutoETS(season_length=m, model="ZZZ" if seasonal else "ZZN"),
-        "AutoARIMA": lambda: AutoARIMA(season_length=m, seasonal=seasonal),
-        "AutoTheta": lambda: AutoTheta(season_length=m),
-    }
-    models = [n for n in cfg.models if seasonal or n != "AutoARIMA"]  # see the module doc
-    return [SeasonalNaive(season_length=m) if seasonal else Naive()] + [make[n]() for n in models]
-
-
-def _run(
-    model: Any, grain: str, months: pd.Series, weeks: pd.Series, cutoffs: list[date], h: int, levels: tuple[int, ...]
-) -> list[dict[str, np.ndarray]]:
-    """Month totals (mean, lo_<l>, hi_<l>) of ``model`` fitted at each cutoff (a month end), h months on.
-
-    One StatsForecast call fits every cutoff, each as its own unique_id.
-    """
-    from statsforecast import StatsForecast
-
-    frames, steps = [], []
-    for i, cut in enumerate(cutoffs):
-        if grain == "monthly":
-            train, step = months[months.index <= pd.Timestamp(cut)], h
-        else:  # complete weeks only; the forecast starts on the Monday after the last one
-            train = weeks[weeks.index <= pd.Timestamp(cut - timedelta(days=6))]
-            step = (month_end(add_months(cut, h)) - train.index[-1].date()).days // 7
-        frames.append(pd.DataFrame({"unique_id": i, "ds": train.index, "y": train.to_numpy(float)}))
-        steps.append(step)
-    sf = StatsForecast(models=[model], freq="MS" if grain == "monthly" else "W-MON", n_jobs=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fc = sf.forecast(df=pd.concat(frames, ignore_index=True), h=max(steps), level=list(levels))
-    name = model.alias
-    cols = {"mean": name} | {f"{s}_{lv}": f"{name}-{s}-{lv}" for lv in levels for s in ("lo", "hi")}
-    out = []
-    for i, cut in enumerate(cutoffs):
-        part = fc[fc["unique_id"] == i].head(steps[i])
-        values = {k: part[c].to_numpy(float) for k, c in cols.items()}
-        out.append(values if grain == "monthly" else weeks_to_months(part["ds"].to_numpy(), values, cut, h))
-    return out
-
-
-def _tidy(values: dict[str, np.ndarray], levels: tuple[int, ...], widen: float = 1.0) -> dict | None:
-    """Widen the intervals by ``widen``, clip at 0, nest them around the forecast; None if not finite."""
-    if not all(np.isfinite(v).all() for v in values.values()):
-        return None
-    lo = hi = mean = np.clip(values["mean"], 0, None)
-    out = {"forecast": mean}
-    for lv in sorted(levels):
-        lo = np.minimum(np.clip(mean - widen * (values["mean"] - values[f"lo_{lv}"]), 0, None), lo)
-        hi = np.maximum(mean + widen * (values[f"hi_{lv}"] - values["mean"]), hi)
-        out[f"lo_{lv}"], out[f"hi_{lv}"] = lo, hi
-    return out
-
-
-def _mase_scale(train: np.ndarray, lag: int) -> float:
-    """In-sample MAE of the lag-``lag`` naive (else lag 1, else mean |y|, else 1): the MASE denominator."""
-    for k in (lag, 1):
-        if len(train) > k and (s := float(np.mean(np.abs(train[k:] - train[:-k])))) > 0:
-            return s
-    return float(np.mean(np.abs(train))) or 1.0  # train is never empty
-
-
-def _score(y: np.ndarray, ends: list[int], res: list[dict], lag: int, top: int) -> dict[str, float]:
-    """MASE, sMAPE and interval_scale of backtest forecasts ``res`` made after month index ``ends``."""
-    mases, smapes, zs, z_top = [], [], [], NormalDist().inv_cdf(0.5 + top / 200)
-    for k, r in zip(ends, res, strict=True):
-        actual, fc = y[k + 1 : k + 1 + len(r["forecast"])], r["forecast"]
-        mases.append(np.mean(np.abs(actual - fc)) / _mase_scale(y[: k + 1], lag))
-        den = np.abs(actual) + np.abs(fc)
-        smapes.append(np.mean(np.where(den > 0, 200 * np.abs(actual - fc) / np.where(den > 0, den, 1), 0)))
-        sigma = (r[f"hi_{top}"] - fc) / z_top
-        zs.append(np.divide(actual - fc, sigma, out=np.full(len(fc), np.nan), where=sigma > 0))
-    z = np.concatenate(zs)
-    z = z[np.isfinite(z)]
-    return {
-        "mase": float(np.mean(mases)),
-        "smape": float(np.mean(smapes)),
-        "interval_scale_raw": max(1.0, float(np.sqrt(np.mean(z**2)))) if len(z) else 1.0,
-    }
-
-
-def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig, warn: list[str]) -> tuple:
+def _series(
+    name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig, warn: list[str], quantiles: dict
+) -> tuple:
     """Backtest rows, forecast frame, skill row and timing rows of one series."""
     y, n, m, last = months.to_numpy(float), len(months), cfg.season_length_months, months.index[-1].date()
     seasonal, timing = n >= 2 * m, {}
 
-    def run(model: Any, grain: str, cutoffs: list[date], h: int, widen: float = 1.0) -> list | None:
+    def fit(model: Any, grain: str, cutoffs: list[date], h: int, widen: float = 1.0) -> list | None:
         start, res = time.perf_counter(), None
         try:
-            raw = _run(model, grain, months, weeks, cutoffs, h, cfg.levels)
-            res = [_tidy(v, cfg.levels, widen) for v in raw]
+            raw = run(model, grain, months, weeks, cutoffs, h, cfg.levels)
+            res = [tidy(v, cfg.levels, widen) for v in raw]
             if any(r is None for r in res):
                 warn.append(f"{name}: {model.alias} ({grain}) gave non-finite values and was dropped")
                 res = None
@@ -244,18 +159,18 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
         ends = [n - 1 - hcv * k for k in range(n_win, 0, -1)]
         cutoffs = [month_end(months.index[k].date()) for k in ends]
         for grain in cfg.grains:
-            for i, obj in enumerate(_candidates(grain, seasonal, cfg)):
-                if (res := run(obj, grain, cutoffs, hcv)) is not None:
+            for i, obj in enumerate(candidates(grain, seasonal, n, m, cfg.models)):
+                if (res := fit(obj, grain, cutoffs, hcv)) is not None:
                     rows.append(
                         {
                             "series": name,
                             "model": obj.alias,
                             "grain": grain,
-                            "season_length": int(getattr(obj, "season_length", 1)),
+                            "season_length": m if obj.alias == PROFILE_MODEL else int(getattr(obj, "season_length", 1)),
                             "is_baseline": grain == "monthly" and i == 0,
                             "chosen": False,
                             "n_windows": n_win,
-                            **_score(y, ends, res, m if seasonal else 1, max(cfg.levels)),
+                            **score(y, ends, res, m if seasonal else 1, max(cfg.levels)),
                             "_obj": obj,
                         }
                     )
@@ -263,9 +178,10 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
         ranked = sorted(rows, key=lambda r: (r["mase"], not r["is_baseline"])) + ranked
     h = cfg.horizon_months
     env, dropped = envelope(y, h), []
-    pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in _value_columns(cfg.levels)}
+    pick, values = ranked[-1], {c: np.full(h, max(y[-1], 0.0)) for c in value_columns(cfg.levels)}
     for cand in ranked:
-        if res := run(cand["_obj"], cand["grain"], [month_end(last)], h, cand.get("interval_scale", 1.0)):
+        widen = max(cand.get("interval_scale", 1.0), calibration.widen_rule(n))
+        if res := fit(cand["_obj"], cand["grain"], [month_end(last)], h, widen):
             if cand is not ranked[-1] and (why := env.point_breach(res[0]["forecast"])):
                 dropped.append(f"{cand['model']} ({cand['grain']}): {why}")
                 continue
@@ -274,6 +190,8 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
     pick["chosen"] = True
     if dropped:
         warn.append(f"{name}: fell back to {pick['model']} ({pick['grain']}): " + "; ".join(dropped))
+    values = calibration.random_walk_floor(values, y, cfg.levels)
+    values = calibration.apply_conformal(values, quantiles, cfg.levels)
     values, clipped = env.clip(values)
     if clipped:
         warn.append(f"{name}: {pick['model']} ({pick['grain']}) {clipped}")
@@ -303,16 +221,21 @@ def _series(name: str, months: pd.Series, weeks: pd.Series, cfg: ForecastConfig,
         "mase_baseline": base_mase,
         "skill": 1 - mase / base_mase if base_mase > 0 else math.nan,
         "forecast_total": float(values["forecast"].sum()),
+        "conformal_horizons": len(quantiles),
     }
     times = [{"series": name, "model": k[0], "grain": k[1], "seconds": v} for k, v in timing.items()]
     return [{k: v for k, v in r.items() if k not in ("_obj", "interval_scale_raw")} for r in rows], fc, skill, times
 
 
-def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None = None) -> ForecastResult:
+def forecast_all(
+    daily: pd.DataFrame, as_of: date, config: ForecastConfig | None = None, published: pd.DataFrame | None = None
+) -> ForecastResult:
     """Forecast each series' monthly revenue ``horizon_months`` months past ``as_of`` (see module doc).
 
     ``daily``: series, ds (a day), y (revenue that day, >= 0), as pandas or polars. ``as_of``: the last
     day of the snapshot month (any other day: the history ends with the previous month, with a warning).
+    ``published``: the forecasts published at earlier snapshots (snapshot_month, series, ds, forecast,
+    lo_/hi_ bounds), whose realized errors calibrate the intervals (``forecast_calibration``).
     """
     cfg, warn = config or ForecastConfig(), []
     daily = daily if isinstance(daily, pd.DataFrame) else daily.to_pandas()
@@ -321,12 +244,17 @@ def forecast_all(daily: pd.DataFrame, as_of: date, config: ForecastConfig | None
     if as_of != month_end(as_of):
         warn.append(f"as_of {as_of} is not a month end: the history ends {month_end(last)}")
     prepared = prepare_history(daily, last, warn)
-    parts = [_series(name, mon, wk, cfg, warn) for name, (mon, wk) in prepared.items()]
+    quantiles = {}
+    if published is not None and len(published):
+        actuals = actuals_frame({name: mon for name, (mon, _) in prepared.items()})
+        pairs = realized_pairs(published, actuals, last)
+        quantiles = calibration.conformal_quantiles(pairs, tuple(sorted(cfg.levels)))
+    parts = [_series(name, mon, wk, cfg, warn, quantiles.get(name, {})) for name, (mon, wk) in prepared.items()]
     history = [
         pd.DataFrame({"series": name, "ds": [t.date() for t in mon.index], "y": mon.to_numpy(float)})
         for name, (mon, _) in prepared.items()
     ]
-    no_fc = pd.DataFrame(columns=["series", "ds", "model", "grain", *_value_columns(cfg.levels)])
+    no_fc = pd.DataFrame(columns=["series", "ds", "model", "grain", *value_columns(cfg.levels)])
     no_history = pd.DataFrame(columns=["series", "ds", "y"])
     return ForecastResult(
         forecasts=pd.concat([p[1] for p in parts], ignore_index=True) if parts else no_fc,

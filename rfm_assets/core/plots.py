@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Mapping, Sequence
+from datetime import date
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,16 @@ if TYPE_CHECKING:
 else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
     np, pd = lazy("numpy"), lazy("pandas")
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import matplotlib.pyplot as plt
+    import polars as pl
 
     from rfm_assets.core.forecasting import ForecastResult
+
+    # What the plot functions take as a column of numbers or labels: anything list() and np.asarray read.
+    Values: TypeAlias = Sequence[float] | np.ndarray | pd.Series | pl.Series
+    Labels: TypeAlias = Sequence[str] | np.ndarray | pd.Series | pl.Series
 
 DPI = 80
 
@@ -89,9 +97,9 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, *, xlabel: 
 
 
 def scatter_groups(
-    x: Sequence[float],
-    y: Sequence[float],
-    groups: Sequence[str],
+    x: Values,
+    y: Values,
+    groups: Labels,
     title: str,
     *,
     xlabel: str,
@@ -116,7 +124,7 @@ def scatter_groups(
     return _png(fig)
 
 
-def histogram(values: Sequence[float], title: str, *, xlabel: str, log: bool = True, bins: int = 40) -> bytes:
+def histogram(values: Values, title: str, *, xlabel: str, log: bool = True, bins: int = 40) -> bytes:
     """Histogram; with ``log`` the x axis is log-spaced (values <= 0 are counted in the first bin)."""
     data = np.asarray(values, float)
     data = data[np.isfinite(data)]
@@ -135,7 +143,7 @@ def histogram(values: Sequence[float], title: str, *, xlabel: str, log: bool = T
     return _png(fig)
 
 
-def lines(x: Sequence[float], series: dict[str, Sequence[float]], title: str, *, xlabel: str, ylabel: str) -> bytes:
+def lines(x: Values, series: Mapping[str, Values], title: str, *, xlabel: str, ylabel: str) -> bytes:
     """One line per named series over a shared x."""
     fig, ax = pyplot().subplots(figsize=(7, 4))
     for name, ys in series.items():
@@ -215,4 +223,41 @@ def gain_chart(
     ax.set_ylabel("share of buyers captured")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
+    return _png(fig)
+
+
+def calibration_chart(predicted: Values, realized: Values, title: str) -> bytes:
+    """PNG: mean predicted vs realized rate per decile (points joined in decile order), with the diagonal."""
+    predicted, realized = np.asarray(predicted, dtype=float), np.asarray(realized, dtype=float)
+    fig, ax = pyplot().subplots(figsize=(5.5, 5))
+    top = max(float(np.nanmax(np.concatenate([predicted, realized]), initial=0.0)) * 1.1, 0.05)
+    ax.plot([0, top], [0, top], color="grey", linestyle=":", label="perfect calibration")
+    ax.plot(predicted, realized, marker="o", label="deciles")
+    for i, (x, y) in enumerate(zip(predicted, realized, strict=True), start=1):
+        ax.annotate(str(i), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set(xlim=(0, top), ylim=(0, top), xlabel="mean predicted probability", ylabel="realized repurchase rate")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    return _png(fig)
+
+
+def accuracy_plot(table: pd.DataFrame, month: date, min_history: int = 6) -> bytes:
+    """PNG, two panels from forecast_accuracy rows of single horizons: MAPE by horizon per series (the
+    naive's dashed, company only), and realized 80% / 95% coverage by horizon against the nominal."""
+    rows = table[(table["h_from"] == table["h_to"]) & (table["min_history_months"] == min_history)]
+    fig, (err, cov) = pyplot().subplots(1, 2, figsize=(11, 4))
+    for series, g in rows.groupby("series"):
+        g = g.sort_values("h_from")
+        err.plot(g["h_from"], 100 * g["mape"], marker="o", lw=1.2, label=str(series))
+        if series == "company":
+            err.plot(g["h_from"], 100 * g["mape_naive"], ls="--", color="grey", label="company, naive")
+    err.set(xlabel="months ahead", ylabel="MAPE (%)", title=f"Realized error by horizon as of {month:%Y-%m}")
+    company = rows[rows["series"] == "company"].sort_values("h_from")
+    for level, color in ((80, "#3b7dd8"), (95, "#d8803b")):
+        cov.plot(company["h_from"], 100 * company[f"coverage_{level}"], marker="o", color=color, label=f"{level}%")
+        cov.axhline(level, ls="--", color=color, lw=0.8)
+    cov.set(xlabel="months ahead", ylabel="months inside (%)", ylim=(0, 105))
+    cov.set_title(f"Company: realized coverage vs nominal (origins with {min_history}+ months)", fontsize=10)
+    for ax in (err, cov):
+        ax.legend(fontsize=7)
     return _png(fig)

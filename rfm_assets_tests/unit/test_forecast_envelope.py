@@ -110,7 +110,7 @@ def test_envelope_by_hand():
 def explode(monkeypatch, *, point: bool):
     """Fault injection: in the final fit (not the backtest), every model but Naive returns its bounds
     (and its point forecast if ``point``) times 1e19."""
-    real = forecasting._run
+    real = forecasting.run
 
     def exploding(model, grain, months, weeks, cutoffs, h, levels):
         out = real(model, grain, months, weeks, cutoffs, h, levels)
@@ -118,7 +118,7 @@ def explode(monkeypatch, *, point: bool):
             return out
         return [{k: v * (1e19 if (point or k.startswith("hi")) else 1) for k, v in part.items()} for part in out]
 
-    monkeypatch.setattr(forecasting, "_run", exploding)
+    monkeypatch.setattr(forecasting, "run", exploding)
 
 
 def test_an_exploding_point_forecast_falls_back_with_a_reason(monkeypatch):

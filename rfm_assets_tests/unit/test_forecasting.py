@@ -74,7 +74,7 @@ def test_chosen_model_beats_the_seasonal_naive(seasonal_result):
 
 def test_timings_cover_every_model_family(seasonal_result):
     seconds = seasonal_result.seconds_by_model()
-    assert set(seconds) == {"AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive"}
+    assert set(seconds) == {"AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive", "ProfileETS"}
     assert all(v > 0 for v in seconds.values())
 
 
