@@ -20,6 +20,8 @@ from rfm_assets.quality.suites import build_suites, expectations
 # The hand-written suites before they moved into the sidecars (issue 18), frozen outside the checkout.
 BASE_SUITES = Path(os.environ.get("RFM_BASE_SUITES", "/tmp/base18/rfm_assets/quality/suites.py"))
 MONTHS = [date(2010, 1, 1), date(2011, 2, 1), date(2024, 3, 1), date(2023, 12, 1)]
+# Tables whose columns or checks changed on purpose since the hand-written suites: not compared with them.
+CHANGED_SINCE = {"customer_lifetime_value": "issue 17: expected_next_order_date, p_order_30d/90d and their checks"}
 
 
 def _canonical(expectations_: list) -> list[tuple[str, str]]:
@@ -46,7 +48,7 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
     old["cluster_revenue_forecasts"] = lambda m: base_suites.cluster_revenue_forecasts_suite(m, horizon)
     new = build_suites(window, horizon)
     assert sorted(new) == sorted(old)
-    for table in old:
+    for table in set(old) - set(CHANGED_SINCE):
         for month in MONTHS:
             assert _canonical(new[table](month)) == _canonical(old[table](month)), (table, month)
 
@@ -54,6 +56,8 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
 def test_suite_descriptions_are_the_old_docstrings(base_suites):
     old = base_suites.build_suites()
     for table, suite in build_suites().items():
+        if table in CHANGED_SINCE:
+            continue
         old_doc = getattr(old[table], "func", old[table]).__doc__ or ""
         assert " ".join((suite.__doc__ or "").split()) == " ".join(old_doc.split()), table
 

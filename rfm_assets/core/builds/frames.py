@@ -26,6 +26,9 @@ CLV_COLUMNS = [
     "expected_purchases_12m",
     "expected_avg_order_value",
     "clv_12m",
+    "expected_next_order_date",
+    "p_order_30d",
+    "p_order_90d",
 ]
 DORMANT_METRIC_COLUMNS = [
     "snapshot_month",

@@ -11,6 +11,7 @@ import duckdb
 from rfm_assets.core import clv
 from rfm_assets.core.builds.frames import CLV_COLUMNS, empty_clv_params, empty_clv_scores
 from rfm_assets.core.clv_holdout import HoldoutResult, holdout_metrics
+from rfm_assets.core.clv_next_order import next_order_columns
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import month_end
 from rfm_assets.core.warehouse import replace_partition_frame
@@ -56,9 +57,20 @@ def build_clv_models(con: duckdb.DuckDBPyConnection, month: date, cfg: clv.ClvCo
     if fit.status == "failed":
         raise ClvFitError(month, fit)
     fitted = fit.status == "fitted"
-    scores = clv.score_customers(fit, summary, cfg) if fitted else empty_clv_scores()
+    if fitted:
+        scores = clv.score_customers(fit, summary, cfg)
+        scores = scores.join(next_order_columns(fit.bg_params, scores, month_end(month)))
+    else:
+        scores = empty_clv_scores()
     scores.insert(0, "snapshot_month", month)
-    replace_partition_frame(con, "customer_lifetime_value", month, scores[CLV_COLUMNS], allow_empty=not fitted)
+    replace_partition_frame(
+        con,
+        "customer_lifetime_value",
+        month,
+        scores[CLV_COLUMNS],
+        allow_empty=not fitted,
+        select="* replace (expected_next_order_date::date as expected_next_order_date)",
+    )
     long = clv.params_long(fit, month) if fitted else empty_clv_params()
     replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
     return ClvBuild(fit, summary, scores)
