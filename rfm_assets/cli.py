@@ -30,6 +30,12 @@ def _month_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _workers_arg(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a whole number >= 1")
+    return int(text)
+
+
 def _instance():  # noqa: ANN202 - dagster's instance type is internal
     import dagster as dg
 
@@ -73,7 +79,7 @@ def _stage_source() -> None:
         stage_source(spec, Path(settings.staging_dir))
 
 
-def run(first: date | None, last: date | None, verbose: bool = False) -> int:
+def run(first: date | None, last: date | None, verbose: bool = False, workers: int = 1) -> int:
     """Materialize every monthly asset and run every check for each month in range.
 
     A failure blocks only its descendants (this month and the later months that read it); the
@@ -106,7 +112,11 @@ def run(first: date | None, last: date | None, verbose: bool = False) -> int:
     plan = RunPlan(graph, job.asset_layer.selected_asset_keys, keys)
     check_errors = 0
     started = time.perf_counter()
-    for i, key in enumerate(keys, 1):
+    if workers > 1:  # months in parallel as their inputs exist (run_parallel), on `workers` processes
+        from rfm_assets.run_parallel import run_parallel
+
+        check_errors = run_parallel(plan, workers, verbose)
+    for i, key in enumerate(keys if workers == 1 else [], 1):
         t0 = time.perf_counter()
         selection = plan.selection(key)
         if selection == []:
@@ -210,6 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--from", dest="first", type=_month_arg, metavar="YYYY-MM")
     p_run.add_argument("--to", dest="last", type=_month_arg, metavar="YYYY-MM")
     p_run.add_argument("--verbose", action="store_true", help="show Dagster's own logs")
+    p_run.add_argument(
+        "--workers",
+        type=_workers_arg,
+        default=1,
+        metavar="N",
+        help="build months in parallel on N processes as their inputs exist (a lake warehouse: docs/scaling.md)",
+    )
     p_gen = sub.add_parser("generate", help="write the synthetic dataset")
     p_gen.add_argument("--out", type=Path, required=True)
     p_gen.add_argument("--scale", type=float, default=1.0, help="1 ~ 0.7M lines; 13 ~ 10M lines")
@@ -218,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "run":
-            return run(args.first, args.last, args.verbose)
+            return run(args.first, args.last, args.verbose, args.workers)
         return generate(args.out, args.scale, args.months, args.seed)
     except Exception as exc:  # a clear message, not only a traceback
         print(f"rfm-assets {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -76,6 +76,14 @@ class RunPlan:
             if outcome.status == FAILED:
                 self._block_descendants(key, month)
 
+    def merge(self, month: str, outcomes: dict[dg.AssetKey, Outcome]) -> None:
+        """Add the outcomes of some of a month's assets (a batch of ``--workers``) and block what depends on
+        their failures in later months (the parallel scheduler skips same-month descendants itself)."""
+        self.outcomes.setdefault(month, {}).update(outcomes)
+        for key, outcome in outcomes.items():
+            if outcome.status == FAILED:
+                self._block_descendants(key, month)
+
     def _block_descendants(self, key: dg.AssetKey, month: str) -> None:
         """Walk the asset-partition graph from (key, month); block every later-month asset it reaches."""
         cause = Cause(key.to_user_string(), month)
