@@ -214,7 +214,7 @@ def generate(out: Path, scale: float, months: int, seed: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rfm-assets`` command."""
-    parser = argparse.ArgumentParser(prog="rfm-assets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="rfm-assets", description=(__doc__ or "rfm-assets").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="materialize every asset and check, month by month, oldest first")
     p_run.add_argument("--from", dest="first", type=_month_arg, metavar="YYYY-MM")

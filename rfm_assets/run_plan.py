@@ -93,16 +93,17 @@ class RunPlan:
         while todo:
             parent, parent_month = todo.popleft()
             for child in self.graph.get_children_partitions(parent, parent_month):
-                if child.asset_key not in self.keys or self._order.get(child.partition_key, -1) < start:
+                child_month = child.partition_key
+                if child.asset_key not in self.keys or child_month is None or self._order.get(child_month, -1) < start:
                     continue
                 for member in self.execution_set(child.asset_key):
-                    node = (member, child.partition_key)
+                    node = (member, child_month)
                     if node in seen:
                         continue
                     seen.add(node)
                     todo.append(node)
-                    if child.partition_key != month:  # the month's own run skips its descendants itself
-                        self.blocked[child.partition_key].setdefault(member, cause)
+                    if child_month != month:  # the month's own run skips its descendants itself
+                        self.blocked[child_month].setdefault(member, cause)
 
     def counts(self) -> dict[str, int]:
         """How many asset-months are ok, failed and skipped so far."""

@@ -75,11 +75,11 @@ def dormant_reactivation(
     gain_png = result.gain_png()
     if result.evaluation is not None and gain_png is not None:
         shown = result.metrics.drop(columns=["evaluation_anchor"]).round(4)
-        chosen = result.metrics.set_index("model").loc[result.chosen_model]
+        chosen_lift = result.metrics.set_index("model")["lift_vs_random"].loc[result.chosen_model]
         extra_metrics = {
             "comparison": table_md(shown),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or ""),
-            "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen["lift_vs_random"])),
+            "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen_lift)),
             "gain_chart": image(gain_png, "cumulative gain"),
         }
     extra_targets: dict = {}

@@ -50,7 +50,7 @@ class DriftResult:
     metadata: dict[str, float | int | str] = field(default_factory=dict)
 
 
-def robust_band(history: Sequence[float], *, k: float = K, floor: float = 0.0) -> tuple[float, float]:
+def robust_band(history: Sequence[float] | np.ndarray, *, k: float = K, floor: float = 0.0) -> tuple[float, float]:
     """(center, half-width) of the band for ``history``: its median, and max(k x 1.4826 x MAD, floor)."""
     values = np.asarray(history, dtype=float)
     if values.size == 0:
@@ -58,6 +58,11 @@ def robust_band(history: Sequence[float], *, k: float = K, floor: float = 0.0) -
     center = float(np.median(values))
     spread = MAD_TO_SD * float(np.median(np.abs(values - center)))
     return center, max(k * spread, floor)
+
+
+def _log(series: pd.Series) -> pd.Series:
+    """Natural log, keeping the index (np.log of a Series does too; its stub says ndarray)."""
+    return pd.Series(np.log(series.to_numpy(dtype=float)), index=series.index)
 
 
 def _months(frame: pd.DataFrame) -> pd.Series:
@@ -86,7 +91,7 @@ def _nothing(what: str, month: date) -> DriftResult:
 
 def _change_band(series: pd.Series, month: date, transform: str, floor: float, k: float) -> tuple | None:
     """(change now, center, half-width, n changes) of ``series`` at ``month``, or None without a value."""
-    values = np.log(series.clip(lower=1e-300)) if transform == "log" else series
+    values = _log(series.clip(lower=1e-300)) if transform == "log" else series
     if month not in values.index:
         return None
     earlier = values[values.index < month]
@@ -190,14 +195,15 @@ def group_change_drift(
         meta = result.metadata
         if "change" not in meta:
             continue
-        high = meta["band_high"] if meta["change"] >= meta["usual_change"] else meta["band_low"]
-        score = abs(meta["change"] - meta["usual_change"]) / max(abs(high - meta["usual_change"]), 1e-12)
+        change, usual = float(meta["change"]), float(meta["usual_change"])
+        low, high = float(meta["band_low"]), float(meta["band_high"])
+        score = abs(change - usual) / max(abs((high if change >= usual else low) - usual), 1e-12)
         if score > worst_score:
             worst, worst_score = (name, result), score
         failed += [] if result.passed else [str(name)]
         rows.append(
-            f"| {name} | {_fmt(meta['change'], unit)} | {_fmt(meta['band_low'], unit)} .. "
-            f"{_fmt(meta['band_high'], unit)} | {'ok' if result.passed else '**outside**'} |"
+            f"| {name} | {_fmt(change, unit)} | {_fmt(low, unit)} .. "
+            f"{_fmt(high, unit)} | {'ok' if result.passed else '**outside**'} |"
         )
     if worst is None:
         return _not_enough(what, max((len(wide[wide.index < month]) - 1), 0), min_history)
@@ -228,7 +234,7 @@ def level_drift(
     series = series[series > 0]
     if month not in series.index:
         return _nothing(what, month)
-    earlier = np.log(series[series.index < month]).iloc[-LOOKBACK:]
+    earlier = _log(series[series.index < month]).iloc[-LOOKBACK:]
     if len(earlier) < min_history:
         return _not_enough(what, len(earlier), min_history)
     value = float(series[month])
