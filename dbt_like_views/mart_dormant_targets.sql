@@ -1,13 +1,14 @@
 -- mart_dormant_targets: the month's win-back list (every dormant customer, ranked), with the
 -- customer's RFM segment and cluster and the chosen model's out-of-time scores, for the campaign
--- team's BI and e-mail tools. Filter in_campaign = true for the customers the campaign contacts.
+-- team's BI and e-mail tools. in_campaign = true: picked by the campaign rule; of them campaign_group
+-- 'treatment' is contacted and 'control' is the random hold-out (never contacted).
 -- customer_id is cast to text where a table may still hold only months written empty (their
 -- placeholder column types are replaced when the first non-empty month is written).
 with targets as (
     select
         snapshot_month, customer_id::varchar as customer_id, country, frequency, monetary, probability,
         expected_revenue,
-        expected_profit, rank as target_rank, persona, suggested_action, selected
+        expected_profit, rank as target_rank, persona, suggested_action, selected, campaign_group
     from dormant_targets
 ),
 
@@ -33,6 +34,7 @@ final as (
         t.persona,
         t.suggested_action,
         t.selected as in_campaign,
+        t.campaign_group,
         t.probability,
         t.expected_revenue,
         t.expected_profit,

@@ -146,6 +146,7 @@ class AnalysisParamsResource(dg.ConfigurableResource):
     contact_cost: float | None = _default("contact_cost")
     margin: float | None = _default("margin")
     campaign_budget: float | None = _default("campaign_budget")
+    control_share: float = _default("control_share")  # held-out control group of the selected
     export_dir: str = _default("export_dir")  # monthly campaign CSVs for email tools
 
 

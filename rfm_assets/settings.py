@@ -43,6 +43,7 @@ class Settings:
     contact_cost: float | None = None  # with margin: select by expected profit > 0
     margin: float | None = None  # gross margin on reactivated revenue (0..1]
     campaign_budget: float | None = None  # caps contacts at budget // contact cost
+    control_share: float = 0.10  # of the selected, held out as a random control group (per persona)
     bi_copy: Path | None = None  # read-only copy for BI tools; None: <data dir>/bi/<name>_bi.duckdb
     lake_data_path: str | None = None  # Parquet files of a lake warehouse (a folder, or object storage)
     accept_empty_months: str = ""  # 'all' or 'YYYY-MM,...' that may lose all their lines
@@ -217,6 +218,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RFM_CONTACT_COST", "contact_cost", _float("a cost >= 0", lambda x: x >= 0)),
     Variable("RFM_MARGIN", "margin", _float("a margin in (0, 1], e.g. 0.3", lambda x: 0 < x <= 1)),
     Variable("RFM_CAMPAIGN_BUDGET", "campaign_budget", _float("a budget >= 0", lambda x: x >= 0)),
+    Variable("RFM_CONTROL_SHARE", "control_share", _float("a share in [0, 1), e.g. 0.10", lambda x: 0 <= x < 1)),
     Variable("RFM_BI_COPY", "bi_copy", Path),
     Variable("RFM_ACCEPT_EMPTY_MONTHS", "accept_empty_months", _month_list),
 )

@@ -42,6 +42,7 @@ def campaign_config(params: AnalysisParamsResource) -> CampaignConfig:
         contact_cost=params.contact_cost,
         margin=params.margin,
         budget=params.campaign_budget,
+        control_share=params.control_share,
     )
 
 

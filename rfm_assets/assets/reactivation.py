@@ -47,9 +47,11 @@ KINDS = {"duckdb", "python", "scikitlearn"}
         deps=["dormant_features", "dormant_model_metrics"],
         description="The ranked win-back list of the month: every customer dormant now with "
         "the chosen model's calibrated repurchase probability, expected revenue, rank, the "
-        "value x frequency persona (Loyal, Regular, Big Fish, One-time), a suggested action "
-        "and whether the campaign rule (top-N, share, or expected profit within a budget) "
-        "selects them. The selected list is exported as CSV for email tools.",
+        "value x frequency persona (Loyal, Regular, Big Fish, One-time), a suggested action, "
+        "whether the campaign rule (top-N, share, or expected profit within a budget) "
+        "selects them and, for the selected, the campaign group: a random control group "
+        "(RFM_CONTROL_SHARE, stratified by persona) is held out. The treatment group is "
+        "exported as CSV for email tools.",
         group_name=GROUP,
         kinds=KINDS,
         owners=OWNERS,
@@ -75,25 +77,33 @@ def dormant_reactivation(
     gain_png = result.gain_png()
     if result.evaluation is not None and gain_png is not None:
         shown = result.metrics.drop(columns=["evaluation_anchor"]).round(4)
-        chosen_lift = result.metrics.set_index("model")["lift_vs_random"].loc[result.chosen_model]
+        chosen = result.metrics.set_index("model").loc[result.chosen_model]
         extra_metrics = {
             "comparison": table_md(shown),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or ""),
-            "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen_lift)),
+            "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen["lift_vs_random"])),
             "gain_chart": image(gain_png, "cumulative gain"),
         }
     extra_targets: dict = {}
     if result.ok:
         path = Path(params.export_dir) / f"dormant_targets_{month:%Y-%m}.csv"
         n_exported = export_csv(result.targets, path)
-        personas = result.targets.groupby("persona").agg(
-            customers=("customer_id", "size"),
-            selected=("selected", "sum"),
-            mean_probability=("probability", "mean"),
+        group = result.targets["campaign_group"]
+        personas = (
+            result.targets.assign(control=group.eq("control"))
+            .groupby("persona")
+            .agg(
+                customers=("customer_id", "size"),
+                selected=("selected", "sum"),
+                control=("control", "sum"),
+                mean_probability=("probability", "mean"),
+            )
         )
         extra_targets = {
             "campaign_csv": dg.MetadataValue.path(str(path.resolve())),
-            "customers_selected": dg.MetadataValue.int(n_exported),
+            "customers_selected": dg.MetadataValue.int(int(result.targets["selected"].sum())),
+            "customers_exported": dg.MetadataValue.int(n_exported),  # the treatment group
+            "customers_control": dg.MetadataValue.int(int(group.eq("control").sum())),
             "expected_revenue_selected": dg.MetadataValue.float(
                 float(result.targets.loc[result.targets["selected"], "expected_revenue"].sum())
             ),

@@ -5,10 +5,19 @@ group's monetary and frequency; "high" means strictly above the median (with the
 frequency of 1, every repeat buyer is high-frequency):
   Loyal = high value & high frequency, Regular = low value & high frequency,
   Big Fish = high value & low frequency, One-time = low value & low frequency.
+
+Control group: of the selected customers, a random ``control_share`` (RFM_CONTROL_SHARE, 10% by
+default) is held out, stratified by persona: round(share x n) of each persona's n selected (halves
+round up), the ones with the smallest draw u = hash(month, customer_id) in [0, 1). The draw
+depends on nothing but the month and the id, so a rerun (in any backfill order, on any machine)
+gives the same groups, and it is independent of rank and features. ``campaign_group`` is
+'treatment' or 'control' for the selected and null for everyone else; the CSV holds the treatment
+group only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import tempfile
@@ -30,6 +39,7 @@ ACTIONS = {
     "Regular": "Bundle or volume coupon on their usual products",
     "One-time": "Low-cost reminder with a referral code",
 }
+TREATMENT, CONTROL = "treatment", "control"
 EXPORT_COLUMNS = ["customer_id", "rank", "probability", "expected_revenue", "persona", "suggested_action", "country"]
 
 
@@ -49,6 +59,7 @@ class CampaignConfig:
     contact_cost: float | None = None
     margin: float | None = None
     budget: float | None = None
+    control_share: float = 0.10  # of the selected, held out as a control group (per persona)
 
     def __post_init__(self) -> None:
         if self.top_n is not None and self.top_n < 1:
@@ -61,6 +72,8 @@ class CampaignConfig:
             raise ValueError("contact_cost must be >= 0 and margin > 0")
         if self.budget is not None and (self.contact_cost is None or self.budget < 0):
             raise ValueError("a budget needs the profit rule (contact_cost, margin) and must be >= 0")
+        if not 0 <= self.control_share < 1:
+            raise ValueError(f"control_share must be in [0, 1), got {self.control_share}")
 
     @property
     def profit_rule(self) -> bool:
@@ -107,14 +120,44 @@ def select(targets: pd.DataFrame, config: CampaignConfig) -> np.ndarray:
     return mask
 
 
+def control_draw(month: date, customer_ids: pd.Series | np.ndarray) -> np.ndarray:
+    """Uniform draw in [0, 1) per customer, a function of (month, customer_id) only: SHA-256 of
+    'YYYY-MM:<customer_id>', first 8 bytes as an integer / 2**64."""
+    prefix = f"{month:%Y-%m}:"
+    return np.array(
+        [
+            int.from_bytes(hashlib.sha256((prefix + str(c)).encode()).digest()[:8], "big") / 2.0**64
+            for c in customer_ids
+        ],
+        dtype=float,
+    )
+
+
+def campaign_groups(targets: pd.DataFrame, share: float, month: date) -> pd.Series:
+    """'treatment' / 'control' for the selected rows of ``targets`` (customer_id, persona, selected),
+    None for the others: in each persona, the round(share x n) selected with the smallest
+    :func:`control_draw` (halves up; ties by customer_id) are the control group."""
+    out = pd.Series([None] * len(targets), index=targets.index, dtype=object, name="campaign_group")
+    chosen = targets[targets["selected"].astype(bool)]
+    draw = pd.Series(control_draw(month, chosen["customer_id"]), index=chosen.index)
+    for _, rows in chosen.groupby("persona", sort=True):
+        n_control = math.floor(share * len(rows) + 0.5)
+        order = np.lexsort((rows["customer_id"].to_numpy(dtype=str), draw[rows.index].to_numpy()))
+        control = rows.index[order[:n_control]]
+        out[rows.index] = TREATMENT
+        out[control] = CONTROL
+    return out
+
+
 def build_targets(
     group: pd.DataFrame, probability: np.ndarray, spend: np.ndarray, config: CampaignConfig, month: date
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """The month's ``dormant_targets``: one row per dormant customer, rank 1 = most likely to return.
 
     ``group`` holds customer_id, country, frequency and monetary; ``spend`` is the expected spend
-    given a purchase, so expected_revenue = probability x spend. Returns the frame (ordered by rank)
-    and the persona thresholds.
+    given a purchase, so expected_revenue = probability x spend. The selected are split into
+    treatment and a persona-stratified control group (:func:`campaign_groups`). Returns the frame
+    (ordered by rank) and the persona thresholds.
     """
     out = group[["customer_id", "country", "frequency", "monetary"]].reset_index(drop=True).copy()
     out.insert(0, "snapshot_month", month)
@@ -130,12 +173,15 @@ def build_targets(
     out["persona"] = persona
     out["suggested_action"] = out["persona"].map(ACTIONS)
     out["selected"] = select(out, config)
+    out["campaign_group"] = campaign_groups(out, config.control_share, month)
     return out.sort_values("rank").reset_index(drop=True), thresholds
 
 
-def export_csv(targets: pd.DataFrame, path: str | Path, *, selected_only: bool = True) -> int:
-    """Write the campaign list (EXPORT_COLUMNS, by rank) for email tools, atomically. Returns the row count."""
-    rows = targets[targets["selected"]] if selected_only else targets
+def export_csv(targets: pd.DataFrame, path: str | Path, *, treatment_only: bool = True) -> int:
+    """Write the campaign list (EXPORT_COLUMNS, by rank) for email tools, atomically. Returns the row count.
+
+    By default only the treatment group: the control group is selected but never contacted."""
+    rows = targets[targets["campaign_group"] == TREATMENT] if treatment_only else targets
     rows = rows.sort_values("rank")[EXPORT_COLUMNS]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

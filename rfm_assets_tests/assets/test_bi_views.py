@@ -98,7 +98,7 @@ CLV_ROWS = """select date '2010-03-01' as snapshot_month, customer_id, 1.0 as fr
     union all select date '2010-03-01', 'outside-' || range, 0, 0, 30, 0, 0.1, 0.1, 5, 7.0 from range(2)"""
 DORMANT_ROWS = """select date '2010-03-01' as snapshot_month, customer_id, 'UK' as country, frequency, monetary,
     0.3 as probability, 30.0 as expected_revenue, null::double as expected_profit, row_number() over (order by customer_id)::int as rank,
-    'Loyal' as persona, 'call' as suggested_action, true as selected
+    'Loyal' as persona, 'call' as suggested_action, true as selected, 'treatment' as campaign_group
     from rfm_snapshots where snapshot_month = date '2010-03-01' order by customer_id limit 2"""
 
 

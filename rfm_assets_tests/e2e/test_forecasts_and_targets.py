@@ -84,13 +84,17 @@ def test_dormant_group_is_exactly_who_went_quiet(wh):
 def test_campaign_list_is_exported_for_email_tools(first_run, wh):
     _, path, _ = first_run
     exported = pd.read_csv(path.parent / "exports" / "dormant_targets_2010-12.csv", dtype={"customer_id": str})
-    selected = wh.execute(
-        "select customer_id, rank from dormant_targets where snapshot_month = ? and selected order by rank", [LAST]
-    ).df()
-    assert list(exported["customer_id"]) == list(selected["customer_id"])
+    targets = wh.execute("select * from dormant_targets where snapshot_month = ? order by rank", [LAST]).df()
+    selected = targets[targets["selected"]]
+    treatment = selected[selected["campaign_group"] == "treatment"]
+    assert list(exported["customer_id"]) == list(treatment["customer_id"])  # the control group stays home
     assert list(exported.columns)[:3] == ["customer_id", "rank", "probability"]
-    n_targets = wh.execute("select count(*) from dormant_targets where snapshot_month = ?", [LAST]).fetchone()[0]
-    assert len(exported) == -(-n_targets // 10)  # the default campaign: the best 10%, rounded up
+    assert len(selected) == -(-len(targets) // 10)  # the default campaign: the best 10%, rounded up
+    assert set(selected["campaign_group"]) <= {"treatment", "control"} and targets[
+        "campaign_group"
+    ].notna().sum() == len(selected)
+    for persona, rows in selected.groupby("persona"):  # default RFM_CONTROL_SHARE: 10% of each persona, rounded
+        assert abs((rows["campaign_group"] == "control").sum() - 0.1 * len(rows)) <= 0.5, persona
 
 
 def test_model_comparison_has_every_candidate_and_yardstick(wh):

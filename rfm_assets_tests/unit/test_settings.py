@@ -54,6 +54,10 @@ CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
         [("100", PROFIT, {"campaign_budget": 100.0, "contact_cost": 0.5, "margin": 0.3})],
         ["-5", "lots"],
     ),
+    "RFM_CONTROL_SHARE": (
+        [("0.25", {}, {"control_share": 0.25}), ("0", {}, {"control_share": 0.0})],
+        ["1", "-0.1", "10%"],
+    ),
     "RFM_BI_COPY": ([("/srv/bi/copy.duckdb", {}, {"bi_copy": Path("/srv/bi/copy.duckdb")})], []),
     "RFM_ACCEPT_EMPTY_MONTHS": (
         [
@@ -179,6 +183,7 @@ def test_resources_carry_the_settings_values(tmp_path):
         "RFM_CAMPAIGN_TOP_N": "50",
         "RFM_CAMPAIGN_SHARE": "0.2",
         "RFM_CAMPAIGN_BUDGET": "100",
+        "RFM_CONTROL_SHARE": "0.25",
         **PROFIT,
     }
     res = build_resources(Settings.from_env(env))
@@ -194,6 +199,7 @@ def test_resources_carry_the_settings_values(tmp_path):
     assert (params.clv_discount_rate, params.clv_holdout_months) == (0.08, 3)
     assert (params.campaign_top_n, params.campaign_share, params.campaign_budget) == (50, 0.2, 100.0)
     assert (params.contact_cost, params.margin, params.export_dir) == (0.5, 0.3, str(tmp_path / "exports"))
+    assert params.control_share == 0.25
 
 
 def test_every_setting_reaches_a_resource_and_resource_defaults_are_the_settings_defaults():

@@ -62,6 +62,7 @@ DORMANT_TARGET_COLUMNS = [
     "persona",
     "suggested_action",
     "selected",
+    "campaign_group",
 ]
 
 
@@ -91,7 +92,7 @@ def _dtypes(columns: list[str], codes: str) -> dict[str, str]:
 
 
 DORMANT_METRIC_TYPES = _dtypes(DORMANT_METRIC_COLUMNS, "D D S I I - I F F F F F F F F F B")
-DORMANT_TARGET_TYPES = _dtypes(DORMANT_TARGET_COLUMNS, "D S S I F F F F I S S B")
+DORMANT_TARGET_TYPES = _dtypes(DORMANT_TARGET_COLUMNS, "D S S I F F F F I S S B S")
 
 
 def dormant_metrics(frame: pd.DataFrame) -> pd.DataFrame:
