@@ -8,7 +8,9 @@ Per series (a cluster name or 'company'):
   AutoARIMA sits out: measured over 36-month benchmark datasets and the default data (270
   series-months), non-seasonal AutoARIMA won 5-10% of backtests, its MASE averaged 1.4-1.9x the
   best other candidate's, and it took ~70% of the forecasting time (0.5 s per series per fit).
-  From 24 months on it runs (it wins 17-25% of seasonal backtests).
+  From 24 months on it runs (it wins 17-25% of seasonal backtests). From 13 months on, ProfileETS
+  (``forecast_models``: ETS on the history divided by a shrunk one-year seasonal profile) joins,
+  so a season seen once is forecast again before two seasons allow a seasonal model.
   With under MIN_MONTHS months, or an all-zero history, there is no backtest: Naive, plus a warning.
 - Grain: all candidates run on month totals. AutoETS (non-seasonal: ETS seasons must be <= 24) and
   AutoTheta (season 52) also run on week totals; each week's forecast is spread evenly over its
@@ -21,10 +23,13 @@ Per series (a cluster name or 'company'):
   The lowest MASE wins (the baseline wins ties). skill = 1 - MASE(chosen) / MASE(monthly baseline).
 - Intervals: each model's own 80/95% intervals. Weekly bounds are summed into months, as if the
   weeks' errors were perfectly correlated (conservative). The chosen model's intervals are widened
-  by ``interval_scale`` = max(1, RMS of backtest error / sigma implied by its 95% bound), capped at
-  MAX_INTERVAL_SCALE: at most 3 windows of 3 months cannot support more (a model whose own
-  intervals are near zero would otherwise be blown up hundreds of times); a warning names the
-  series where the cap binds.
+  by max(``interval_scale``, ``forecast_calibration.widen_rule``): interval_scale = max(1, RMS of
+  backtest error / sigma implied by its 95% bound), capped at MAX_INTERVAL_SCALE: at most 3 windows
+  of 3 months cannot support more (a model whose own intervals are near zero would otherwise be
+  blown up hundreds of times); a warning names the series where the cap binds. Then they are made
+  at least as wide as a random walk's on log revenue, and replaced by conformal intervals from the
+  realized errors of the forecasts ``published`` at earlier snapshots wherever a horizon has
+  enough of them (``forecast_calibration``).
 - Envelope (``forecast_envelope``): a candidate whose point forecast exceeds 2x the history's
   largest month grown at its observed, capped growth falls back to the next-ranked one (down to
   Naive); then every value is clipped to [0, 4x that]; both with a warning. So

@@ -90,3 +90,15 @@ def test_rows_at_m_do_not_move_when_everything_after_m_is_rewritten():
     after = accuracy_table(realized_pairs(fc_later, later, month))
     pd.testing.assert_frame_equal(before, after)
     assert not accuracy_table(realized_pairs(fc_later, later, date(2020, 12, 1))).equals(before)
+
+
+def test_accuracy_plot_is_png():
+    from rfm_assets.core.plots import accuracy_plot
+
+    fc = pd.concat(
+        [_fc(date(2020, m, 1), [date(2020, m + 1, 1), date(2020, m + 2, 1)], [150.0, 160.0]) for m in range(3, 11)]
+    )
+    table = accuracy_table(
+        realized_pairs(fc.assign(series="company"), ACTUALS.assign(series="company"), date(2020, 12, 1))
+    )
+    assert accuracy_plot(table, date(2020, 12, 1)).startswith(b"\x89PNG")
