@@ -22,7 +22,7 @@ SCHEDULE_DAY, SCHEDULE_HOUR = 3, 6
 
 def monthly_schedule_for(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
     """A schedule that runs ``job``'s month that just ended, on day 3 at 06:00, stopped by default."""
-    return dg.build_schedule_from_partitioned_job(
+    schedule = dg.build_schedule_from_partitioned_job(
         job,
         name="monthly_schedule",
         description="Runs the month that just ended (every monthly asset and check) on the 3rd at 06:00 UTC.",
@@ -31,6 +31,11 @@ def monthly_schedule_for(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDef
         minute_of_hour=0,
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
+    # Dagster returns an unresolved schedule only for a job whose partitions it cannot know yet; the
+    # job's partitions_def is set, so it resolves here (and Definitions would take either).
+    if not isinstance(schedule, dg.ScheduleDefinition):
+        raise TypeError(f"{job.name} has no partitions definition: cannot schedule its months")
+    return schedule
 
 
 monthly_schedule = monthly_schedule_for(monthly_job)

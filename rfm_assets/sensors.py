@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def newest_complete_month(db: Path) -> date | None:
         return latest_complete_month(con, tables)
 
 
-def months_to_run(partition_keys: list[str], newest_built: date | None) -> list[str]:
+def months_to_run(partition_keys: Sequence[str], newest_built: date | None) -> list[str]:
     """Partitions after ``newest_built`` (oldest first); at least the latest partition."""
     if not partition_keys:
         return []
@@ -115,6 +116,8 @@ def publish_after_monthly_runs(context: dg.RunStatusSensorContext) -> dg.RunRequ
     if pending:
         return dg.SkipReason(f"run {pending[0].dagster_run.run_id[:8]} is still pending; publishing after the last run")
     record = context.instance.get_run_record_by_id(run.run_id)
+    if record is None:
+        return dg.SkipReason(f"run {run.run_id[:8]} has no run record")
     later = context.instance.get_run_records(
         dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], created_after=record.create_timestamp), limit=50
     )

@@ -15,6 +15,7 @@ from rfm_assets.assets.bi_views import BI_COPY, VIEW_DEFS
 from rfm_assets.checks.gx_checks import summarize
 from rfm_assets.core import publish, views
 from rfm_assets.core.publish import CATALOG
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.warehouse import table_exists
 from rfm_assets.quality.sql_engine import validate_sql
 from rfm_assets.resources import WarehouseResource
@@ -74,7 +75,7 @@ def copy_is_readable(context: dg.AssetCheckExecutionContext, warehouse: Warehous
     with duckdb.connect(str(path), read_only=True) as con:
         catalog = con.execute(f"select view_name, newest_month_rows from {CATALOG} order by 1").fetchall()
         for name, rows in catalog:
-            found = con.execute(f"select count(*) from {name}").fetchone()[0]
+            found = scalar(con, f"select count(*) from {name}")
             if found != rows:
                 problems.append(f"{name}: {found} rows, bi_catalog says {rows}")
     return dg.AssetCheckResult(

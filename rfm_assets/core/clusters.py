@@ -81,7 +81,8 @@ def _silhouettes(x: np.ndarray, k_range: range) -> dict[int, float]:
     for k in k_range:
         if k >= len(sample):
             break
-        labels = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(sample)
+        # sklearn has no annotations: pyright infers n_init: str from its default 'auto'; it takes an int
+        labels = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(sample)  # pyright: ignore[reportArgumentType]
         if len(set(labels)) < 2:
             continue
         if distances is None:
@@ -118,7 +119,7 @@ def _fit_clusters(rfm: pl.DataFrame, k: int | None, k_range: range) -> ClusterRe
             raise ValueError(f"cannot choose k by silhouette with {rfm.height} customers")
         k, chosen_by = max(silhouette, key=lambda kk: (silhouette[kk], -kk)), "silhouette"
     k = min(k, rfm.height)
-    model = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit(x)
+    model = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit(x)  # pyright: ignore[reportArgumentType] (as above)
     order, names = name_centroids(model.cluster_centers_)
     rank_of = np.empty(k, dtype=int)
     rank_of[order] = np.arange(k)

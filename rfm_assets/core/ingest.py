@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from rfm_assets.core.rows import one_row
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import (
     PartitionEmptiedError,
@@ -57,7 +58,7 @@ def build_raw_orders(
     inside = span is not None and span[0] <= month <= span[1]
     before = ledger_row_count(con, "raw_orders", month)
     held = _quarantined_note(con, month, rejects_path)
-    if inside and not before:
+    if span is not None and inside and not before:  # span: for the type checker (inside implies it)
         reason = f"no source lines in {month:%Y-%m}, inside the source's span {span[0]:%Y-%m}..{span[1]:%Y-%m}"
     else:
         reason = (
@@ -159,10 +160,11 @@ def build_cleaned_transactions(con: duckdb.DuckDBPyConnection, month: date) -> C
             if not raw
             else f"all {raw:,} raw lines removed by the cleaning rules",
         )
-        revenue, guests = con.execute(
+        revenue, guests = one_row(
+            con,
             "select coalesce(sum(line_revenue), 0), count(*) filter (where customer_id is null) "
-            "from __classified where removal_reason is null"
-        ).fetchone()
+            "from __classified where removal_reason is null",
+        )
     finally:
         con.execute("drop table if exists __classified")
     return CleaningResult(

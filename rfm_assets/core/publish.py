@@ -37,6 +37,7 @@ import duckdb
 
 from rfm_assets.core import lake
 from rfm_assets.core import views as bi_views
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.warehouse import connect, transaction
 
 CATALOG = "bi_catalog"
@@ -83,7 +84,7 @@ def publish_copy(
             con.execute("set enable_progress_bar = false")
             _write_catalog(con, view_defs)
             con.execute("checkpoint")
-            tables, views = _relations(con, con.execute("select current_database()").fetchone()[0])
+            tables, views = _relations(con, scalar(con, "select current_database()"))
         if Path(f"{tmp}.wal").exists():  # everything must be in the file itself before it is published
             raise RuntimeError(f"{tmp}.wal left after checkpoint; not publishing")
         os.chmod(tmp, 0o444)
@@ -104,12 +105,12 @@ def _write_catalog(con: duckdb.DuckDBPyConnection, view_defs: list[bi_views.View
         "newest_month date, newest_month_rows bigint, grain varchar, description varchar, "
         "published_at timestamp)"
     )
-    present = set(_relations(con, con.execute("select current_database()").fetchone()[0])[1])
+    present = set(_relations(con, scalar(con, "select current_database()"))[1])
     now = datetime.now(UTC).replace(tzinfo=None)
     for view in view_defs:
         if view.name not in present:
             continue
-        rows = con.execute(f"select count(*) from main.{view.name}").fetchone()[0]
+        rows = scalar(con, f"select count(*) from main.{view.name}")
         newest = bi_views.latest_complete_month(
             con, bi_views.monthly_tables(con, bi_views.base_tables(view, view_defs))
         )
@@ -181,7 +182,7 @@ def lake_snapshot_problems(target: str, data_path: str | None, snapshot: int) ->
     problems = []
     with lake.connect_lake(target, data_path, snapshot=snapshot) as con:
         for name, rows in con.execute(f"select view_name, newest_month_rows from {CATALOG} order by 1").fetchall():
-            found = con.execute(f"select count(*) from {name}").fetchone()[0]
+            found = scalar(con, f"select count(*) from {name}")
             if found != rows:
                 problems.append(f"{name}: {found} rows at snapshot {snapshot}, bi_catalog says {rows}")
         try:

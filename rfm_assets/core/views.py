@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from rfm_assets.core.package_data import views_dir
+from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.core.sqlfiles import Sidecar, load_sidecar
 from rfm_assets.core.warehouse import LEDGER, PARTITION_COLUMN, table_exists, transaction
 
@@ -105,7 +106,7 @@ def view_of(relation: str, views: dict[str, ViewDef]) -> ViewDef | None:
 def upstream_names(view: ViewDef, views: list[ViewDef]) -> tuple[str, ...]:
     """Asset names the view depends on: tables as named, other views by their base name."""
     by_name = {v.name: v for v in views}
-    return tuple(sorted({(view_of(r, by_name).name if view_of(r, by_name) else r) for r in view.reads}))
+    return tuple(sorted({v.name if (v := view_of(r, by_name)) else r for r in view.reads}))
 
 
 def base_tables(view: ViewDef, views: list[ViewDef], _seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -144,13 +145,13 @@ def latest_complete_month(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...
     """The newest month built for every one of ``tables`` (None if there is none)."""
     if not tables or not table_exists(con, LEDGER):
         return None
-    return con.execute(f"select {latest_month_sql(tables)}").fetchone()[0]
+    return scalar(con, f"select {latest_month_sql(tables)}")
 
 
 def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[ViewDef]) -> ViewStatus:
     """(Re)create ``<name>_history`` and ``<name>``, or drop both when an input does not exist."""
     by_name = {v.name: v for v in views}
-    needed = [view_of(r, by_name).history_name if view_of(r, by_name) else r for r in view.reads]
+    needed = [v.history_name if (v := view_of(r, by_name)) else r for r in view.reads]
     missing = tuple(sorted({r for r in needed if not table_exists(con, r)}))
     if missing:
         drop_view(con, view)
@@ -166,10 +167,8 @@ def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[View
             f"create or replace view {view.name} as select * from {view.history_name} "
             f"where {PARTITION_COLUMN} = {newest}"
         )
-    history_rows, months = con.execute(
-        f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}"
-    ).fetchone()
-    latest_rows, latest = con.execute(f"select count(*), max({PARTITION_COLUMN}) from {view.name}").fetchone()
+    history_rows, months = one_row(con, f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}")
+    latest_rows, latest = one_row(con, f"select count(*), max({PARTITION_COLUMN}) from {view.name}")
     return ViewStatus(
         name=view.name,
         created=True,

@@ -9,6 +9,8 @@ Pieces: ``params`` (config and true parameters), ``timeline`` (calendar, operati
 ``orders`` (invoice-level table), ``baskets`` (lines and dirt), ``truth`` and ``writer``.
 """
 
+from typing import TYPE_CHECKING
+
 from rfm_assets.core.generator.params import (
     BG_NBD,
     CSV_HEADER,
@@ -21,6 +23,9 @@ from rfm_assets.core.generator.params import (
     GeneratedDataset,
     GeneratorConfig,
 )
+
+if TYPE_CHECKING:  # the type checker sees the real function; at run time it loads on first use (below)
+    from rfm_assets.core.generator.writer import generate
 
 __all__ = [
     "BG_NBD",
