@@ -188,8 +188,10 @@ def publish(defs, instance, verbose: bool = False) -> int:  # noqa: ANN001 - dag
         f"{name} (needs {md['missing_tables'].value})" for name, md in metadata.items() if "missing_tables" in md
     ]
     copy = metadata.get("warehouse_bi_copy", {}).get("path")
+    snapshot = metadata.get("warehouse_bi_copy", {}).get("lake_snapshot")  # a lake: BI reads this snapshot
+    where = f"lake snapshot {snapshot.value}" if snapshot else f"BI copy {copy.value if copy else '?'}"
     print(
-        f"published BI copy {copy.value if copy else '?'} in {time.perf_counter() - t0:.1f}s"
+        f"published {where} in {time.perf_counter() - t0:.1f}s"
         + (f"; views not created: {', '.join(skipped)}" if skipped else ""),
         flush=True,
     )

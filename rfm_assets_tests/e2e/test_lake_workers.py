@@ -17,7 +17,8 @@ LAKE_ONLY = {"bi_catalog"}  # on a lake, publishing writes bi_catalog into the l
 
 
 def test_four_workers_on_a_lake_equal_the_single_file_build(first_run, pg_cluster, new_lake, tmp_path):  # noqa: F811
-    pytest.importorskip("dagster_postgres", reason="dagster-postgres keeps the instance in Postgres")
+    if not os.environ.get("CI"):  # pinned in constraints.txt; under CI a missing package fails the import below
+        pytest.importorskip("dagster_postgres", reason="dagster-postgres keeps the instance in Postgres")
     file_env, file_warehouse, file_proc = first_run
     target, data_path = new_lake("workers")
     home = tmp_path / "dagster_home"
