@@ -88,6 +88,7 @@ def run(first: date | None, last: date | None, verbose: bool = False, workers: i
     from rfm_assets.core.months import month_start
 
     _stage_source()
+    from rfm_assets.assets.metadata import plot_tags
     from rfm_assets.definitions import defs
     from rfm_assets.jobs import MONTHLY_JOB_NAME
     from rfm_assets.partitions import MONTHLY
@@ -129,6 +130,7 @@ def run(first: date | None, last: date | None, verbose: bool = False, workers: i
             raise_on_error=False,
             asset_selection=selection,
             run_config={} if verbose else QUIET_LOGS,
+            tags=plot_tags(key, keys[-1]),  # plots for the range's last month only
         )
         outcomes, errors = classify(result, graph, key, plan.keys if selection is None else selection)
         plan.record(key, outcomes)

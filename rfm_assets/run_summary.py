@@ -9,6 +9,7 @@ import dagster as dg
 from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 from dagster._core.definitions.dependency import NodeHandle
 
+from rfm_assets.checks.table_checks import ERROR_KEY
 from rfm_assets.run_plan import FAILED, OK, SKIPPED, Cause, Outcome, RunPlan
 
 WIDTH = 110  # summary lines wrap here
@@ -32,9 +33,12 @@ def classify(
 ) -> tuple[dict[dg.AssetKey, Outcome], list[str]]:
     """Each planned asset's outcome in this run, and the non-blocking checks that errored.
 
+    Checks run in their asset's step (``checks/table_checks.py``) or as separate check steps; both say
+    the same here.
+
     - ok: materialized, and no blocking check of it failed;
-    - failed: its step failed before materializing it, or one of its blocking checks failed
-      (the data is written, but nothing may build on it);
+    - failed: its step failed before materializing it, or one of its blocking checks failed or
+      raised (the data is written, but nothing may build on it);
     - skipped: not materialized because an ancestor failed in this run (the cause names it).
     """
     layer = result.job_def.asset_layer
@@ -42,23 +46,40 @@ def classify(
     failed: dict[dg.AssetKey, str] = {}
     by_check: set[dg.AssetKey] = set()
     check_errors: list[str] = []
-    evaluated_failed = {ev.asset_check_key for ev in result.get_asset_check_evaluations() if not ev.passed}
+    evaluations = {ev.asset_check_key: ev for ev in result.get_asset_check_evaluations()}
+    # Checks run in their asset's step: a failed blocking check fails the asset; a check that raised
+    # is a failed result carrying its error (table_checks.ERROR_KEY).
+    for key, ev in evaluations.items():
+        error = ev.metadata.get(ERROR_KEY)
+        if ev.passed:
+            continue
+        if graph.get(key).blocking and ev.severity == dg.AssetCheckSeverity.ERROR:
+            failed.setdefault(
+                key.asset_key, f"check {key.name} errored: {error.value}" if error else f"check {key.name} failed"
+            )
+            by_check.add(key.asset_key)
+        elif error:
+            check_errors.append(f"check {key.asset_key.to_user_string()}:{key.name} errored: {error.value}")
     for event in result.get_step_failure_events():
         reason = step_error(event)
-        for key in layer.get_selected_entity_keys_for_node(NodeHandle.from_string(event.step_key)):
+        if event.step_key is None:  # a step failure always names its step
+            continue
+        node_keys = layer.get_selected_entity_keys_for_node(NodeHandle.from_string(event.step_key))
+        for key in node_keys:
             if isinstance(key, dg.AssetCheckKey):
+                if key in evaluations or key.asset_key in node_keys:
+                    continue  # answered above, or not run because its own asset's step failed
+                # a separate check step that failed
                 if graph.get(key).blocking:
-                    failed.setdefault(
-                        key.asset_key,
-                        f"check {key.name} failed"
-                        if key in evaluated_failed
-                        else f"check {key.name} errored: {reason}",
-                    )
+                    failed.setdefault(key.asset_key, f"check {key.name} errored: {reason}")
                     by_check.add(key.asset_key)
                 else:
                     check_errors.append(f"check {key.asset_key.to_user_string()}:{key.name} errored: {reason}")
             elif key not in materialized:
                 failed.setdefault(key, reason)
+    # A blocking check that fails fails its asset's whole step: Dagster then skips what follows any
+    # table of that step (a multi-asset's other tables too), so the failed table is their cause.
+    blocked_by = {sibling: key for key in by_check for sibling in graph.get(key).execution_set_asset_keys}
     planned = set(planned)
     order = {k: i for i, k in enumerate(graph.toposorted_asset_keys)}
     outcomes: dict[dg.AssetKey, Outcome] = {}
@@ -68,7 +89,10 @@ def classify(
         elif key in materialized:
             outcomes[key] = Outcome(OK)
         else:
-            ancestors = sorted((a for a in graph.get_ancestor_asset_keys(key) if a in failed), key=order.get)
+            ancestors = sorted(
+                {blocked_by.get(a, a) for a in graph.get_ancestor_asset_keys(key) if a in failed or a in blocked_by},
+                key=lambda a: order[a],
+            )
             outcomes[key] = (
                 Outcome(SKIPPED, cause=Cause(ancestors[0].to_user_string(), month))
                 if ancestors

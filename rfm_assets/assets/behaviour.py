@@ -6,7 +6,7 @@ from rfm_assets.assets.configs import rfm_config
 from rfm_assets.assets.decorators import monthly_sql_asset
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions, customer_returns
 from rfm_assets.assets.inputs import ALL_HISTORY, PREVIOUS_AND_THIS, first_month, require_history
-from rfm_assets.assets.metadata import image, partition_metadata, table_md
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import behaviour as build
 from rfm_assets.core.months import add_months
@@ -36,15 +36,20 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         built = build.build_cohort_retention(con, month)
         metadata = partition_metadata(con, "cohort_retention", month)
     labels, grid = built.cohorts, built.grid
-    png = plots.heatmap(
-        grid,
-        [f"{c:%Y-%m}" for c in labels],
-        [str(i) for i in range(len(grid[0]) if grid else 0)],
-        f"Retention by cohort, up to {month:%Y-%m}",
-        xlabel="months since first purchase",
-        ylabel="cohort",
+    png = plot(
+        "retention_heatmap",
+        plots_wanted(context),
+        lambda: plots.heatmap(
+            grid,
+            [f"{c:%Y-%m}" for c in labels],
+            [str(i) for i in range(len(grid[0]) if grid else 0)],
+            f"Retention by cohort, up to {month:%Y-%m}",
+            xlabel="months since first purchase",
+            ylabel="cohort",
+        ),
+        "retention heatmap",
     )
-    return dg.MaterializeResult(metadata={**metadata, "retention_heatmap": image(png, "retention heatmap")})
+    return dg.MaterializeResult(metadata={**metadata, **png})
 
 
 @monthly_sql_asset(
@@ -72,18 +77,23 @@ def rfm_snapshots(
         require_history(con, "customer_returns", month, since=add_months(month, -(params.window_months - 1)))
         sizes = build.build_rfm_snapshots(con, month, rfm_config(params)).segment_profile
         metadata = partition_metadata(con, "rfm_snapshots", month)
-    png = plots.bars(
-        sizes["rfm_segment"].tolist(),
-        sizes["customers"].tolist(),
-        f"Customers per RFM segment, {month:%Y-%m}",
-        xlabel="customers",
+    png = plot(
+        "segment_sizes",
+        plots_wanted(context),
+        lambda: plots.bars(
+            sizes["rfm_segment"].tolist(),
+            sizes["customers"].tolist(),
+            f"Customers per RFM segment, {month:%Y-%m}",
+            xlabel="customers",
+        ),
+        "segment sizes",
     )
     return dg.MaterializeResult(
         metadata={
             **metadata,
             "window_months": dg.MetadataValue.int(params.window_months),
             "segment_profile": table_md(sizes),
-            "segment_sizes": image(png, "segment sizes"),
+            **png,
         }
     )
 
@@ -105,16 +115,20 @@ def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         built = build.build_segment_migration(con, month)
         metadata = partition_metadata(con, "segment_migration", month)
     moves, previous = built.moves, built.previous
-    froms = sorted({m[0] for m in moves})
-    tos = sorted({m[1] for m in moves})
-    grid = [[next((m[3] for m in moves if m[0] == f and m[1] == t), None) for t in tos] for f in froms]
-    png = plots.heatmap(
-        grid,
-        froms,
-        tos,
-        f"Segment migration {previous:%Y-%m} -> {month:%Y-%m} (share of row)",
-        xlabel="segment this month",
-        ylabel="segment last month",
-        cmap="Purples",
-    )
-    return dg.MaterializeResult(metadata={**metadata, "migration_matrix": image(png, "segment migration")})
+
+    def render() -> bytes:
+        froms = sorted({m[0] for m in moves})
+        tos = sorted({m[1] for m in moves})
+        grid = [[next((m[3] for m in moves if m[0] == f and m[1] == t), None) for t in tos] for f in froms]
+        return plots.heatmap(
+            grid,
+            froms,
+            tos,
+            f"Segment migration {previous:%Y-%m} -> {month:%Y-%m} (share of row)",
+            xlabel="segment this month",
+            ylabel="segment last month",
+            cmap="Purples",
+        )
+
+    png = plot("migration_matrix", plots_wanted(context), render, "segment migration")
+    return dg.MaterializeResult(metadata={**metadata, **png})

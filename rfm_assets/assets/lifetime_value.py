@@ -5,14 +5,14 @@ from collections.abc import Iterator
 import dagster as dg
 
 from rfm_assets.assets.configs import clv_config, holdout_config
-from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
+from rfm_assets.assets.decorators import monthly_asset, monthly_multi_asset, status_metadata
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata, table_md
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
 from rfm_assets.core import clv, plots
 from rfm_assets.core.builds.lifetime_value import ClvFitError, build_clv_holdout_metrics, build_clv_models
 from rfm_assets.core.clv_holdout import overall_metrics
-from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
 
 GROUP = "lifetime_value"
@@ -86,9 +86,15 @@ def clv_models(
     }
     extra: dict = {}
     if built.fitted:
-        png = plots.histogram(scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m")
         extra = {
-            "clv_distribution": image(png, "CLV distribution"),
+            **plot(
+                "clv_distribution",
+                plots_wanted(context),
+                lambda: plots.histogram(
+                    scores["clv_12m"], f"12-month CLV per customer, {month:%Y-%m}", xlabel="clv_12m"
+                ),
+                "CLV distribution",
+            ),
             "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
             "frequency_monetary_corr": _float_or_null(fit.frequency_monetary_corr),
         }
@@ -97,8 +103,7 @@ def clv_models(
     yield dg.MaterializeResult(asset_key="clv_model_params", metadata={**params_md, **status})
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
+@monthly_asset(
     deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
     group_name=GROUP,
     kinds=KINDS,
@@ -121,16 +126,21 @@ def clv_holdout_metrics(
     extra: dict = status_metadata(result.status, result.message)
     if fitted:
         bf = result.by_frequency
-        png = plots.lines(
-            bf["calibration_frequency"],
-            {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
-            f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
-            xlabel="repeat purchases in calibration (10 = 10+)",
-            ylabel="mean purchases in holdout",
+        png = plot(
+            "calibration_vs_holdout",
+            plots_wanted(context),
+            lambda: plots.lines(
+                bf["calibration_frequency"],
+                {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
+                f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
+                xlabel="repeat purchases in calibration (10 = 10+)",
+                ylabel="mean purchases in holdout",
+            ),
+            "calibration vs holdout",
         )
         extra |= {key: _float_or_null(value) for key, value in overall_metrics(result).items()}
         extra |= {
             "metrics": table_md(result.metrics.drop(columns=["snapshot_month"]).round(3)),
-            "calibration_vs_holdout": image(png, "calibration vs holdout"),
+            **png,
         }
     return dg.MaterializeResult(metadata={**metadata, **extra})

@@ -8,7 +8,7 @@ import dagster as dg
 from rfm_assets.assets.configs import dormant_config
 from rfm_assets.assets.decorators import monthly_multi_asset, sql_spec, status_metadata
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata, table_md
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
 from rfm_assets.core.builds.reactivation import build_dormant_reactivation
 from rfm_assets.core.dormant_campaign import export_csv
 from rfm_assets.partitions import partition_month
@@ -74,15 +74,14 @@ def dormant_reactivation(
     status = status_metadata(result.status, result.message)
     context.log.info(f"dormant {month:%Y-%m}: {result.status}: {result.message}")
     extra_metrics: dict = {}
-    gain_png = result.gain_png()
-    if result.evaluation is not None and gain_png is not None:
+    if result.evaluation is not None:
         shown = result.metrics.drop(columns=["evaluation_anchor"]).round(4)
         chosen = result.metrics.set_index("model").loc[result.chosen_model]
         extra_metrics = {
             "comparison": table_md(shown),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or ""),
             "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen["lift_vs_random"])),
-            "gain_chart": image(gain_png, "cumulative gain"),
+            **plot("gain_chart", plots_wanted(context), result.gain_png, "cumulative gain"),
         }
     extra_targets: dict = {}
     if result.ok:

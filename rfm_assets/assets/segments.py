@@ -4,19 +4,18 @@ import dagster as dg
 
 from rfm_assets.assets.behaviour import GROUP, rfm_snapshots
 from rfm_assets.assets.configs import cluster_config
-from rfm_assets.assets.decorators import monthly_sql_asset
+from rfm_assets.assets.decorators import monthly_asset, monthly_sql_asset
 from rfm_assets.assets.ingestion import OWNERS
-from rfm_assets.assets.metadata import image, partition_metadata, table_md
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds import segments as build
-from rfm_assets.partitions import MONTHLY, partition_month
+from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
 PLOT_SAMPLE = 4_000
 
 
-@dg.asset(
-    partitions_def=MONTHLY,
+@monthly_asset(
     deps=[rfm_snapshots],
     group_name=GROUP,
     kinds={"duckdb", "scikitlearn", "polars"},
@@ -34,16 +33,19 @@ def customer_clusters(
     with warehouse.connect() as con:
         result = build.build_customer_clusters(con, month, cluster_config(params)).fit
         metadata = partition_metadata(con, "customer_clusters", month)
-    sample = result.assignments.sample(n=min(PLOT_SAMPLE, result.assignments.height), seed=0)
-    png = plots.scatter_groups(
-        sample["recency_days"],
-        sample["monetary"],
-        sample["cluster_name"],
-        f"Customer clusters {month:%Y-%m} (sample of {sample.height:,})",
-        xlabel="recency (days)",
-        ylabel="monetary (window revenue)",
-        logy=True,
-    )
+
+    def render() -> bytes:
+        sample = result.assignments.sample(n=min(PLOT_SAMPLE, result.assignments.height), seed=0)
+        return plots.scatter_groups(
+            sample["recency_days"],
+            sample["monetary"],
+            sample["cluster_name"],
+            f"Customer clusters {month:%Y-%m} (sample of {sample.height:,})",
+            xlabel="recency (days)",
+            ylabel="monetary (window revenue)",
+            logy=True,
+        )
+
     silhouette = "\n".join(
         ["| k | silhouette |", "|---:|---:|"] + [f"| {k} | {s:.3f} |" for k, s in sorted(result.silhouette.items())]
     )
@@ -54,7 +56,7 @@ def customer_clusters(
             "k_chosen_by": dg.MetadataValue.text(result.k_chosen_by),
             "silhouette_by_k": dg.MetadataValue.md(silhouette),
             "centroids": table_md(result.centroids.to_pandas().round(3)),
-            "cluster_scatter": image(png, "clusters"),
+            **plot("cluster_scatter", plots_wanted(context), render, "clusters"),
         }
     )
 

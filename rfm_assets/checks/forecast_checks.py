@@ -14,13 +14,13 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import duckdb
 
+from rfm_assets.checks.table_checks import CheckGroup, TableCheck, Verdict, single
 from rfm_assets.core.forecasting import ForecastConfig
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months
-from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.quality.runner import Report, validate
-from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,26 +43,26 @@ group by ds
 """
 
 
-def horizon_frame(con: object, month: date) -> "pd.DataFrame":
+def horizon_frame(con: duckdb.DuckDBPyConnection, month: date) -> "pd.DataFrame":
     """Per series: distinct forecast months and rows."""
     return con.execute(HORIZON_SQL, [month]).df()
 
 
-def reconcile_frame(con: object, month: date, window_months: int) -> "pd.DataFrame":
+def reconcile_frame(con: duckdb.DuckDBPyConnection, month: date, window_months: int) -> "pd.DataFrame":
     """Per day of the RFM window: the cluster series' sum, the customer revenue, their gap."""
     frame = con.execute(RECONCILE_SQL, [month, add_months(month, -(window_months - 1))]).df()
     return frame.assign(gap=(frame["clusters"] - frame["customers"]).abs())
 
 
-def _result(report: Report) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=report.success,
-        description=(
+def _verdict(report: Report) -> Verdict:
+    return Verdict(
+        report.success,
+        (
             f"{len(report.failures)} of {len(report.outcomes)} expectations failed"
             if report.failures
             else f"all {len(report.outcomes)} expectations met"
         ),
-        metadata={"result": dg.MetadataValue.md(report.describe()), "rows_validated": report.row_count},
+        {"result": dg.MetadataValue.md(report.describe()), "rows_validated": dg.MetadataValue.int(report.row_count)},
     )
 
 
@@ -87,34 +87,40 @@ def reconcile_expectations() -> list:
     ]
 
 
-@dg.asset_check(
-    asset="cluster_revenue_forecasts",
-    name="horizon_per_series",
-    partitions_def=MONTHLY,
-    blocking=True,
-    description="Every series has exactly the forecast horizon's distinct months "
-    f"(ForecastConfig.horizon_months, {ForecastConfig.horizon_months}), one row each.",
-)
-def horizon_per_series(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    with warehouse.connect() as con:
-        frame = horizon_frame(con, partition_month(context))
-    return _result(validate(frame, "forecast_horizon", horizon_expectations(ForecastConfig().horizon_months)))
+def horizon_verdict(con: duckdb.DuckDBPyConnection, month: date, window_months: int) -> Verdict:
+    """Every series of the month's forecasts has exactly the configured horizon's months."""
+    frame = horizon_frame(con, month)
+    return _verdict(validate(frame, "forecast_horizon", horizon_expectations(ForecastConfig().horizon_months)))
 
 
-@dg.asset_check(
-    asset="forecast_revenue_history",
-    name="clusters_reconcile",
-    partitions_def=MONTHLY,
-    blocking=True,
-    description="Inside the RFM window the cluster histories add up to the "
-    "customer part of company revenue, day by day.",
-)
-def clusters_reconcile(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
-) -> dg.AssetCheckResult:
-    with warehouse.connect() as con:
-        frame = reconcile_frame(con, partition_month(context), params.window_months)
-    return _result(validate(frame, "forecast_history_reconciles", reconcile_expectations()))
+def reconcile_verdict(con: duckdb.DuckDBPyConnection, month: date, window_months: int) -> Verdict:
+    """Inside the RFM window, the cluster histories add up to the customer revenue day by day."""
+    frame = reconcile_frame(con, month, window_months)
+    return _verdict(validate(frame, "forecast_history_reconciles", reconcile_expectations()))
 
 
-FORECAST_CHECKS = [horizon_per_series, clusters_reconcile]
+def forecast_groups() -> list[CheckGroup]:
+    """``horizon_per_series`` on cluster_revenue_forecasts and ``clusters_reconcile`` on
+    forecast_revenue_history, both blocking."""
+    return [
+        single(
+            "cluster_revenue_forecasts",
+            TableCheck(
+                "horizon_per_series",
+                "Every series has exactly the forecast horizon's distinct months "
+                f"(ForecastConfig.horizon_months, {ForecastConfig.horizon_months}), one row each.",
+                blocking=True,
+            ),
+            horizon_verdict,
+        ),
+        single(
+            "forecast_revenue_history",
+            TableCheck(
+                "clusters_reconcile",
+                "Inside the RFM window the cluster histories add up to the "
+                "customer part of company revenue, day by day.",
+                blocking=True,
+            ),
+            reconcile_verdict,
+        ),
+    ]

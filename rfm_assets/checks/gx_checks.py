@@ -1,4 +1,5 @@
-"""Great-expectations suites run as partitioned Dagster asset checks, one check per asset.
+"""Great-expectations suites as checks ``gx_suite``, one per table, run in the step of its asset
+(``table_checks.py``).
 
 A month's suite is built when its check runs, with the RFM window of the ``params`` resource the
 assets use (never a setting read at import); great-expectations is imported then too.
@@ -8,12 +9,12 @@ from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
+import duckdb
 
+from rfm_assets.checks.table_checks import CheckGroup, TableCheck, Verdict, single
 from rfm_assets.core.warehouse import is_built_empty
-from rfm_assets.partitions import MONTHLY, partition_month
 from rfm_assets.quality.runner import Report
 from rfm_assets.quality.sql_engine import validate_partition
-from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
 Suite = Callable[[date], list]  # month -> expectations
 SuiteFactory = Callable[[int], Suite]  # window_months -> suite
@@ -30,49 +31,39 @@ def suite_of(table: str) -> SuiteFactory:
     return factory
 
 
-def gx_suite_check(
-    table: str, suite: SuiteFactory, *, blocking: bool = True, engine: str = "duckdb", description: str = ""
-) -> dg.AssetChecksDefinition:
-    """A check that validates one month of ``table`` against ``suite(window_months)``.
+def gx_verdict(
+    con: duckdb.DuckDBPyConnection, table: str, month: date, window_months: int, engine: str = "duckdb"
+) -> Verdict:
+    """One month of ``table`` against its suite for the RFM window ``window_months``.
 
-    Blocking: a failure stops the asset's downstream assets for that month in the same run. The
-    suite's expectations run inside DuckDB (``quality/sql_engine.py``), those without a translation
+    The suite's expectations run inside DuckDB (``quality/sql_engine.py``), those without a translation
     on GX on pandas; ``engine="pandas"`` runs them all on GX.
     """
-
-    @dg.asset_check(
-        asset=table,
-        name="gx_suite",
-        partitions_def=MONTHLY,
-        blocking=blocking,
-        description=f"great-expectations suite '{table}': {description}",
+    report, ran = validate_partition(
+        con,
+        table,
+        month,
+        f"{table}_suite",
+        month_expectations(suite_of(table)(window_months), month, built_empty=is_built_empty(con, table, month)),
+        engine,
     )
-    def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
-    ) -> dg.AssetCheckResult:
-        month = partition_month(context)
-        with warehouse.connect() as con:
-            report, ran = validate_partition(
-                con,
-                table,
-                month,
-                f"{table}_suite",
-                month_expectations(suite(params.window_months), month, built_empty=is_built_empty(con, table, month)),
-                engine,
-            )
-        return dg.AssetCheckResult(
-            passed=report.success,
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            description=summarize(report),
-            metadata={
-                "result": dg.MetadataValue.md(report.describe()),
-                "failed_expectations": dg.MetadataValue.text(", ".join(o.label for o in report.failures) or "none"),
-                "rows_validated": dg.MetadataValue.int(report.row_count),
-                "engine": dg.MetadataValue.text(ran),
-            },
-        )
+    return Verdict(
+        report.success,
+        summarize(report),
+        {
+            "result": dg.MetadataValue.md(report.describe()),
+            "failed_expectations": dg.MetadataValue.text(", ".join(o.label for o in report.failures) or "none"),
+            "rows_validated": dg.MetadataValue.int(report.row_count),
+            "engine": dg.MetadataValue.text(ran),
+        },
+    )
 
-    return _check
+
+def gx_group(table: str, description: str = "") -> CheckGroup:
+    """``table``'s blocking suite check ``gx_suite``: a failure stops the table's downstream assets for
+    that month in the same run."""
+    check = TableCheck("gx_suite", f"great-expectations suite '{table}': {description}", blocking=True)
+    return single(table, check, lambda con, month, window: gx_verdict(con, table, month, window))
 
 
 def month_expectations(suite: Suite, month: date, *, built_empty: bool = False) -> list:
@@ -114,11 +105,8 @@ def summarize(report: Report) -> str:
     return f"{len(report.failures)} of {len(report.outcomes)} expectations failed: {'; '.join(parts)}{more}"
 
 
-def all_gx_checks() -> list[dg.AssetChecksDefinition]:
-    """One blocking suite check per asset that has a suite."""
+def gx_groups() -> list[CheckGroup]:
+    """One blocking suite check per table that has a suite."""
     from rfm_assets.quality.suites import build_suites
 
-    return [
-        gx_suite_check(table, suite_of(table), description=(getattr(s, "func", s).__doc__ or "").strip())
-        for table, s in build_suites().items()
-    ]
+    return [gx_group(table, (getattr(s, "func", s).__doc__ or "").strip()) for table, s in build_suites().items()]

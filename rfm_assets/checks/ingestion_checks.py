@@ -11,34 +11,32 @@ from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
+import duckdb
 
+from rfm_assets.checks.table_checks import CheckGroup, TableCheck, Verdict, single
 from rfm_assets.core.warehouse import built_empty_months, ledger_row_count
-from rfm_assets.partitions import MONTHLY, partition_month
-from rfm_assets.resources import WarehouseResource
 
 
-def _verdict(table: str, empty_means: Callable[[date, int, int, str | None], tuple[bool, str]]):  # noqa: ANN202
-    """The body of a ledger check on ``table``: not built fails; otherwise ``empty_means(month, rows,
-    raw_orders rows, empty reason)`` says whether the month passes and why."""
-
-    def evaluate(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        month = partition_month(context)
-        with warehouse.connect() as con:
-            rows = ledger_row_count(con, table, month)
-            reason = built_empty_months(con, table).get(month)
-            raw = ledger_row_count(con, "raw_orders", month)
-        if rows is None:
-            passed, description = False, f"{table} {month:%Y-%m} is not recorded as built"
-        else:
-            passed, description = empty_means(month, rows, raw or 0, reason)
-        return dg.AssetCheckResult(
-            passed=passed,
-            severity=dg.AssetCheckSeverity.WARN,
-            description=description,
-            metadata={"rows": dg.MetadataValue.int(rows or 0), "empty_reason": dg.MetadataValue.text(reason or "")},
-        )
-
-    return evaluate
+def ledger_verdict(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    month: date,
+    empty_means: Callable[[date, int, int, str | None], tuple[bool, str]],
+) -> Verdict:
+    """A ledger check of ``table``: not built fails; otherwise ``empty_means(month, rows, raw_orders rows,
+    empty reason)`` says whether the month passes and why."""
+    rows = ledger_row_count(con, table, month)
+    reason = built_empty_months(con, table).get(month)
+    raw = ledger_row_count(con, "raw_orders", month)
+    if rows is None:
+        passed, description = False, f"{table} {month:%Y-%m} is not recorded as built"
+    else:
+        passed, description = empty_means(month, rows, raw or 0, reason)
+    return Verdict(
+        passed,
+        description,
+        {"rows": dg.MetadataValue.int(rows or 0), "empty_reason": dg.MetadataValue.text(reason or "")},
+    )
 
 
 def _no_lines(month: date, rows: int, raw: int, reason: str | None) -> tuple[bool, str]:
@@ -56,21 +54,19 @@ def _no_purchases(month: date, rows: int, raw: int, reason: str | None) -> tuple
     return False, f"{month:%Y-%m}: none of its {raw:,} source lines is a valid purchase ({reason})"
 
 
-empty_month = dg.asset_check(
-    asset="raw_orders",
-    name="empty_month",
-    partitions_def=MONTHLY,
-    blocking=False,
-    description="WARN when the month was built with no source lines (a month without orders).",
-)(_verdict("raw_orders", _no_lines))
-
-no_purchases = dg.asset_check(
-    asset="cleaned_transactions",
-    name="no_purchases",
-    partitions_def=MONTHLY,
-    blocking=False,
-    description="WARN when the month has source lines but none is a valid purchase.",
-)(_verdict("cleaned_transactions", _no_purchases))
-
-
-INGESTION_CHECKS = [empty_month, no_purchases]
+def ingestion_groups() -> list[CheckGroup]:
+    """``empty_month`` on raw_orders and ``no_purchases`` on cleaned_transactions, both WARN."""
+    return [
+        single(
+            "raw_orders",
+            TableCheck(
+                "empty_month", "WARN when the month was built with no source lines (a month without orders).", False
+            ),
+            lambda con, month, window: ledger_verdict(con, "raw_orders", month, _no_lines),
+        ),
+        single(
+            "cleaned_transactions",
+            TableCheck("no_purchases", "WARN when the month has source lines but none is a valid purchase.", False),
+            lambda con, month, window: ledger_verdict(con, "cleaned_transactions", month, _no_purchases),
+        ),
+    ]
