@@ -64,7 +64,7 @@ def generate_b2c(out_dir: Path, n_lines: int, n_months: int = 36, seed: int = 42
     """Write ``out_dir/online_retail_ii.csv`` with exactly ``n_lines`` lines of the B2C shape."""
     n_customers = max(1, round(n_lines * CUSTOMERS_PER_LINE))
     if n_months < 2 or n_lines < 2 * n_customers:
-        raise ValueError(f"need n_months >= 2 and n_lines >= 24 (got {n_lines=}, {n_months=})")
+        raise ValueError(f"need n_months >= 2 and at least 2 lines per customer (got {n_lines=}, {n_months=})")
     rng = np.random.default_rng(seed)
     first = np.datetime64(start, "M")
     month_starts = (first + np.arange(n_months + 1)).astype("datetime64[D]")

@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import report_shapes
 from benchmarks.report_month import _s, _table, ratios, scale_section, split
 
 PACKAGES = (
@@ -183,9 +184,10 @@ def render(results_dir: Path) -> str:
         ),
         key=lambda r: r["lines"],
     )
+    every_shape, recs = recs, [r for r in recs if report_shapes.shape(r) == "wholesale"]  # the curve: one shape
     bf_path = results_dir / "default_backfill.json"
     backfill = json.loads(bf_path.read_text()) if bf_path.exists() else None
-    latest = max([*recs, *([backfill] if backfill else [])], key=lambda r: r["finished"], default=None)
+    latest = max([*every_shape, *([backfill] if backfill else [])], key=lambda r: r["finished"], default=None)
     out = [
         "# Benchmark results",
         "",
@@ -210,9 +212,10 @@ def render(results_dir: Path) -> str:
             "- " + ", ".join(f"{k} {val}" for k, val in v.items()),
             "",
         ]
-        cmds = sorted({r["command"] for r in [*recs, *([backfill] if backfill else [])]})
+        cmds = sorted({r["command"] for r in [*every_shape, *([backfill] if backfill else [])]})
         out += ["## Commands", "", "```bash", *[f".venv/bin/{c}" for c in cmds], "```", ""]
     out += ["## Targets", "", targets(recs, backfill), ""]
+    out += [report_shapes.section(every_shape)] if report_shapes.section(every_shape) else []
     if len(recs) >= 2:
         out += [
             "## Growth with lines (last month of 36; slope of log seconds on log lines, 1 = linear)",
@@ -220,7 +223,7 @@ def render(results_dir: Path) -> str:
             curve(recs),
             "",
         ]
-    for rec in reversed(recs):
+    for rec in reversed(every_shape):
         out += ["## Month detail", "", scale_section(rec), ""]
     if backfill:
         out += [

@@ -85,7 +85,7 @@ def scale_section(rec: dict[str, Any]) -> str:
     sp, r = split(rec), ratios(rec)
     head = (
         f"### {rec['label']} lines: month {rec['month'][:7]} of {rec['months']} "
-        f"({rec['lines']:,} lines, {rec['customers']:,} customers, generator scale {rec['scale']:g}; "
+        f"({rec['lines']:,} lines, {rec['customers']:,} customers, {rec.get('shape', 'wholesale')} shape, generator scale {rec['scale']:g}; "
         f"{rec['month_lines']:,} lines in the month)"
     )
     rows = [
