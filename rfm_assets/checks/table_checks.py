@@ -17,8 +17,6 @@ testable without Dagster's machinery. Groups whose table is not built by a decor
 declared with plain ``dg.asset``) still run, as separate check steps (:func:`standalone_checks`).
 """
 
-from __future__ import annotations
-
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
