@@ -5,20 +5,26 @@ A-5..A-3 (bought there, then dormant through A-2..A); the label is an order in A
 revenue. Features (sql/dormant_features.sql) read only lines up to the last day of A; labels
 (sql/dormant_labels.sql) are a separate query, so no feature can see the outcome window.
 
-Time rules, for the latest loaded month M:
+Time rules, for the latest loaded month M (anchors: core.dormant_plan; their rows: core.dormant_anchors):
   - an anchor's outcome is known when A+3 <= M, and it is usable when its base window lies in the
-    data (A-5 >= first month): :func:`known_outcome_anchors`;
-  - evaluation anchor E = the newest known anchor (M-3);
-  - candidates are trained on the newest TRAINING_WINDOW (12) anchors A <= E-3 only. Their
-    outcome windows end by E, the month at whose end a campaign for E would have been planned, so
-    the comparison sees exactly what that campaign could have known; no training label overlaps E's outcome window E+1..E+3;
-  - the chosen model (best AUC on E) is refit on the newest TRAINING_WINDOW known anchors (labels
-    end by M) and scores the customers dormant now (anchor M).
+    data (A-5 >= first month);
+  - evaluation anchor E = the newest known anchor (M-3); selection anchor S = E-3;
+  - every model learns from the newest TRAINING_WINDOW (12) usable anchors <= its held-out anchor - 3,
+    so no training label overlaps the held-out outcome window;
+  - the model is chosen by AUC on S (trained on anchors <= S-3), then every candidate, trained on
+    anchors <= E-3, is reported on E: the chosen model's lift on E carries no selection bias. While
+    S has no training anchor, the choice is made on E and the metrics say so (selection_anchor = E);
+  - the chosen model is refit on the newest TRAINING_WINDOW known anchors (labels end by M) and
+    scores the customers dormant now (anchor M, outcome M+1..M+3).
   The window (a year of anchors: every season once) keeps the model on recent behaviour and the
   cost of a month constant as history grows, instead of growing with every month loaded.
-Probabilities are Platt-calibrated out of time (dormant_model.FinalModel).
+Calibration (dormant_final.Platt) is fitted out of time on the calibration anchor C = M-12, whose
+outcome window M-11..M-9 holds the same calendar months as the target's M+1..M+3 (scores of the
+chosen model trained on anchors <= C-3); until C has a training anchor, on E (the previous three
+months: another season). dormant_calibration reports predicted vs realized per decile on E,
+calibrated by the same rule as of month E (on E-12, else S, else E itself, in sample).
 Expected revenue = probability x mean future revenue of past buyers in the same
-average-order-value quintile (dormant_model.SpendModel).
+average-order-value quintile (dormant_final.SpendModel).
 CLV features (p_alive, expected_purchases_12m, clv_12m of the anchor month) are used when
 customer_lifetime_value holds M, E and at least one training anchor; the anchors without CLV (the
 first months, before BG/NBD can be fitted) are then left out of training and the final fit, so
@@ -33,102 +39,47 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from rfm_assets.core.dormant_anchors import (
+    anchor_features,
+    anchor_labels,
+    anchor_panel,
+    clv_months,
+    first_data_month,
+)
 from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, evaluation_k
-from rfm_assets.core.dormant_model import (
-    CLV_FEATURES,
-    Evaluation,
-    FeatureSpec,
-    SpendModel,
-    evaluate_candidates,
-    fit_final,
+from rfm_assets.core.dormant_final import Platt, SpendModel, calibration_table, fit_final, season_shift
+from rfm_assets.core.dormant_model import Evaluation, FeatureSpec, evaluate_candidates, with_selection
+from rfm_assets.core.dormant_plan import (
+    BASE_START,
+    OUTCOME_MONTHS,
+    TRAINING_WINDOW,
+    both_classes,
+    evaluation_plan,
+    holdout,
+    known_outcome_anchors,
+    rows,
+    window,
 )
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_start
-from rfm_assets.core.plots import gain_chart
-from rfm_assets.core.sqlfiles import load_sql
-from rfm_assets.core.warehouse import table_exists
+from rfm_assets.core.plots import calibration_chart, gain_chart
 
 if TYPE_CHECKING:
     import pandas as pd
 else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
     pd = lazy("pandas")
 
-CLV_TABLE = "customer_lifetime_value"
-BASE_START, OUTCOME_MONTHS = 5, 3  # base window starts at A-5; outcome window is A+1..A+3
-TRAINING_WINDOW = 12  # anchors a model learns from: one year, so each calendar month once
+__all__ = [
+    "anchor_features",
+    "anchor_labels",
+    "clv_months",
+    "evaluation_plan",
+    "first_data_month",
+    "known_outcome_anchors",
+    "run_dormant",
+]
 OK, NO_KNOWN_OUTCOME, NO_TRAINING_ANCHOR = "ok", "no_known_outcome", "no_training_anchor"
 TOO_FEW_POSITIVES, NO_DORMANT_CUSTOMERS = "too_few_positives", "no_dormant_customers"
-
-
-def first_data_month(con: duckdb.DuckDBPyConnection) -> date | None:
-    """First month of cleaned_transactions (None when the table is missing or empty)."""
-    if not table_exists(con, "cleaned_transactions"):
-        return None
-    return con.execute("select min(snapshot_month) from cleaned_transactions").fetchone()[0]
-
-
-def clv_months(con: duckdb.DuckDBPyConnection) -> set[date]:
-    """Months present in customer_lifetime_value (empty when the table does not exist)."""
-    if not table_exists(con, CLV_TABLE):
-        return set()
-    return {r[0] for r in con.execute(f"select distinct snapshot_month from {CLV_TABLE}").fetchall()}
-
-
-def anchor_features(con: duckdb.DuckDBPyConnection, anchor: date, *, with_clv: bool | None = None) -> pd.DataFrame:
-    """Target group of ``anchor`` with its features (sql/dormant_features.sql), ordered by customer_id.
-
-    ``with_clv``: add the anchor month's CLV_FEATURES; None = only if that month is in the CLV table.
-    """
-    anchor = month_start(anchor)
-    frame = con.execute(load_sql("dormant_features"), {"anchor_month": anchor}).df()
-    available = anchor in clv_months(con)
-    if with_clv is None:
-        with_clv = available
-    if with_clv and not available:
-        raise ValueError(f"{CLV_TABLE} has no rows for {anchor:%Y-%m}")
-    if with_clv:
-        clv = con.execute(
-            f"select customer_id, {', '.join(CLV_FEATURES)} from {CLV_TABLE} where snapshot_month = ?", [anchor]
-        ).df()
-        frame = frame.merge(clv, on="customer_id", how="left", validate="one_to_one")
-    return frame
-
-
-def anchor_labels(con: duckdb.DuckDBPyConnection, anchor: date) -> pd.DataFrame:
-    """Outcome of ``anchor``'s target group (sql/dormant_labels.sql): bought_again, future_revenue."""
-    return con.execute(load_sql("dormant_labels"), {"anchor_month": month_start(anchor)}).df()
-
-
-def anchor_panel(con: duckdb.DuckDBPyConnection, anchors: list[date], *, with_clv: bool) -> pd.DataFrame:
-    """Features joined to labels for each anchor, stacked, with an ``anchor`` column (a date)."""
-    frames = []
-    for anchor in anchors:
-        features = anchor_features(con, anchor, with_clv=with_clv)
-        labels = anchor_labels(con, anchor).drop(columns="snapshot_month")
-        if set(features["customer_id"]) != set(labels["customer_id"]):
-            raise RuntimeError(f"{anchor:%Y-%m}: features and labels disagree on the target group")
-        frames.append(features.merge(labels, on="customer_id", validate="one_to_one").assign(anchor=anchor))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def known_outcome_anchors(first_month: date, month: date) -> list[date]:
-    """Anchors A with a complete base window (A-5 >= first_month) and outcome (A+3 <= month), oldest first."""
-    first, last = add_months(month_start(first_month), BASE_START), add_months(month_start(month), -OUTCOME_MONTHS)
-    out = []
-    while first <= last:
-        out.append(first)
-        first = add_months(first, 1)
-    return out
-
-
-def evaluation_plan(first_month: date, month: date) -> tuple[date | None, list[date]]:
-    """(evaluation anchor, training anchors): the newest known anchor E and the newest
-    TRAINING_WINDOW known anchors <= E-3."""
-    known = known_outcome_anchors(first_month, month)
-    if not known:
-        return None, []
-    latest_training = add_months(known[-1], -OUTCOME_MONTHS)
-    return known[-1], [a for a in known if a <= latest_training][-TRAINING_WINDOW:]
 
 
 @dataclass(frozen=True)
@@ -149,6 +100,10 @@ class DormantResult:
     feature_columns: tuple[str, ...] = ()
     persona_thresholds: dict[str, float] = field(default_factory=dict)
     calibration_slope: float | None = None  # 0 = the chosen model had no out-of-time signal
+    calibration_anchor: date | None = None  # the anchor whose Platt map calibrates the month's probabilities
+    season_shift: float = 0.0  # logit shift from that anchor's outcome season to the target's
+    selection_anchor: date | None = None  # the anchor the model was chosen on (None: on E itself)
+    calibration: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())  # predicted vs realized per decile on E
 
     @property
     def ok(self) -> bool:
@@ -164,6 +119,17 @@ class DormantResult:
             ev.y, ev.scores, ev.k, ev.customer_ids, title=f"Gain on anchor {ev.anchor:%Y-%m} (chosen: {ev.chosen})"
         )
 
+    def calibration_png(self) -> bytes | None:
+        """Predicted vs realized rate per decile on the evaluation anchor (None without an evaluation)."""
+        if self.calibration.empty:
+            return None
+        c = self.calibration
+        title = (
+            f"{c['model'].iloc[0]} on anchor {c['evaluation_anchor'].iloc[0]:%Y-%m}, "
+            f"calibrated on {c['calibration_anchor'].iloc[0]:%Y-%m}"
+        )
+        return calibration_chart(c["mean_predicted"], c["realized_rate"], title)
+
 
 def run_dormant(
     con: duckdb.DuckDBPyConnection,
@@ -173,7 +139,7 @@ def run_dormant(
     first_month: date | None = None,
     min_positives: int = 20,
 ) -> DormantResult:
-    """Select a model out of time, refit it, and rank the customers dormant as of ``month``."""
+    """Choose a model out of time, report it on a later anchor, refit it, and rank the customers dormant now."""
     config = config or CampaignConfig()
     month = month_start(month)
     first = month_start(first_month) if first_month else first_data_month(con)
@@ -188,12 +154,16 @@ def run_dormant(
             f"{earliest:%Y-%m} is known once {add_months(earliest, OUTCOME_MONTHS):%Y-%m} is loaded",
             month,
         )
-    known = known_outcome_anchors(first, month)[-TRAINING_WINDOW:]  # the final model's anchors
-    plan = {"evaluation_anchor": evaluation_anchor, "training_anchors": tuple(training), "final_anchors": tuple(known)}
+    usable = known_outcome_anchors(first, month)
+    plan = {
+        "evaluation_anchor": evaluation_anchor,
+        "training_anchors": tuple(training),
+        "final_anchors": tuple(usable[-TRAINING_WINDOW:]),
+    }
     if not training:
         return DormantResult(
             NO_TRAINING_ANCHOR,
-            f"out-of-time selection needs an anchor <= "
+            f"out-of-time evaluation needs an anchor <= "
             f"{add_months(evaluation_anchor, -OUTCOME_MONTHS):%Y-%m} besides the evaluation "
             f"anchor {evaluation_anchor:%Y-%m}: 3 more months of data are needed",
             month,
@@ -205,12 +175,15 @@ def run_dormant(
     have = clv_months(con)
     use_clv = month in have and evaluation_anchor in have and any(a in have for a in training)
     if use_clv:
-        known, training = [a for a in known if a in have], [a for a in training if a in have]
-        plan |= {"training_anchors": tuple(training), "final_anchors": tuple(known)}
-    everything = anchor_panel(con, sorted(set(known) | set(training)), with_clv=use_clv)
-    panel = everything[everything["anchor"].isin(known)].reset_index(drop=True)
-    train = everything[everything["anchor"].isin(training)].reset_index(drop=True)
-    held_out = panel[panel["anchor"] == evaluation_anchor].reset_index(drop=True)
+        usable = [a for a in usable if a in have]
+    training, final_anchors = window(usable, add_months(evaluation_anchor, -OUTCOME_MONTHS)), usable[-TRAINING_WINDOW:]
+    plan |= {"training_anchors": tuple(training), "final_anchors": tuple(final_anchors)}
+    selection = holdout(usable, add_months(evaluation_anchor, -OUTCOME_MONTHS))
+    # the same calendar windows a year earlier: the target's (M-12), E's (E-12) and S's (S-12)
+    year_back = [add_months(a, -12) for a in (month, evaluation_anchor, add_months(evaluation_anchor, -OUTCOME_MONTHS))]
+    needed = set(final_anchors) | set(training) | ({selection[0], *selection[1]} if selection else set())
+    panel = anchor_panel(con, sorted(needed | {a for a in year_back if a in usable}), with_clv=use_clv)
+    train, held_out = rows(panel, training), rows(panel, evaluation_anchor)
     n_pos, n_eval_pos = int(train["bought_again"].sum()), int(held_out["bought_again"].sum())
     if n_pos < min_positives or not 0 < n_eval_pos < len(held_out):
         return DormantResult(
@@ -222,32 +195,77 @@ def run_dormant(
             use_clv=use_clv,
             **plan,
         )
+    chooser = None
+    if selection and both_classes(rows(panel, selection[0])) and both_classes(rows(panel, selection[1])):
+        sel_train, sel_held = rows(panel, selection[1]), rows(panel, selection[0])
+        chooser = evaluate_candidates(
+            sel_train,
+            sel_held,
+            FeatureSpec.fit(sel_train, use_clv),
+            evaluation_k(len(sel_held), config),
+            selection[0],
+        )
     spec = FeatureSpec.fit(train, use_clv)
-    evaluation = evaluate_candidates(train, held_out, spec, evaluation_k(len(held_out), config), evaluation_anchor)
-    chosen_row = evaluation.metrics.set_index("model").loc[evaluation.chosen]
-    done = dict(
-        use_clv=use_clv, chosen_model=evaluation.chosen, metrics=evaluation.metrics, evaluation=evaluation, **plan
+    k = evaluation_k(len(held_out), config)
+    evaluation = evaluate_candidates(
+        train, held_out, spec, k, evaluation_anchor, chosen=chooser.chosen if chooser else None
     )
+    chosen = evaluation.chosen
+    # The report on E calibrates E's scores as the month's list would have been at month E: Platt on
+    # the selection anchor S's out-of-time scores, shifted from S's season to E's by the year-before
+    # rates; without S, on E itself (in sample: said so by calibration_anchor = evaluation_anchor).
+    if chooser:
+        s_map = Platt.fit(chooser.scores[chosen], chooser.y)
+        e_shift = season_shift(panel, year_back[1], year_back[2], chooser.models[chosen], chooser.spec, s_map)
+        e_map = s_map.shifted(e_shift)
+    else:
+        e_shift, e_map = 0.0, Platt.fit(evaluation.scores[chosen], evaluation.y)
+    calibration = calibration_table(e_map(evaluation.scores[chosen]), evaluation.y, evaluation.customer_ids).assign(
+        evaluation_anchor=evaluation_anchor,
+        calibration_anchor=chooser.anchor if chooser else evaluation_anchor,
+        season_shift=e_shift,
+        model=chosen,
+    )
+    metrics = with_selection(evaluation.metrics, chooser)
+    done = dict(
+        use_clv=use_clv,
+        chosen_model=chosen,
+        metrics=metrics,
+        evaluation=evaluation,
+        calibration=calibration,
+        selection_anchor=chooser.anchor if chooser else None,
+        **plan,
+    )
+    chosen_row = metrics.set_index("model").loc[chosen]
+    where = f"on anchor {chooser.anchor:%Y-%m}" if chooser else "on the evaluation anchor itself (no earlier one)"
     summary = (
-        f"chose {evaluation.chosen} on anchor {evaluation_anchor:%Y-%m}: AUC {chosen_row['auc']:.3f}, "
+        f"chose {chosen} {where}; on anchor {evaluation_anchor:%Y-%m}: AUC {chosen_row['auc']:.3f}, "
         f"precision@{evaluation.k} {chosen_row['precision_at_k']:.1%} vs base rate "
         f"{chosen_row['base_rate']:.1%} (lift {chosen_row['lift_vs_random']:.2f})"
     )
     current = anchor_features(con, month, with_clv=use_clv)
     if current.empty:
         return DormantResult(NO_DORMANT_CUSTOMERS, f"{summary}; nobody is dormant as of {month:%Y-%m}", month, **done)
-    final = fit_final(evaluation.chosen, panel, FeatureSpec.fit(panel, use_clv), evaluation)
+    e_fit = Platt.fit(evaluation.scores[chosen], evaluation.y)
+    shift = season_shift(panel, year_back[0], year_back[1], evaluation.models[chosen], evaluation.spec, e_fit)
+    scoring_map = e_fit.shifted(shift)  # from E's outcome season to the target's
+    final_panel = rows(panel, final_anchors)
+    final = fit_final(chosen, final_panel, FeatureSpec.fit(final_panel, use_clv), scoring_map)
     probability = final.predict_proba(current)
-    spend = SpendModel.fit(panel).predict(current)
+    spend = SpendModel.fit(final_panel).predict(current)
     targets, thresholds = build_targets(current, probability, spend, config, month)
     warning = "; no out-of-time signal: every probability is the base rate" if final.slope == 0 else ""
     return DormantResult(
         OK,
-        f"{summary}; {int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}",
+        f"{summary}; probabilities calibrated on anchor {evaluation_anchor:%Y-%m}, season shift {shift:+.2f} "
+        "(logit); "
+        f"{int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}",
         month,
         targets=targets,
         feature_columns=tuple(final.spec.columns),
         persona_thresholds=thresholds,
         calibration_slope=final.slope,
+        calibration_anchor=evaluation_anchor,
+        season_shift=shift,
         **done,
     )

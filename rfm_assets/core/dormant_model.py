@@ -6,10 +6,11 @@ and Ridge), and histogram gradient boosting. Each is trained on older anchors an
 evaluation anchor; the reference rows are 'random' targeting and 'rfm_heuristic' (frequency desc,
 then recency asc).
 
-Chosen model: the best AUC on the evaluation anchor (ties: higher precision@k, then candidate
-order). AUC is used rather than precision@k because it judges the whole ranking and is far less
-noisy than a hit count over the top k customers; precision@k, lift and captured revenue are
-reported beside it. Ranking ties are always broken by customer_id, so top-k lists are reproducible.
+Chosen model: the best AUC on the selection anchor, an anchor before the evaluation anchor
+(dormant.py; ties: higher precision@k, then candidate order), so the metrics reported on the
+evaluation anchor carry no selection bias. AUC is used rather than precision@k because it judges
+the whole ranking and is far less noisy than a hit count over the top k customers; precision@k,
+lift and captured revenue are reported beside it. Ranking ties are always broken by customer_id, so top-k lists are reproducible.
 """
 
 from __future__ import annotations
@@ -165,12 +166,22 @@ class Evaluation:
     customer_ids: np.ndarray  # evaluation customers (row order of the evaluation frame)
     y: np.ndarray  # their bought_again
     scores: dict[str, np.ndarray]  # candidate / heuristic -> scores on the evaluation anchor
+    models: dict[str, Any]  # candidate -> the model fitted on the training anchors
+    spec: FeatureSpec  # their design matrix
 
 
 def evaluate_candidates(
-    train: pd.DataFrame, evaluation: pd.DataFrame, spec: FeatureSpec, k: int, anchor: date
+    train: pd.DataFrame,
+    evaluation: pd.DataFrame,
+    spec: FeatureSpec,
+    k: int,
+    anchor: date,
+    *,
+    chosen: str | None = None,
 ) -> Evaluation:
     """Fit every candidate on ``train``, rank ``evaluation`` and compare them at the campaign size ``k``.
+
+    ``chosen``: the model chosen elsewhere (on an earlier anchor); None = the best AUC here.
 
     Both frames hold features + labels (bought_again, future_revenue). Metrics: base rate,
     precision/recall of the top k, lift over random (precision@k / base rate) and over the
@@ -185,8 +196,9 @@ def evaluate_candidates(
     revenue = evaluation["future_revenue"].to_numpy(dtype=float)
     ids = evaluation["customer_id"].to_numpy(dtype=str)
     scores: dict[str, np.ndarray] = {}
-    for name, model in candidate_models().items():
-        scores[name] = _fit(model, x_train, y_train).predict_proba(x_eval)[:, 1]
+    models = {name: fit_model(model, x_train, y_train) for name, model in candidate_models().items()}
+    for name, model in models.items():
+        scores[name] = model.predict_proba(x_eval)[:, 1]
     scores[HEURISTIC] = heuristic_score(evaluation)
     rows = [_row(name, y, revenue, ranking(s, ids)[:k], _auc(y, s)) for name, s in scores.items()]
     random_row = _row(RANDOM, y, revenue, np.arange(k), 0.5)
@@ -202,59 +214,15 @@ def evaluate_candidates(
     best = candidates.assign(order=candidates.index).sort_values(
         ["auc", "precision_at_k", "order"], ascending=[False, False, True], na_position="last"
     )
-    chosen = str(best["model"].iloc[0])
+    chosen = chosen or str(best["model"].iloc[0])
     metrics["chosen"] = metrics["model"] == chosen
     metrics.insert(0, "evaluation_anchor", anchor)
-    return Evaluation(anchor, metrics, chosen, k, ids, y, scores)
+    return Evaluation(anchor, metrics, chosen, k, ids, y, scores, models, spec)
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-@dataclass(frozen=True)
-class FinalModel:
-    """The chosen candidate refit on every known anchor, with an out-of-time Platt calibration.
-
-    probability = sigmoid(intercept + slope * logit(raw score)). The map is fitted on the
-    evaluation anchor's scores of the same candidate trained on the older anchors: class weighting
-    (balanced forests and logits) moves raw scores away from real repurchase rates, and these are
-    the only predictions whose outcome the model never saw. A slope <= 0 (no out-of-time signal)
-    is clamped to 0, i.e. everyone gets the evaluation base rate.
-    """
-
-    name: str
-    spec: FeatureSpec
-    model: Any
-    intercept: float
-    slope: float
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of an order in the next 3 months for each row of ``frame``."""
-        raw = self.model.predict_proba(self.spec.matrix(frame))[:, 1]
-        return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * _logit(raw))))
-
-
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from sklearn.linear_model import LogisticRegression
-
-    fitted = LogisticRegression(C=np.inf).fit(_logit(scores)[:, None], y)
-    if fitted.coef_[0, 0] > 0:
-        return float(fitted.intercept_[0]), float(fitted.coef_[0, 0])
-    return float(_logit(np.array([y.mean()]))[0]), 0.0
-
-
-def fit_final(name: str, train: pd.DataFrame, spec: FeatureSpec, evaluation: Evaluation) -> FinalModel:
-    """Refit candidate ``name`` on ``train`` (all known anchors) and calibrate it on ``evaluation``."""
-    from sklearn.base import clone
-
-    intercept, slope = _platt(evaluation.scores[name], evaluation.y)
-    model = _fit(clone(candidate_models()[name]), spec.matrix(train), train["bought_again"].to_numpy(dtype=int))
-    return FinalModel(name, spec, model, intercept, slope)
-
-
-def _fit(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+def fit_model(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
+    """``model`` fitted on (x, y): a seeded sample above MAX_TRAIN_ROWS, forest trees on at most
+    FOREST_SAMPLES rows, one OpenMP thread."""
     from sklearn.ensemble import RandomForestClassifier
 
     # Above MAX_TRAIN_ROWS every candidate learns from the same seeded sample (same rows whatever the
@@ -272,29 +240,9 @@ def _fit(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
         return model.fit(x, y)
 
 
-@dataclass(frozen=True)
-class SpendModel:
-    """Spend given a purchase: mean future revenue of past buyers in the same average-order-value fifth."""
-
-    edges: tuple[float, ...]  # inner bin edges (quintiles of the buyers' avg_order_value)
-    means: tuple[float, ...]  # mean future_revenue of buyers per bin (len(edges) + 1)
-
-    @classmethod
-    def fit(cls, train: pd.DataFrame) -> SpendModel:
-        """Bin the buyers of ``train`` by avg_order_value quintile; an empty bin takes the overall mean."""
-        buyers = train[train["bought_again"].astype(bool)]
-        if buyers.empty:
-            raise ValueError("no buyers to learn the spend of returning customers from")
-        aov = buyers["avg_order_value"].to_numpy(dtype=float)
-        spend = buyers["future_revenue"].to_numpy(dtype=float)
-        edges = tuple(np.unique(np.quantile(aov, [0.2, 0.4, 0.6, 0.8])).tolist())
-        bins = np.searchsorted(edges, aov, side="right")
-        means = tuple(
-            float(spend[bins == b].mean()) if (bins == b).any() else float(spend.mean()) for b in range(len(edges) + 1)
-        )
-        return cls(edges, means)
-
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Expected spend of each customer of ``frame`` if they buy again."""
-        bins = np.searchsorted(self.edges, frame["avg_order_value"].to_numpy(dtype=float), side="right")
-        return np.asarray(self.means)[bins]
+def with_selection(metrics: pd.DataFrame, chooser: Evaluation | None) -> pd.DataFrame:
+    """E's metrics with the anchor the choice was made on and each model's AUC there."""
+    if chooser is None:
+        return metrics.assign(selection_anchor=metrics["evaluation_anchor"], selection_auc=metrics["auc"])
+    auc = chooser.metrics.set_index("model")["auc"]
+    return metrics.assign(selection_anchor=chooser.anchor, selection_auc=metrics["model"].map(auc))

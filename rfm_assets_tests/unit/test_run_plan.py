@@ -124,7 +124,7 @@ def test_the_real_graph_blocks_what_the_asset_modules_declare():
 
     months = MONTHLY.get_partition_keys()[:4]
     job_keys = defs.resolve_job_def(MONTHLY_JOB_NAME).asset_layer.selected_asset_keys
-    assert len(job_keys) == 18
+    assert len(job_keys) == 20
 
     def blocked_after(asset: str) -> list[set[str]]:
         plan = RunPlan(defs.resolve_asset_graph(), job_keys, months)
@@ -134,8 +134,8 @@ def test_the_real_graph_blocks_what_the_asset_modules_declare():
     # segment_migration reads this and the previous month's rfm_snapshots; nothing else reads an older month.
     assert blocked_after("rfm_snapshots") == [set(), set(), {"segment_migration"}, set()]
     # The dormant model trains on every earlier month's CLV; its multi-asset (which cannot be subset)
-    # also writes dormant_features and dormant_targets, so all three wait.
-    dormant = {"dormant_features", "dormant_model_metrics", "dormant_targets"}
+    # also writes dormant_features, dormant_calibration and dormant_targets, so all four wait.
+    dormant = {"dormant_features", "dormant_model_metrics", "dormant_calibration", "dormant_targets"}
     assert blocked_after("customer_lifetime_value") == [set(), set(), dormant, dormant]
     # Every analytic asset reads all of cleaned_transactions' history; the ingestion layer reads only its month.
     ingestion = {"raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"}

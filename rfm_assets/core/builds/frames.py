@@ -48,6 +48,20 @@ DORMANT_METRIC_COLUMNS = [
     "lift_vs_heuristic",
     "revenue_lift",
     "chosen",
+    "selection_anchor",
+    "selection_auc",
+]
+DORMANT_CALIBRATION_COLUMNS = [
+    "snapshot_month",
+    "evaluation_anchor",
+    "calibration_anchor",
+    "season_shift",
+    "model",
+    "decile",
+    "n_customers",
+    "mean_predicted",
+    "realized_rate",
+    "n_buyers",
 ]
 DORMANT_TARGET_COLUMNS = [
     "snapshot_month",
@@ -91,13 +105,19 @@ def _dtypes(columns: list[str], codes: str) -> dict[str, str]:
     return {c: _DTYPES[k] for c, k in zip(columns, codes.split(), strict=True) if k != "-"}
 
 
-DORMANT_METRIC_TYPES = _dtypes(DORMANT_METRIC_COLUMNS, "D D S I I - I F F F F F F F F F B")
+DORMANT_METRIC_TYPES = _dtypes(DORMANT_METRIC_COLUMNS, "D D S I I - I F F F F F F F F F B D F")
+DORMANT_CALIBRATION_TYPES = _dtypes(DORMANT_CALIBRATION_COLUMNS, "D D D F S I I F F I")
 DORMANT_TARGET_TYPES = _dtypes(DORMANT_TARGET_COLUMNS, "D S S I F F F F I S S B S")
 
 
 def dormant_metrics(frame: pd.DataFrame) -> pd.DataFrame:
     """dormant_model_metrics' columns and types (evaluation_anchor is cast to DATE when written)."""
     return typed(frame, DORMANT_METRIC_COLUMNS, DORMANT_METRIC_TYPES)
+
+
+def dormant_calibration(frame: pd.DataFrame) -> pd.DataFrame:
+    """dormant_calibration's columns and types (the anchors are cast to DATE when written)."""
+    return typed(frame, DORMANT_CALIBRATION_COLUMNS, DORMANT_CALIBRATION_TYPES)
 
 
 def dormant_targets(frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,8 @@ class DormantConfig:
 def build_dormant_reactivation(
     con: duckdb.DuckDBPyConnection, month: date, cfg: DormantConfig
 ) -> dormant.DormantResult:
-    """dormant_features, dormant_model_metrics and dormant_targets for ``month`` (each may be empty)."""
+    """dormant_features, dormant_model_metrics, dormant_calibration and dormant_targets for ``month``
+    (each may be empty). Anchors' features and labels are kept in dormant_anchor_panel (core.dormant_anchors)."""
     replace_partition(
         con,
         "dormant_features",
@@ -40,7 +41,18 @@ def build_dormant_reactivation(
         month,
         frames.dormant_metrics(metrics),
         allow_empty=True,
-        select="* replace (evaluation_anchor::date as evaluation_anchor)",
+        select="* replace (evaluation_anchor::date as evaluation_anchor, selection_anchor::date as selection_anchor)",
+    )
+    calibration = (
+        result.calibration.assign(snapshot_month=month) if not result.calibration.empty else result.calibration
+    )
+    replace_partition_frame(
+        con,
+        "dormant_calibration",
+        month,
+        frames.dormant_calibration(calibration),
+        allow_empty=True,
+        select="* replace (evaluation_anchor::date as evaluation_anchor, calibration_anchor::date as calibration_anchor)",
     )
     replace_partition_frame(con, "dormant_targets", month, frames.dormant_targets(result.targets), allow_empty=True)
     return result
