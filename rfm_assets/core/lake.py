@@ -34,7 +34,10 @@ import duckdb
 
 PREFIX = "ducklake:postgres:"
 ALIAS = "lake"  # the attached catalog's name: current_database() on a lake connection
-NO_DOWNLOADS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 # package -> (file in the package, name DuckDB must load it under)
 EXTENSIONS = {
     "duckdb_extension_postgres": ("postgres.duckdb_extension", "postgres_scanner"),

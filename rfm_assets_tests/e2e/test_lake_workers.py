@@ -50,7 +50,7 @@ def test_four_workers_on_a_lake_equal_the_single_file_build(first_run, pg_cluste
     spans = [
         (r.dagster_run.tags.get("dagster/partition"), r.start_time, r.end_time)
         for r in records
-        if r.dagster_run.tags.get("dagster/partition")
+        if r.dagster_run.tags.get("dagster/partition") and r.start_time and r.end_time
     ]
     assert len(spans) == len(batches)
     overlapping = [

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from rfm_assets.core import lake
+from rfm_assets.core.ledger import one
 from rfm_assets.core.warehouse import (
     WarehouseError,
     built_months,
@@ -52,7 +53,7 @@ def test_extensions_come_from_the_packages_and_nothing_downloads(new_lake):
                 "('autoinstall_known_extensions', 'autoload_known_extensions')"
             ).fetchall()
         )
-        assert con.execute("select current_database()").fetchone()[0] == lake.ALIAS
+        assert one(con, "select current_database()")[0] == lake.ALIAS
     assert {"ducklake", "postgres_scanner"} <= set(loaded)
     assert loaded["ducklake"] == loaded["postgres_scanner"] == "NOT_INSTALLED"  # loaded from a file, not installed
     assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
@@ -73,7 +74,7 @@ def test_a_month_is_replaced_atomically_and_a_refused_write_keeps_it(new_lake):
         assert contents(con) == [(JAN, 3, 3, 0, 0), (FEB, 2, 1, 1, 1), (MAR, 5, 10, 0, 0)]
         assert built_months(con, "t") == {JAN, FEB, MAR}
         assert [ledger_row_count(con, "t", m) for m in (JAN, FEB, MAR)] == [3, 2, 5]
-        partitioned = con.execute("select count(*) from __ducklake_metadata_lake.ducklake_partition_info").fetchone()[0]
+        partitioned = one(con, "select count(*) from __ducklake_metadata_lake.ducklake_partition_info")[0]
         assert partitioned >= 1  # the table is partitioned by snapshot_month: one file per month
 
 
