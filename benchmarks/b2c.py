@@ -74,14 +74,16 @@ def generate_b2c(out_dir: Path, n_lines: int, n_months: int = 36, seed: int = 42
     month_len = (month_starts[1:] - month_starts[:-1]).astype(int)
     acq = (month_starts[acq_month] - day0).astype(int) + (rng.random(n_customers) * month_len[acq_month]).astype(int)
     wanted, mean_rate = round(n_lines / LINES_PER_ORDER), 0.02
-    for _ in range(3):  # rescale the purchase rate until the order count is within 3% of the wanted one
-        cust, day = _orders(np.random.default_rng(rng.integers(2**32)), acq, end, mean_rate)
+    cust, day = _orders(np.random.default_rng(rng.integers(2**32)), acq, end, mean_rate)
+    for _ in range(2):  # rescale the purchase rate unless the order count is within 3% of the wanted one
         if abs(len(cust) / wanted - 1) < 0.03:
             break
         mean_rate *= (wanted - n_customers) / max(len(cust) - n_customers, 1)
-    if len(cust) > n_lines:  # keep every first order and the earliest repeats
-        order = np.lexsort((day, cust >= 0))[:n_lines]
-        cust, day = cust[order], day[order]
+        cust, day = _orders(np.random.default_rng(rng.integers(2**32)), acq, end, mean_rate)
+    if len(cust) > n_lines:  # every first order (the first n_customers) and the earliest repeats
+        repeats = n_customers + np.argsort(day[n_customers:], kind="stable")[: n_lines - n_customers]
+        keep = np.concatenate([np.arange(n_customers), repeats])
+        cust, day = cust[keep], day[keep]
     n_orders = len(cust)
     per_order = 1 + np.bincount(rng.integers(0, n_orders, n_lines - n_orders), minlength=n_orders)
     seconds = rng.integers(8 * 3600, 22 * 3600, n_orders) // 60 * 60
