@@ -24,7 +24,7 @@ def test_four_workers_on_a_lake_equal_the_single_file_build(first_run, pg_cluste
     home = tmp_path / "dagster_home"
     home.mkdir()
     instance_db = pg_cluster.create_database("dagster_instance")
-    url = f"postgresql://rfm@127.0.0.1:{pg_cluster.port}/dagster_instance"
+    url = f"postgresql+psycopg2://rfm@127.0.0.1:{pg_cluster.port}/dagster_instance"  # not psycopg 3 (SQLAlchemy 2.1)
     assert instance_db.endswith("dbname=dagster_instance")
     (home / "dagster.yaml").write_text(
         f"telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: {url}\n"

@@ -1,0 +1,141 @@
+"""Scale-out benchmark: a whole backfill on a lake (private Postgres catalog, Parquet files) with 1, 2 and 4
+workers: months per minute and peak RSS per worker process.
+
+    .venv/bin/python -m benchmarks.scale_out --lines 3M 10M --months 36 --workers 1 2 4
+
+Each (lines, workers) pair builds every month from scratch into a new lake database, through the real
+command, ``rfm-assets run --workers N`` (instance in Postgres, like a cluster), while a sampler polls the
+RSS of every process of the run's tree every 0.5 s. Data comes from ``benchmarks/dataset.py`` (cached under
+``data/bench/``). Writes ``benchmarks/results/scale_out.json`` and prints a markdown table for
+``benchmarks/RESULTS.md``. The Postgres cluster is the tests' (``rfm_assets_tests/lake/postgres.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from benchmarks.dataset import ensure_data, label, parse_lines, scale_for_lines
+from benchmarks.measure import REPO
+from rfm_assets_tests.lake.postgres import start_cluster
+
+RESULTS = REPO / "benchmarks" / "results" / "scale_out.json"
+
+
+def _sample(root: psutil.Process, peaks: dict[int, int], stop: threading.Event) -> None:
+    """Peak RSS of each process in ``root``'s tree until ``stop``."""
+    while not stop.is_set():
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for proc in procs:
+            try:
+                peaks[proc.pid] = max(peaks.get(proc.pid, 0), proc.memory_info().rss)
+            except psutil.NoSuchProcess:
+                continue
+        stop.wait(0.5)
+
+
+def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # noqa: ANN001 - Cluster
+    """One backfill with ``workers`` processes; wall time, months, peak RSS of the biggest worker."""
+    name = f"bench_{tag}_w{workers}".replace(".", "_").lower()
+    target = f"ducklake:postgres:{cluster.create_database(name)}"
+    cluster.create_database(f"{name}_dagster")
+    home = work / name / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    url = f"postgresql+psycopg2://rfm@127.0.0.1:{cluster.port}/{name}_dagster"
+    (home / "dagster.yaml").write_text(
+        f"telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: {url}\n"
+    )
+    env = {
+        **os.environ,
+        "RFM_WAREHOUSE": target,
+        "RFM_LAKE_DATA_PATH": str(work / name / "lake"),
+        "RFM_SOURCE": str(csv),
+        "DAGSTER_HOME": str(home),
+    }
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rfm_assets.cli", "run", "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=work,
+    )
+    peaks: dict[int, int] = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(psutil.Process(proc.pid), peaks, stop), daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    months = len({line.split()[2] for line in out.splitlines() if line.startswith("[batch")}) or len(
+        [line for line in out.splitlines() if line.startswith("[") and "/" in line[:10]]
+    )
+    worker_peaks = sorted((v for pid, v in peaks.items() if pid != proc.pid), reverse=True)[:workers]
+    return {
+        "workers": workers,
+        "returncode": proc.returncode,
+        "seconds": round(seconds, 1),
+        "months": months,
+        "months_per_minute": round(months / seconds * 60, 2) if seconds else None,
+        "peak_rss_mb_per_worker": round(max(worker_peaks, default=0) / 2**20),
+        "peak_rss_mb_cli": round(peaks.get(proc.pid, 0) / 2**20),
+        "tail": out.splitlines()[-3:],
+    }
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| lines | months | workers | wall (s) | months/min | peak RSS per worker (MB) | exit |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['lines']} | {r['months']} | {r['workers']} | {r['seconds']} | {r['months_per_minute']} | "
+            f"{r['peak_rss_mb_per_worker']} | {r['returncode']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--lines", nargs="+", default=["3M", "10M"])
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    cluster = start_cluster()
+    rows = []
+    try:
+        for text in args.lines:
+            lines = parse_lines(text)
+            data = ensure_data(
+                args.data_dir, scale_for_lines(lines, args.months, args.seed, args.data_dir), args.months, args.seed
+            )
+            for workers in args.workers:
+                row = one_run(cluster, data.csv, workers, data.folder / "scale_out", label(data.n_lines))
+                rows.append({"lines": label(data.n_lines), **row})
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
+    finally:
+        cluster.stop()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
