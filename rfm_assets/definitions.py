@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from rfm_assets.assets import behaviour, forecasting, ingestion, lifetime_value, reactivation, segments
+from rfm_assets.assets import behaviour, campaigns, forecasting, ingestion, lifetime_value, reactivation, segments
 from rfm_assets.assets.bi_views import bi_assets
 from rfm_assets.checks.bi_checks import all_bi_checks
 from rfm_assets.checks.table_checks import standalone_checks
@@ -15,7 +15,9 @@ from rfm_assets.schedules import monthly_schedule
 from rfm_assets.sensors import landing_folder_sensor, publish_after_monthly_runs
 
 ASSETS = [
-    *dg.load_assets_from_modules([ingestion, behaviour, segments, lifetime_value, forecasting, reactivation]),
+    *dg.load_assets_from_modules(
+        [ingestion, behaviour, segments, lifetime_value, forecasting, reactivation, campaigns]
+    ),
     *bi_assets(),
 ]
 defs = dg.Definitions(

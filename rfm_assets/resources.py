@@ -148,6 +148,7 @@ class AnalysisParamsResource(dg.ConfigurableResource):
     campaign_budget: float | None = _default("campaign_budget")
     control_share: float = _default("control_share")  # held-out control group of the selected
     export_dir: str = _default("export_dir")  # monthly campaign CSVs for email tools
+    contacts_dir: str | None = _default("contacts_dir")  # the email tool's contacts_YYYY-MM.csv files
 
 
 RESOURCES: dict[str, type[dg.ConfigurableResource]] = {

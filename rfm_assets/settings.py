@@ -44,6 +44,7 @@ class Settings:
     margin: float | None = None  # gross margin on reactivated revenue (0..1]
     campaign_budget: float | None = None  # caps contacts at budget // contact cost
     control_share: float = 0.10  # of the selected, held out as a random control group (per persona)
+    contacts_dir: Path | None = None  # contacts_YYYY-MM.csv exported by the email tool; None: assumed contacted
     bi_copy: Path | None = None  # read-only copy for BI tools; None: <data dir>/bi/<name>_bi.duckdb
     lake_data_path: str | None = None  # Parquet files of a lake warehouse (a folder, or object storage)
     accept_empty_months: str = ""  # 'all' or 'YYYY-MM,...' that may lose all their lines
@@ -219,6 +220,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("RFM_MARGIN", "margin", _float("a margin in (0, 1], e.g. 0.3", lambda x: 0 < x <= 1)),
     Variable("RFM_CAMPAIGN_BUDGET", "campaign_budget", _float("a budget >= 0", lambda x: x >= 0)),
     Variable("RFM_CONTROL_SHARE", "control_share", _float("a share in [0, 1), e.g. 0.10", lambda x: 0 <= x < 1)),
+    Variable("RFM_CONTACTS_DIR", "contacts_dir", Path),
     Variable("RFM_BI_COPY", "bi_copy", Path),
     Variable("RFM_ACCEPT_EMPTY_MONTHS", "accept_empty_months", _month_list),
 )

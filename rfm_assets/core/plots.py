@@ -261,3 +261,27 @@ def accuracy_plot(table: pd.DataFrame, month: date, min_history: int = 6) -> byt
     for ax in (err, cov):
         ax.legend(fontsize=7)
     return _png(fig)
+
+
+def campaign_uplift_plot(table: pd.DataFrame, title: str) -> bytes:
+    """PNG, two panels from campaign_outcomes rows: repurchase rate of treatment vs control with the model's
+    predicted rate per segment, and the uplift (points) with its 95% CI; unmeasurable segments show no bar."""
+    segments = [str(s) for s in table["segment"]]
+    x = np.arange(len(segments))
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(10, 4))
+    left.bar(x - 0.2, table["rate_treatment"].astype(float), width=0.4, label="treatment")
+    left.bar(x + 0.2, table["rate_control"].astype(float), width=0.4, label="control")
+    left.scatter(x, table["predicted_rate_control"].astype(float), color="black", marker="_", s=300, label="model")
+    left.set(xticks=x, xticklabels=segments, ylabel="repurchase rate in the window")
+    left.legend(fontsize=8)
+    uplift = 100 * table["uplift"].astype(float).to_numpy()
+    low = 100 * table["uplift_ci_low"].astype(float).to_numpy()
+    high = 100 * table["uplift_ci_high"].astype(float).to_numpy()
+    right.errorbar(x, uplift, yerr=[uplift - low, high - uplift], fmt="o", capsize=4)
+    right.axhline(0, color="grey", linestyle=":")
+    for i, ok in enumerate(table["measurable"].astype(bool)):
+        if not ok:
+            right.annotate("too few to measure", (i, 0), ha="center", va="bottom", fontsize=7, rotation=90)
+    right.set(xticks=x, xticklabels=segments, ylabel="uplift, points (95% CI)")
+    fig.suptitle(title, fontsize=10)
+    return _png(fig)

@@ -20,10 +20,12 @@ from rfm_assets.core.sqlfiles import load_sidecar
 CAMPAIGN, OUTCOME = date(2011, 1, 1), date(2011, 4, 1)
 
 
-def _warehouse(tmp_path: Path, n_treat: int = 40, n_control: int = 40) -> duckdb.DuckDBPyConnection:
+def _warehouse(
+    tmp_path: Path, n_treat: int = 40, n_control: int = 40, name: str = "w.duckdb"
+) -> duckdb.DuckDBPyConnection:
     """Treatment t0..: every other one buys for 100 in the window (Feb-Apr); control c0..: every fifth
     buys for 50. Orders outside the window (January, May) must not count."""
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con = duckdb.connect(str(tmp_path / name))
     ids = [f"t{i}" for i in range(n_treat)] + [f"c{i}" for i in range(n_control)]
     con.execute(
         "create table dormant_targets as select ?::date as snapshot_month, unnest(?::varchar[]) as customer_id, "

@@ -58,6 +58,7 @@ CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
         [("0.25", {}, {"control_share": 0.25}), ("0", {}, {"control_share": 0.0})],
         ["1", "-0.1", "10%"],
     ),
+    "RFM_CONTACTS_DIR": ([("/srv/contacts", {}, {"contacts_dir": Path("/srv/contacts")})], []),
     "RFM_BI_COPY": ([("/srv/bi/copy.duckdb", {}, {"bi_copy": Path("/srv/bi/copy.duckdb")})], []),
     "RFM_ACCEPT_EMPTY_MONTHS": (
         [
@@ -67,7 +68,14 @@ CASES: dict[str, tuple[list[tuple[str, dict, dict]], list[str]]] = {
         ["March", "2011-13"],
     ),
 }
-PATHS = {"RFM_WAREHOUSE", "RFM_SOURCE", "RFM_SEGMENT_RULES", "RFM_BI_COPY", "RFM_LAKE_DATA_PATH"}  # any text is a path
+PATHS = {
+    "RFM_WAREHOUSE",
+    "RFM_SOURCE",
+    "RFM_SEGMENT_RULES",
+    "RFM_BI_COPY",
+    "RFM_LAKE_DATA_PATH",
+    "RFM_CONTACTS_DIR",
+}  # any text is a path
 PARTITION_FIELDS = {"start_month", "end_month", "live"}  # read by partitions.py, not by a resource
 
 
@@ -184,6 +192,7 @@ def test_resources_carry_the_settings_values(tmp_path):
         "RFM_CAMPAIGN_SHARE": "0.2",
         "RFM_CAMPAIGN_BUDGET": "100",
         "RFM_CONTROL_SHARE": "0.25",
+        "RFM_CONTACTS_DIR": str(tmp_path / "contacts"),
         **PROFIT,
     }
     res = build_resources(Settings.from_env(env))
@@ -200,6 +209,7 @@ def test_resources_carry_the_settings_values(tmp_path):
     assert (params.campaign_top_n, params.campaign_share, params.campaign_budget) == (50, 0.2, 100.0)
     assert (params.contact_cost, params.margin, params.export_dir) == (0.5, 0.3, str(tmp_path / "exports"))
     assert params.control_share == 0.25
+    assert params.contacts_dir == str(tmp_path / "contacts")
 
 
 def test_every_setting_reaches_a_resource_and_resource_defaults_are_the_settings_defaults():
