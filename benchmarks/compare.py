@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from benchmarks import compare_fits
+from rfm_assets.core.rows import one_row, scalar
 
 TOL_RFM_FLOOR = 1e-9  # relative, doubles from the same decimal sums
 TOL_MONETARY = 1e-6  # relative, pandas float sums vs the project's decimal(38, 6) sums
@@ -52,13 +53,14 @@ def floor_rfm(con: duckdb.DuckDBPyConnection, month: date) -> Agreement:
     conds = [f"p.{c} is distinct from f.{c}" for c in exact] + [
         f"abs(p.{c} - f.{c}) > {TOL_RFM_FLOOR} * greatest(abs(p.{c}), 1e-9)" for c in close
     ]
-    n, bad = con.execute(
+    n, bad = one_row(
+        con,
         f"""
         select count(*), count(*) filter (where p.customer_id is null or f.customer_id is null or {" or ".join(conds)})
         from (select * from rfm_snapshots where snapshot_month = ?) as p
         full join bench_floor_rfm as f using (customer_id)""",
         [month],
-    ).fetchone()
+    )
     return Agreement(
         "floor RFM query = project rfm_snapshots (every column, every customer)",
         f"exact; money rel {TOL_RFM_FLOOR:g}",
@@ -68,7 +70,7 @@ def floor_rfm(con: duckdb.DuckDBPyConnection, month: date) -> Agreement:
 
 
 def bare_read(con: duckdb.DuckDBPyConnection, month: date, floor_rows: int) -> Agreement:
-    raw = con.execute("select count(*) from raw_orders where snapshot_month = ?", [month]).fetchone()[0]
+    raw = scalar(con, "select count(*) from raw_orders where snapshot_month = ?", [month])
     return Agreement(
         "bare read rows = raw_orders rows of the month",
         "exact",
@@ -78,7 +80,8 @@ def bare_read(con: duckdb.DuckDBPyConnection, month: date, floor_rows: int) -> A
 
 
 def baseline_rfm(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, bad, worst = con.execute(
+    n, bad, worst = one_row(
+        con,
         f"""
         select count(*),
                count(*) filter (where p.customer_id is null or b.customer_id is null
@@ -88,7 +91,7 @@ def baseline_rfm(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agre
         from (select * from rfm_snapshots where snapshot_month = ?) as p
         full join read_parquet(?) as b using (customer_id)""",
         [month, str(out / "rfm.parquet")],
-    ).fetchone()
+    )
     return Agreement(
         "pandas RFM = project R, F, M",
         f"R, F exact; M rel {TOL_MONETARY:g}",
@@ -98,7 +101,8 @@ def baseline_rfm(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agre
 
 
 def baseline_summary(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, bad = con.execute(
+    n, bad = one_row(
+        con,
         f"""
         select count(*),
                count(*) filter (where p.customer_id is null or b.customer_id is null or p.frequency <> b.frequency
@@ -107,7 +111,7 @@ def baseline_summary(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> 
         from (select * from customer_lifetime_value where snapshot_month = ?) as p
         full join read_parquet(?) as b using (customer_id)""",
         [month, str(out / "summary.parquet")],
-    ).fetchone()
+    )
     return Agreement(
         "lifetimes summary_data_from_transaction_data = project CLV inputs",
         f"frequency exact; recency, T 1e-9; monetary_value abs {TOL_SUMMARY_ABS:g}",
@@ -117,14 +121,15 @@ def baseline_summary(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> 
 
 
 def clv_scores(con: duckdb.DuckDBPyConnection, month: date, out: Path) -> Agreement:
-    n, total_p, total_b, p99 = con.execute(
+    n, total_p, total_b, p99 = one_row(
+        con,
         """
         select count(*), sum(p.clv_12m), sum(b.clv_12m),
                quantile_cont(abs(p.clv_12m - b.clv_12m) / greatest(abs(p.clv_12m), 1e-9), 0.99)
         from (select * from customer_lifetime_value where snapshot_month = ?) as p
         join read_parquet(?) as b using (customer_id)""",
         [month, str(out / "summary.parquet")],
-    ).fetchone()
+    )
     rel = abs(total_p - total_b) / abs(total_p)
     return Agreement(
         "notebook 12-month CLV vs project clv_12m",

@@ -31,6 +31,7 @@ import pandas as pd
 
 from benchmarks.dataset import REPO
 from benchmarks.run import parse_lines
+from rfm_assets.core.rows import scalar
 
 MONTHS, START = 36, date(2010, 1, 1)
 
@@ -123,13 +124,14 @@ def measure(warehouse: Path, n_customers: int) -> dict[str, Any]:
             "customer_id, recency_days, frequency, monetary, tenure_days, avg_order_value, returned_value, "
             "r_score, f_score, m_score, fm_score, rfm_cell, rfm_segment, first_purchase_date, last_purchase_date"
         )
-        differ = con.execute(
+        differ = scalar(
+            con,
             f"select count(*) from ((select {cols} from rfm_snapshots where snapshot_month = ? "
             f"except all select {cols} from bench_floor_rfm) union all (select {cols} from "
             f"bench_floor_rfm except all select {cols} from rfm_snapshots where snapshot_month = ?))",
             [month, month],
-        ).fetchone()[0]
-        rfm_rows = con.execute("select count(*) from bench_floor_rfm").fetchone()[0]
+        )
+        rfm_rows = scalar(con, "select count(*) from bench_floor_rfm")
         summary = timed("clv_summary", lambda: clv.clv_summary(con, month_end(month)))
         fit = timed("clv_fit_weighted", lambda: clv.fit_clv(summary))
         timed("clv_score", lambda: clv.score_customers(fit, summary))

@@ -15,6 +15,7 @@ from typing import Any
 
 from benchmarks.project import settle
 from benchmarks.timing import Laps
+from rfm_assets.core.rows import scalar
 
 FLOOR_TABLE = "bench_floor_rfm"
 
@@ -82,7 +83,7 @@ def bare_read(args: dict[str, Any]) -> dict[str, Any]:
             "where invoice_date >= ?::timestamp and invoice_date < ?::timestamp",
             [str(staged.parquet_path), month, add_months(month, 1)],
         )
-    rows = con.execute("select count(*) from month_lines").fetchone()[0]
+    rows = scalar(con, "select count(*) from month_lines")
     return laps.result(rows=int(rows))
 
 
@@ -103,7 +104,7 @@ def rfm_query(args: dict[str, Any]) -> dict[str, Any]:
     con.register("segment_map", segments)
     with laps("rfm_query"):
         con.execute(RFM_FLOOR_SQL, params)
-    rows = con.execute(f"select count(*) from {FLOOR_TABLE}").fetchone()[0]
+    rows = scalar(con, f"select count(*) from {FLOOR_TABLE}")
     with laps("close"):
         con.close()
     with laps("deferred_checkpoint"):  # as the project's pieces pay it (benchmarks.project.settle)

@@ -84,7 +84,7 @@ def whole_month(args: dict[str, Any]) -> dict[str, Any]:
             if e.dagster_event is not None and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION":
                 checks += 1
                 data = e.dagster_event.event_specific_data
-                if not data.passed:
+                if isinstance(data, dg.AssetCheckEvaluation) and not data.passed:
                     failed_checks.append(data.asset_check_key.to_user_string())
     failed = [s["step"] for s in steps if s["status"] != "success"]
     return {

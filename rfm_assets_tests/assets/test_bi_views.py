@@ -14,6 +14,7 @@ import pytest
 from rfm_assets.assets.bi_views import BI_COPY, VIEW_DEFS, view_asset
 from rfm_assets.core import views
 from rfm_assets.core.publish import CATALOG
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
 
@@ -169,7 +170,7 @@ READER = textwrap.dedent("""
     print(*state(con), flush=True)            # the same connection: still the old copy
     con.close()  # DuckDB shares one database per file and process: reopen after closing the old one
     new = duckdb.connect(sys.argv[1], read_only=True)
-    print(*state(new), new.execute("select max(snapshot_month)::varchar from mart_customer_360").fetchone()[0], flush=True)
+    print(*state(new), scalar(new, "select max(snapshot_month)::varchar from mart_customer_360"), flush=True)
 """)
 
 
@@ -234,9 +235,7 @@ def test_a_view_that_breaks_its_grain_fails_its_suite_and_is_not_published(built
             "insert into rfm_snapshots select * from rfm_snapshots "
             "where snapshot_month = date '2010-03-01' order by customer_id limit 1"
         )
-        twice = con.execute(
-            "select min(customer_id) from rfm_snapshots where snapshot_month = date '2010-03-01'"
-        ).fetchone()[0]
+        twice = scalar(con, "select min(customer_id) from rfm_snapshots where snapshot_month = date '2010-03-01'")
     result = dg.materialize([*ASSETS, *CHECKS], resources=resources, selection=BI, raise_on_error=False)
     assert ("mart_customer_360", "gx_suite") in failed_checks(result)
     evaluation = next(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.assets.helpers import failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
 
@@ -38,12 +39,13 @@ def test_checks_follow_the_window_of_the_params_resource(tmp_path, small_dataset
     # before the window, customers who did not buy inside it have no cluster: the histories differ there,
     # which a check reading the environment's 12-month window would have had to reconcile
     with resources["warehouse"].connect(read_only=True) as con:
-        gap = con.execute(
+        gap = scalar(
+            con,
             "select sum(revenue) filter (where series = 'company_customers') "
             "- coalesce(sum(revenue) filter (where series not in ('company', 'company_customers')), 0) "
             "from forecast_revenue_history where snapshot_month = '2010-04-01' and ds < ?",
             [f"2010-0{5 - window}-01"],
-        ).fetchone()[0]
+        )
     assert gap > 1.0
 
 

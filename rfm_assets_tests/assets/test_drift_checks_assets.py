@@ -21,6 +21,7 @@ import pytest
 
 from rfm_assets.core.drift import CLV_PARAMS
 from rfm_assets.core.drift_history import evaluate
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
 
@@ -147,9 +148,9 @@ def test_doubled_clv_parameters_warn_on_the_stored_history(tampered, tmp_path):
     copy = tmp_path / "doubled.duckdb"
     shutil.copyfile(resources["warehouse"].path, copy)  # connections are closed between runs
     with duckdb.connect(str(copy)) as con:
-        fitted = con.execute(
-            "select count(distinct snapshot_month) from clv_model_params where snapshot_month < ?", [december]
-        ).fetchone()[0]
+        fitted = scalar(
+            con, "select count(distinct snapshot_month) from clv_model_params where snapshot_month < ?", [december]
+        )
         assert fitted >= 6  # enough history for the band
         con.execute(
             f"update clv_model_params set value = 2 * value where snapshot_month = ? and param in "

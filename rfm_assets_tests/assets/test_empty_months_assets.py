@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from rfm_assets.core.rows import scalar
 from rfm_assets.resources import OrderSourceResource
 from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, materialize
 from rfm_assets_tests.checksums import warehouse_checksums
@@ -149,17 +150,16 @@ def test_a_three_month_gap_builds_every_asset_of_every_month(tmp_path, small_dat
         assert (("raw_orders", "empty_month") in _warned(result)) == (month in gap), month
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        quarantined = con.execute("select count(*) from quarantined_lines").fetchone()[0]
-        clv_fitted = con.execute(
-            "select count(*) from clv_model_params where snapshot_month = '2010-08-01'"
-        ).fetchone()[0]
-        forecasts = con.execute(
-            "select count(distinct series) from cluster_revenue_forecasts where snapshot_month = '2010-08-01'"
-        ).fetchone()[0]
-        gap_days = con.execute(
+        quarantined = scalar(con, "select count(*) from quarantined_lines")
+        clv_fitted = scalar(con, "select count(*) from clv_model_params where snapshot_month = '2010-08-01'")
+        forecasts = scalar(
+            con, "select count(distinct series) from cluster_revenue_forecasts where snapshot_month = '2010-08-01'"
+        )
+        gap_days = scalar(
+            con,
             "select count(*) from forecast_revenue_history where snapshot_month = '2010-08-01' "
-            "and ds >= '2010-03-01' and ds < '2010-06-01'"
-        ).fetchone()[0]
+            "and ds >= '2010-03-01' and ds < '2010-06-01'",
+        )
         dormant = {
             m: {
                 r[0]

@@ -5,6 +5,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.core.warehouse import table_checksum
 from rfm_assets_tests.assets.helpers import INGESTION, failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
@@ -53,10 +54,11 @@ def test_month_of_ingestion_matches_independent_reading(tmp_path, small_dataset)
     assert result.success and failed_checks(result) == []
     raw, keep = _expected_month(small_dataset.csv_path, 2010, 3)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        n_raw = con.execute("select count(*) from raw_orders").fetchone()[0]
-        n_clean, revenue, guests = con.execute(
-            "select count(*), sum(line_revenue), count(*) filter (where customer_id is null) from cleaned_transactions"
-        ).fetchone()
+        n_raw = scalar(con, "select count(*) from raw_orders")
+        n_clean, revenue, guests = one_row(
+            con,
+            "select count(*), sum(line_revenue), count(*) filter (where customer_id is null) from cleaned_transactions",
+        )
         ids = {
             r[0]
             for r in con.execute(
@@ -90,7 +92,4 @@ def test_month_outside_the_source_is_refused_and_nothing_written(tmp_path, small
     result = materialize(resources, "2011-06", ["raw_orders"], raise_on_error=False)
     assert not result.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        assert (
-            con.execute("select count(*) from information_schema.tables where table_name = 'raw_orders'").fetchone()[0]
-            == 0
-        )
+        assert scalar(con, "select count(*) from information_schema.tables where table_name = 'raw_orders'") == 0

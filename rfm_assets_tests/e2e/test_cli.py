@@ -6,6 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.e2e.conftest import run_cli as _run
 
@@ -43,18 +44,18 @@ def test_run_fills_every_table_for_every_month(first_run):
     assert "Calculating Metrics" not in proc.stderr  # no progress-bar noise
     with duckdb.connect(str(path), read_only=True) as con:
         for table in MONTHLY_TABLES:
-            built = con.execute("select count(*) from _partitions where table_name = ?", [table]).fetchone()[0]
+            built = scalar(con, "select count(*) from _partitions where table_name = ?", [table])
             assert built == N_MONTHS, table
         for table in MONTHLY_TABLES[:NEVER_EMPTY]:
-            months = con.execute(f"select count(distinct snapshot_month) from {table}").fetchone()[0]
+            months = scalar(con, f"select count(distinct snapshot_month) from {table}")
             assert months == N_MONTHS, table
-        fitted = con.execute("select count(distinct snapshot_month) from customer_lifetime_value").fetchone()[0]
+        fitted = scalar(con, "select count(distinct snapshot_month) from customer_lifetime_value")
         assert fitted >= 6  # under six months of history there is no fit; later months must be fitted
         # The last month is the first with a known dormant outcome and an older training anchor.
         for table in ("dormant_model_metrics", "dormant_targets"):
             months = [r[0] for r in con.execute(f"select distinct snapshot_month from {table}").fetchall()]
             assert months == [date(2010, 12, 1)], table
-        assert con.execute("select count(*) from cohort_retention_triangle").fetchone()[0] == N_MONTHS
+        assert scalar(con, "select count(*) from cohort_retention_triangle") == N_MONTHS
 
 
 def test_second_run_leaves_every_table_identical(first_run):

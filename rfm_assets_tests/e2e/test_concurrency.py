@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from rfm_assets.assets import ingestion
+from rfm_assets.core.rows import one_row
 from rfm_assets.core.warehouse import connect, table_checksum
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
@@ -104,9 +105,10 @@ def test_two_runs_of_different_months_at_once_both_succeed(two_months, tmp_path,
                 "select strftime(snapshot_month, '%Y-%m') from _partitions where table_name = ? order by 1", [table]
             ).fetchall()
             assert [m[0] for m in months] == ["2010-01", "2010-02", "2010-03", "2010-04"], table
-            ledger, counted = con.execute(
-                f"select (select sum(row_count) from _partitions where table_name = '{table}'), count(*) from {table}"
-            ).fetchone()
+            ledger, counted = one_row(
+                con,
+                f"select (select sum(row_count) from _partitions where table_name = '{table}'), count(*) from {table}",
+            )
             assert ledger == counted
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from rfm_assets.core.generator import GeneratorConfig, generate
+from rfm_assets.core.rows import scalar
 
 pytestmark = pytest.mark.slow
 
@@ -88,9 +89,9 @@ def test_forecast_failing_in_month_7_leaves_later_months_built(tmp_path, year_da
         assert built_months(wh, table) == list(range(1, 13)), table
     with duckdb.connect(str(wh), read_only=True) as con:
         for table in ("rfm_snapshots", "customer_lifetime_value", "dormant_targets"):
-            later = con.execute(
-                f"select count(distinct snapshot_month) from {table} where snapshot_month >= '2010-08-01'"
-            ).fetchone()[0]
+            later = scalar(
+                con, f"select count(distinct snapshot_month) from {table} where snapshot_month >= '2010-08-01'"
+            )
             # dormant_targets is written empty until the first month with a known outcome (see test_cli)
             assert later == (1 if table == "dormant_targets" else 5), table
         months = con.execute("select distinct snapshot_month from cluster_revenue_forecasts").fetchall()

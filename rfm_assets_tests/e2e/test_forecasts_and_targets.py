@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rfm_assets.core.rows import scalar
+
 pytestmark = pytest.mark.slow
 
 LAST = pd.Timestamp("2010-12-01").date()
@@ -109,10 +111,11 @@ def test_model_comparison_has_every_candidate_and_yardstick(wh):
     }
     assert metrics["chosen"].sum() == 1
     assert (metrics["evaluation_anchor"] == pd.Timestamp("2010-09-01")).all()
-    kind = wh.execute(
+    kind = scalar(
+        wh,
         "select data_type from information_schema.columns where table_name = 'dormant_model_metrics' "
-        "and column_name = 'evaluation_anchor'"
-    ).fetchone()[0]
+        "and column_name = 'evaluation_anchor'",
+    )
     assert kind == "DATE"
     row = metrics.set_index("model").loc["random"]
     assert row["precision_at_k"] == pytest.approx(row["base_rate"])

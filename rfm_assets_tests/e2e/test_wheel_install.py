@@ -21,6 +21,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from rfm_assets.core.rows import scalar
+
 REPO = Path(__file__).resolve().parents[2]
 DATA_PACKAGES = {"rfm_assets.sql": "sql", "rfm_assets.views": "dbt_like_views", "rfm_assets.instance": "dagster_home"}
 
@@ -115,8 +117,8 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert "validation successful" in (validate.stdout + validate.stderr).lower()
 
     with duckdb.connect(env["RFM_WAREHOUSE"], read_only=True) as con:  # SQL, rules and views all came from the wheel
-        months = con.execute("select count(distinct snapshot_month) from rfm_snapshots").fetchone()[0]
-        unnamed = con.execute("select count(*) from rfm_snapshots where rfm_segment is null").fetchone()[0]
+        months = scalar(con, "select count(distinct snapshot_month) from rfm_snapshots")
+        unnamed = scalar(con, "select count(*) from rfm_snapshots where rfm_segment is null")
         views = {r[0] for r in con.execute("select view_name from duckdb_views() where not internal").fetchall()}
     assert months == 3 and unnamed == 0
     assert {p.stem for p in (REPO / "dbt_like_views").glob("*.sql")} <= views

@@ -14,6 +14,7 @@ from lifetimes.utils import calibration_and_holdout_data
 
 from rfm_assets.assets.lifetime_value import _float_or_null
 from rfm_assets.core.clv_holdout import holdout_metrics, overall_metrics
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.unit.clv_sim import END, write_lines
 
 MONTH, H = date(2020, 12, 1), 6
@@ -52,7 +53,7 @@ def test_holdout_reads_nothing_after_the_month(sim):
     before = holdout_metrics(con, MONTH, H)
     later = lines.assign(invoice_date=lines["invoice_date"] + timedelta(days=40))
     write_lines(con, later[later["invoice_date"] > pd.Timestamp("2021-01-01")], first_row=10**7)
-    assert con.execute("select max(order_date) from cleaned_transactions").fetchone()[0] > date(2021, 1, 1)
+    assert scalar(con, "select max(order_date) from cleaned_transactions") > date(2021, 1, 1)
     after = holdout_metrics(con, MONTH, H)
     pd.testing.assert_frame_equal(before.metrics, after.metrics)
     pd.testing.assert_frame_equal(before.by_frequency, after.by_frequency)

@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.core.sources import SourceSpec, parse_column_mapping, source_month_range, stage_source
 from rfm_assets_tests.sources.growing_shop import MAPPING, _count, write_growing_shop
 
@@ -15,9 +16,9 @@ def test_size_determinism_and_ramp(tmp_path):
     again = write_growing_shop(tmp_path / "b.parquet", 30_000, 2_000, n_months=12, start="2021-01", seed=3)
     assert path.read_bytes() == again.read_bytes()
     con = duckdb.connect()
-    total, customers, first, last = con.execute(
-        f"select count(*), count(distinct cust), min(dt), max(dt) from '{path}'"
-    ).fetchone()
+    total, customers, first, last = one_row(
+        con, f"select count(*), count(distinct cust), min(dt), max(dt) from '{path}'"
+    )
     assert (total, customers) == (30_000, 2_000)
     assert first.date() >= date(2021, 1, 1) and last.date() <= date(2021, 12, 31)
     monthly = con.execute(
@@ -29,7 +30,7 @@ def test_size_determinism_and_ramp(tmp_path):
     new = np.array([r[2] for r in monthly])
     assert len(monthly) == 12 and revenue[-1] > 10 * revenue[0]  # revenue ramps up
     assert new[-1] > 5 * new[0]  # acquisitions accelerate
-    per_order = con.execute(f"select avg(n) from (select count(*) n from '{path}' group by oid)").fetchone()[0]
+    per_order = scalar(con, f"select avg(n) from (select count(*) n from '{path}' group by oid)")
     assert 1.3 < per_order < 1.7  # B2C: one or few lines per order
 
 

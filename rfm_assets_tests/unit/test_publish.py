@@ -11,6 +11,7 @@ import pytest
 
 from rfm_assets.core import views
 from rfm_assets.core.publish import CATALOG, default_bi_copy, publish_copy
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.warehouse import connect, replace_partition, table_checksum
 
 JAN, FEB = date(2010, 1, 1), date(2010, 2, 1)
@@ -88,4 +89,4 @@ def test_copy_waits_for_a_writer_and_never_holds_half_a_transaction(warehouse, t
     publish_copy(path, tmp_path / "copy.duckdb", view_defs=defs, lock_timeout_s=30)
     assert writer.wait(timeout=30) == 0
     with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as bi:
-        assert bi.execute("select count(*) from t where snapshot_month = date '2010-02-01'").fetchone()[0] == 5
+        assert scalar(bi, "select count(*) from t where snapshot_month = date '2010-02-01'") == 5

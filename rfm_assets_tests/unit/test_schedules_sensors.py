@@ -30,7 +30,7 @@ def test_schedule_runs_the_month_that_just_ended_on_day_3_and_is_off_by_default(
     tick = schedule.evaluate_tick(
         dg.build_schedule_context(scheduled_execution_time=datetime(2011, 3, 3, 6, tzinfo=UTC))
     )
-    [request] = tick.run_requests
+    [request] = tick.run_requests or []
     assert request.partition_key == "2011-02-01" and request.job_name == "monthly_job"
 
 
@@ -85,11 +85,13 @@ def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_pa
     with dg.DagsterInstance.ephemeral() as instance:
         ctx = dg.build_sensor_context(instance=instance, resources=resources)
         first = landing_folder_sensor(ctx)
+        assert isinstance(first, dg.SensorResult)
         assert not first.run_requests and first.cursor == folder_fingerprint(landing)
         ctx = dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
         assert isinstance(landing_folder_sensor(ctx), dg.SkipReason)
         (landing / "2011-11.csv").write_text("x\n")
         result = landing_folder_sensor(ctx)
+    assert isinstance(result, dg.SensorResult)
     assert MONTHLY.get_last_partition_key() == "2011-12-01"  # the embedded dataset's range
     assert [r.partition_key for r in result.run_requests] == ["2011-11-01", "2011-12-01"]
     assert result.cursor == folder_fingerprint(landing)
@@ -102,7 +104,7 @@ def test_landing_sensor_skips_when_the_source_is_a_file(tmp_path):
         "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
     }
     result = landing_folder_sensor(dg.build_sensor_context(resources=resources))
-    assert isinstance(result, dg.SkipReason) and "not a folder" in result.skip_message
+    assert isinstance(result, dg.SkipReason) and "not a folder" in (result.skip_message or "")
 
 
 @dg.op
@@ -146,14 +148,16 @@ def test_publish_sensor_publishes_after_the_last_monthly_run_only():
             )
         )
         skipped = _evaluate(instance, second, second_event)
-        assert isinstance(skipped, dg.SkipReason) and "pending" in skipped.skip_message
+        assert isinstance(skipped, dg.SkipReason) and "pending" in (skipped.skip_message or "")
 
 
 def test_shipped_instance_config_lets_one_warehouse_run_at_a_time(tmp_path):
     shutil.copy(REPO / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
     instance = dg.DagsterInstance.from_config(str(tmp_path))
     try:
-        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None
+        limits = queue.tag_concurrency_limits
     finally:
         instance.dispose()
     assert {"key": "rfm/warehouse", "limit": 1} in limits

@@ -9,6 +9,7 @@ import pytest
 
 from rfm_assets.core.code_version import sql_code_version
 from rfm_assets.core.quoting import quote_ident
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.sqlfiles import SQL_DIR, load_sql
 from rfm_assets.core.warehouse import connect, replace_partition_frame, transaction
 
@@ -25,7 +26,7 @@ def con(tmp_path):
 def test_transaction_commits_the_block(con):
     with transaction(con):
         con.execute("insert into t values (1), (2)")
-    assert con.execute("select count(*) from t").fetchone()[0] == 2
+    assert scalar(con, "select count(*) from t") == 2
 
 
 @pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
@@ -37,7 +38,7 @@ def test_transaction_rolls_back_on_any_exception_and_reraises(con, error):
     assert con.execute("select x from t").fetchall() == [(1,)]
     with transaction(con):  # no transaction left open
         con.execute("insert into t values (4)")
-    assert con.execute("select count(*) from t").fetchone()[0] == 2
+    assert scalar(con, "select count(*) from t") == 2
 
 
 @pytest.mark.parametrize("name", ["plain", "with space", 'quo"te', "select"])

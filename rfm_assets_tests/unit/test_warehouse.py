@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.warehouse import (
     WarehouseError,
     connect,
@@ -109,7 +110,7 @@ def test_kill_mid_write_keeps_previous_month(tmp_path):
     assert proc.returncode == -9 and "mid-write" in proc.stdout
     with connect(path) as c:
         assert table_checksum(c, "t") == before
-        assert c.execute("select count(*) from t").fetchone()[0] == 1000
+        assert scalar(c, "select count(*) from t") == 1000
 
 
 def test_second_writer_waits_for_lock(tmp_path):
@@ -129,7 +130,7 @@ def test_second_writer_waits_for_lock(tmp_path):
     assert holder.stdout.readline().strip() == "held"
     with connect(path, lock_timeout_s=30) as c:  # would raise "Could not set lock" without the retry
         replace_partition(c, "t", FEB, _month_query(1), {"m": FEB})
-        assert c.execute("select count(*) from t").fetchone()[0] == 2
+        assert scalar(c, "select count(*) from t") == 2
     holder.wait()
 
 

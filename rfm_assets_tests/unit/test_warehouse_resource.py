@@ -5,6 +5,7 @@ import duckdb
 import pytest
 from dagster_duckdb import DuckDBResource
 
+from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.resources import WarehouseResource, build_resources
 from rfm_assets.settings import Settings
 
@@ -23,9 +24,7 @@ def test_connection_config_is_applied_to_every_connection(tmp_path):
     )
     for read_only in (False, True):
         with resource.get_connection(read_only=read_only) as con:
-            threads, memory = con.execute(
-                "select current_setting('threads'), current_setting('memory_limit')"
-            ).fetchone()
+            threads, memory = one_row(con, "select current_setting('threads'), current_setting('memory_limit')")
         assert threads == 1 and memory.startswith("244")  # 256 MB shown as 244.1 MiB
     with pytest.raises(ValueError, match="not a DuckDB setting name"):
         with WarehouseResource(path=str(tmp_path / "wh.duckdb"), connection_config={"threads; drop": 1}).connect():
@@ -43,7 +42,7 @@ def test_assets_write_and_read_through_it(tmp_path):
         with warehouse.connect(read_only=True) as con:
             with pytest.raises(duckdb.Error):
                 con.execute("insert into t values (1)")
-            return con.execute("select x from t").fetchone()[0]
+            return scalar(con, "select x from t")
 
     result = dg.materialize(
         [written, read], resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
