@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine with only Python 3.11:
 #   make run    materialize every asset for every month on the embedded default data
-#   make test   lint and run the whole test suite (CI's command: .ci/run)
+#   make test   lint and run the whole test suite on 2 workers (CI's command: .ci/run)
 # and, while working:
 #   make check  lint and the fast tier (every test not marked slow, on 2 workers): 2-3 minutes
 # Both bootstrap .venv from constraints.txt (exact pins) on first use.
@@ -16,7 +16,7 @@ STAMP  := $(VENV)/.installed
 # changed dagster_home/ or data/.
 run dev plots: export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: venv run test check static lint format format-check sqllint typecheck dev clean test-browser plots
+.PHONY: venv run test check fast static lint format format-check sqllint typecheck dev clean test-browser plots
 
 # The static checks `make check` and `make test` (so CI) run. Only checks that pass on the tree are
 # listed; typecheck is ready as a target and joins this list once the tree passes
@@ -25,6 +25,10 @@ STATIC := lint format-check sqllint
 
 # The fast tier: every test not marked slow (unit, asset, definitions), on 2 pytest-xdist workers.
 FAST_ARGS := -m "not slow" -n 2
+# The whole suite, on 2 workers too. --dist loadgroup keeps the tests that share the e2e one-year run
+# (fixture first_run, grouped in rfm_assets_tests/e2e/conftest.py) on one worker, so it is built once.
+# Every test writes only under its own temporary folders and picks free ports, so workers never meet.
+TEST_ARGS := -n 2 --dist loadgroup
 
 venv: $(STAMP)
 
@@ -57,12 +61,15 @@ sqllint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/pyright
 
-# pytest exits 5 when it collects no test: make treats that as failure, as it should.
-check: $(STAMP) static
+# pytest exits 5 when it collects no test (with or without workers): make treats that as failure.
+check: $(STAMP) static fast
+
+# The fast tier's tests only (the pre-commit hook runs it after `make static`).
+fast: $(STAMP)
 	$(BIN)/python -m pytest $(FAST_ARGS) $(PYTEST_ARGS)
 
 test: $(STAMP) static
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_ARGS) $(PYTEST_ARGS)
 
 dev: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml

@@ -7,6 +7,14 @@ import sys
 import pytest
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist's ``--dist loadgroup`` (``make test``) every test that uses ``first_run`` goes to
+    the same worker, so the year's run is built once per session, not once per worker."""
+    for item in items:
+        if "first_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("first_run"))
+
+
 def run_cli(env, *args):
     """`rfm-assets run ARGS` in a subprocess (the real entry point, the real environment variables)."""
     return subprocess.run(
