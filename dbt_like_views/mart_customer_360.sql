@@ -1,5 +1,7 @@
 -- mart_customer_360: every customer of the month's RFM snapshot with segment, cluster, lifetime
--- value (p_alive, expected purchases, 12-month CLV) and, when dormant, the reactivation score.
+-- value (p_alive, expected purchases, 12-month CLV, expected next order), when dormant the reactivation
+-- score and campaign group, and for the campaign of M-3 (outcome window M-2..M complete) the customer's
+-- group and whether they ordered in the window (last purchase on or after the first day of M-2).
 -- One row per customer and snapshot_month; the view mart_customer_360 keeps the newest complete
 -- month, mart_customer_360_history every month.
 -- Joins use ON (not USING): the dependencies are read with duckdb.get_table_names, which binds USING.
@@ -19,7 +21,9 @@ clusters as (
 ),
 
 lifetime_value as (
-    select snapshot_month, customer_id::varchar as customer_id, p_alive, expected_purchases_12m, clv_12m
+    select
+        snapshot_month, customer_id::varchar as customer_id, p_alive, expected_purchases_12m, clv_12m,
+        expected_next_order_date, p_order_30d, p_order_90d
     from customer_lifetime_value
 ),
 
@@ -27,8 +31,18 @@ dormant as (
     select
         snapshot_month, customer_id::varchar as customer_id, probability, expected_revenue,
         rank as target_rank,
-        persona, suggested_action, selected
+        persona, suggested_action, selected, campaign_group
     from dormant_targets
+),
+
+past_campaign as (
+    select
+        (snapshot_month + interval 3 month)::date as snapshot_month,
+        snapshot_month as campaign_month,
+        customer_id::varchar as customer_id,
+        campaign_group
+    from dormant_targets
+    where campaign_group is not null
 ),
 
 final as (
@@ -53,13 +67,23 @@ final as (
         v.p_alive,
         v.expected_purchases_12m,
         v.clv_12m,
+        v.expected_next_order_date,
+        v.p_order_30d,
+        v.p_order_90d,
         d.customer_id is not null as is_dormant,
         d.probability as dormant_probability,
         d.expected_revenue as dormant_expected_revenue,
         d.target_rank as dormant_rank,
         d.persona as dormant_persona,
         d.suggested_action as dormant_action,
-        coalesce(d.selected, false) as in_campaign
+        coalesce(d.selected, false) as in_campaign,
+        d.campaign_group,
+        p.campaign_month as past_campaign_month,
+        p.campaign_group as past_campaign_group,
+        case
+            when p.customer_id is not null
+                then s.last_purchase_date >= (s.snapshot_month - interval 2 month)::date
+        end as past_campaign_reactivated
     from snapshots as s
     left join clusters as c
         on c.snapshot_month = s.snapshot_month and c.customer_id = s.customer_id
@@ -67,6 +91,8 @@ final as (
         on v.snapshot_month = s.snapshot_month and v.customer_id = s.customer_id
     left join dormant as d
         on d.snapshot_month = s.snapshot_month and d.customer_id = s.customer_id
+    left join past_campaign as p
+        on p.snapshot_month = s.snapshot_month and p.customer_id = s.customer_id
 )
 
 select * from final
