@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import dagster as dg
 
-from rfm_assets.assets import behaviour, campaigns, forecasting, ingestion, lifetime_value, reactivation, segments
+from rfm_assets.assets import (
+    accuracy,
+    behaviour,
+    campaigns,
+    forecasting,
+    ingestion,
+    lifetime_value,
+    reactivation,
+    segments,
+)
 from rfm_assets.assets.bi_views import bi_assets
 from rfm_assets.checks.bi_checks import all_bi_checks
 from rfm_assets.checks.table_checks import standalone_checks
@@ -16,7 +25,7 @@ from rfm_assets.sensors import landing_folder_sensor, publish_after_monthly_runs
 
 ASSETS = [
     *dg.load_assets_from_modules(
-        [ingestion, behaviour, segments, lifetime_value, forecasting, reactivation, campaigns]
+        [ingestion, behaviour, segments, lifetime_value, forecasting, accuracy, reactivation, campaigns]
     ),
     *bi_assets(),
 ]

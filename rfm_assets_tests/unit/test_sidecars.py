@@ -47,7 +47,7 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
     old = base_suites.build_suites(window)
     old["cluster_revenue_forecasts"] = lambda m: base_suites.cluster_revenue_forecasts_suite(m, horizon)
     new = build_suites(window, horizon)
-    assert sorted(new) == sorted(old)
+    assert set(old) <= set(new)  # tables added since (forecast_accuracy) have no hand-written suite
     for table in set(old) - set(CHANGED_SINCE):
         for month in MONTHS:
             assert _canonical(new[table](month)) == _canonical(old[table](month)), (table, month)
@@ -56,7 +56,7 @@ def test_generated_suites_equal_the_hand_written_ones(base_suites, window, horiz
 def test_suite_descriptions_are_the_old_docstrings(base_suites):
     old = base_suites.build_suites()
     for table, suite in build_suites().items():
-        if table in CHANGED_SINCE:
+        if table not in old or table in CHANGED_SINCE:  # added or changed since
             continue
         old_doc = getattr(old[table], "func", old[table]).__doc__ or ""
         assert " ".join((suite.__doc__ or "").split()) == " ".join(old_doc.split()), table

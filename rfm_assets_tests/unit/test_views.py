@@ -51,6 +51,7 @@ def test_shipped_views_load_with_their_sidecars():
         "mart_cohort_retention_matrix",
         "mart_customer_360",
         "mart_dormant_targets",
+        "mart_forecast_accuracy",
         "mart_revenue_forecast",
         "mart_segment_summary",
     ]
