@@ -11,7 +11,10 @@ final as (
     select
         snapshot_month,
         series,
-        case when h_from = h_to then h_from::varchar else h_from::varchar || '-' || h_to::varchar end as horizons,
+        case
+            when h_from = h_to then h_from::varchar
+            else h_from::varchar || '-' || h_to::varchar
+        end as horizons,
         h_from,
         h_to,
         min_history_months,
