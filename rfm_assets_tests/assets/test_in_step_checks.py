@@ -126,3 +126,15 @@ def test_a_blocking_check_that_raises_fails_its_asset(run):
     assert outcomes["toy_upstream"].status == FAILED and outcomes["toy_upstream"].by_check
     assert outcomes["toy_upstream"].reason == "check guard errored: RuntimeError: guard cannot answer"
     assert outcomes["toy_downstream"].status == SKIPPED and errors == []
+
+
+def test_tables_whose_asset_does_not_run_its_checks_get_separate_check_steps():
+    from rfm_assets.checks.table_checks import check_groups, standalone_checks
+    from rfm_assets.definitions import ASSETS
+
+    every = {key for groups in check_groups().values() for group in groups for key in group.keys()}
+    in_steps = {key for asset in ASSETS for key in asset.check_keys}
+    assert every <= in_steps  # the project's own assets run every table's checks in their steps
+    assert standalone_checks(ASSETS) == []
+    plain = [a for a in ASSETS if not a.check_keys]  # as if every asset were a plain dg.asset
+    assert {key for c in standalone_checks(plain) for key in c.check_keys} == every
