@@ -1,11 +1,28 @@
 """Materialize selections of the real assets and checks for given months."""
 
+from collections.abc import Iterable
+from typing import TypeVar
+
 import dagster as dg
 
 from rfm_assets.definitions import defs
 
-ASSETS = list(defs.assets)
-CHECKS = list(defs.asset_checks)
+T = TypeVar("T")
+
+
+def _all_of(kind: type[T], items: Iterable[object] | None) -> list[T]:
+    """``items`` as a list of ``kind``, refusing anything else (a bare spec or source asset would not build)."""
+    items = list(items or ())
+    typed = [x for x in items if isinstance(x, kind)]
+    if len(typed) != len(items):
+        raise TypeError(
+            f"definitions hold non-{kind.__name__} entries: {[x for x in items if not isinstance(x, kind)]}"
+        )
+    return typed
+
+
+ASSETS = _all_of(dg.AssetsDefinition, defs.assets)
+CHECKS = _all_of(dg.AssetChecksDefinition, defs.asset_checks)
 INGESTION = ["raw_orders", "cleaned_transactions", "customer_returns"]
 BEHAVIOUR = ["cohort_retention", "rfm_snapshots", "segment_migration", "customer_clusters", "cluster_profiles"]
 

@@ -185,6 +185,7 @@ def test_bi_reader_keeps_its_copy_while_a_run_writes_and_publishes(built, tmp_pa
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(bi)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
+    assert reader.stdout is not None and reader.stdin is not None  # both piped
     try:
         before = reader.stdout.readline().split()
         assert before[0] == "2010-03-01"

@@ -60,6 +60,7 @@ def csv_bytes(
 def xlsx_bytes(rows: list[list[str]]) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
+    assert isinstance(sheet, openpyxl.worksheet.worksheet.Worksheet)  # a new workbook has one worksheet
     sheet.append(HEADER)
     for row in rows:
         sheet.append(

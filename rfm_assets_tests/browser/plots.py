@@ -54,6 +54,8 @@ def latest_plots(instance: dg.DagsterInstance, assets: Iterable[str], partition:
         if not records:
             continue
         materialization = records[0].asset_materialization
+        if materialization is None:  # a record of fetch_materializations always carries one
+            continue
         for label, value in materialization.metadata.items():
             if not isinstance(value, dg.MarkdownMetadataValue):
                 continue

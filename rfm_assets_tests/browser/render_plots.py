@@ -22,7 +22,7 @@ from rfm_assets_tests.browser.plots import latest_plots
 
 def main(argv: list[str] | None = None) -> int:
     """Write ``<asset>__<label>.png`` per plot into ``--out``; print one line per file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "render plots").splitlines()[0])
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--partition", help="partition key, e.g. 2010-08-01 (default: latest)")
     parser.add_argument("--dagster-home", type=Path, default=os.environ.get("DAGSTER_HOME"))

@@ -132,13 +132,17 @@ def ui_run(page: Page, instance: dg.DagsterInstance, small_dataset, shots):
     page.get_by_text("Launched run").wait_for()
     page.locator("a[href^='/runs/']").filter(has_text="View").last.click()  # the toast's link to the run page
     page.wait_for_url(re.compile(r"/runs/[0-9a-f-]{36}"))
-    run_id = re.search(r"/runs/([0-9a-f-]{36})", page.url).group(1)
+    found = re.search(r"/runs/([0-9a-f-]{36})", page.url)
+    assert found is not None, page.url
+    run_id = found.group(1)
     assert run_id not in before
     deadline = time.monotonic() + RUN_TIMEOUT_S
     run = instance.get_run_by_id(run_id)
+    assert run is not None, f"run {run_id} is not in the instance"
     while not run.is_finished and time.monotonic() < deadline:
         time.sleep(2)
         run = instance.get_run_by_id(run_id)
+        assert run is not None
     if not run.is_finished:
         pytest.fail(f"run {run_id} still {run.status.value} after {RUN_TIMEOUT_S} s")
     shown = "Success" if run.status == dg.DagsterRunStatus.SUCCESS else "Failure"

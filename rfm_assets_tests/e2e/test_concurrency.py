@@ -19,7 +19,12 @@ from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
 
 pytestmark = pytest.mark.slow
-INGESTION = sorted(k.to_user_string() for a in dg.load_assets_from_modules([ingestion]) for k in a.keys)
+INGESTION = sorted(
+    k.to_user_string()
+    for a in dg.load_assets_from_modules([ingestion])
+    if isinstance(a, dg.AssetsDefinition)
+    for k in a.keys
+)
 
 # A child process: a Dagster run of the ingestion assets of one month against the given folder
 # (only the ingestion module is imported: the full Definitions take ~9 s of CPU to import).
@@ -73,6 +78,12 @@ def _copy(base, tmp_path):
     shutil.copytree(base / "staging", tmp_path / "staging")
 
 
+def _line(child: subprocess.Popen) -> str:
+    """The child's next line of output (its stdout is a pipe: _child)."""
+    assert child.stdout is not None
+    return child.stdout.readline().strip()
+
+
 def _child(script, folder, csv, month):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     return subprocess.Popen(
@@ -93,7 +104,7 @@ def test_two_runs_of_different_months_at_once_both_succeed(two_months, tmp_path,
     children = [_child(CHILD, tmp_path, small_dataset.csv_path, m) for m in ("2010-03", "2010-04")]
     try:
         for child in children:
-            assert child.stdout.readline().strip() == "ready"
+            assert _line(child) == "ready"
     finally:
         holder.close()
     outputs = [child.communicate(timeout=600) for child in children]
@@ -118,8 +129,8 @@ def test_a_run_killed_mid_write_leaves_the_month_intact_and_a_rerun_succeeds(two
     with connect(path, read_only=True) as con:
         before = {t: table_checksum(con, t) for t in INGESTION + ["_partitions"]}
     child = _child(KILLED, tmp_path, small_dataset.csv_path, "2010-02")
-    assert child.stdout.readline().strip() == "ready"
-    assert child.stdout.readline().strip() == "mid-write"
+    assert _line(child) == "ready"
+    assert _line(child) == "mid-write"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
     assert child.returncode == -signal.SIGKILL

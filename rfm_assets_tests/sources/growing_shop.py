@@ -98,7 +98,7 @@ def _count(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: write a growing shop and print where and how to read it."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "growing shop").split("\n")[0])
     ap.add_argument("--out", type=Path, required=True, help="the Parquet file to write")
     ap.add_argument("--lines", type=_count, default=3_000_000, help="order lines, e.g. 3M")
     ap.add_argument("--customers", type=_count, default=250_000, help="customers, e.g. 250k")

@@ -55,7 +55,7 @@ def repurchase_q(n_orders: np.ndarray, signal: bool) -> np.ndarray:
 def simulate(n_customers: int, *, signal: bool, seed: int = 0) -> pd.DataFrame:
     """cleaned_transactions rows (24 months from FIRST) of ``n_customers`` customers plus a few guests."""
     rng = np.random.default_rng(seed)
-    orders: list[tuple[str, int, str]] = []  # (customer_id, month index, country)
+    orders: list[tuple[str | None, int, str]] = []  # (customer_id or None for a guest, month index, country)
     n_orders = 1 + rng.poisson(1.5, n_customers)
     hazard = 1.0 - (1.0 - repurchase_q(n_orders, signal)) ** (1 / 3)
     for i in range(n_customers):

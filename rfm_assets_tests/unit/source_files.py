@@ -42,7 +42,8 @@ def source_error(tmp_path, path, fmt="online_retail", columns=None) -> SourceErr
 
 def uci_ii_xlsx(path, sheets):
     book = openpyxl.Workbook()
-    book.remove(book.active)
+    for default_sheet in book.worksheets:  # a new workbook has one empty sheet
+        book.remove(default_sheet)
     for title, lines in sheets.items():
         sheet = book.create_sheet(title)
         sheet.append(UCI_II_HEADER.strip().split(","))

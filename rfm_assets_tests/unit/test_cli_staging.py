@@ -20,14 +20,20 @@ def test_run_stages_a_source_whose_files_changed(tmp_path, monkeypatch):
     shutil.copy(two.csv_path, folder / "a.csv")
     spec, staging = SourceSpec(path=folder), tmp_path / "data" / "staging"
     stage_source(spec, staging)
-    assert recorded_month_range(spec, staging).last == date(2010, 2, 1)
+    first = recorded_month_range(spec, staging)
+    assert first is not None and first.last == date(2010, 2, 1)
 
     shutil.copy(three.csv_path, folder / "b.csv")  # a third month lands
-    assert not recorded_month_range(spec, staging).current
+    stale = recorded_month_range(spec, staging)
+    assert stale is not None and not stale.current
     monkeypatch.setenv("RFM_SOURCE", str(folder))
     monkeypatch.setenv("RFM_WAREHOUSE", str(tmp_path / "data" / "warehouse.duckdb"))
     monkeypatch.delenv("RFM_SOURCE_FORMAT", raising=False)
     monkeypatch.delenv("RFM_COLUMNS", raising=False)
     cli._stage_source()
     recorded = recorded_month_range(spec, staging)
-    assert recorded.current and (recorded.first, recorded.last) == (date(2010, 1, 1), date(2010, 3, 1))
+    assert (
+        recorded is not None
+        and recorded.current
+        and (recorded.first, recorded.last) == (date(2010, 1, 1), date(2010, 3, 1))
+    )

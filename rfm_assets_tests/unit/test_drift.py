@@ -101,7 +101,7 @@ def test_segment_mix_shift_per_segment():
     # A -22 points, B -8, C +30: all three outside; C is the furthest out (30 / 5 = 6 half-widths, A 24 / 7)
     assert not result.passed and result.metadata["groups_outside"] == 3
     assert result.metadata["group"] == "C" and result.metadata["change"] == pytest.approx(0.30)
-    assert "| A | -22.0 points |" in result.metadata["groups"]
+    assert "| A | -22.0 points |" in str(result.metadata["groups"])
 
 
 def params(values: dict[str, list[float]], months: list[str]) -> pd.DataFrame:
