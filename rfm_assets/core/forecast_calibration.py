@@ -7,7 +7,9 @@ Two regimes, per series and horizon h (months ahead):
   e = |log((actual + eps) / (forecast + eps))|, eps = 1% of the series' mean month (so a zero month
   is a large error, not an undefined one); the level-L bound is q = the ceil((n + 1) L)-th smallest
   e (split-conformal order statistic; the largest when that exceeds n), and the interval is
-  [forecast e^-q, forecast e^q]. Horizons past the last calibrated one h* take q(h*) sqrt(h / h*).
+  [forecast e^-q, forecast e^q]. q never shrinks with the horizon (a running maximum over the
+  calibrated horizons: with 6-12 errors each, a far horizon could otherwise come out narrower than
+  a near one). Horizons past the last calibrated one h* take q(h*) sqrt(h / h*).
 - **Before that**, the wider of two intervals: the model's own, widened by max(backtest scale,
   ``widen_rule``: SHORT_WIDEN (x2) under 24 months of history, x1 from then on), and a random walk's
   on log revenue (``random_walk_floor``): forecast e^(+-z sigma sqrt(h)), sigma the standard
@@ -99,7 +101,11 @@ def apply_conformal(values: dict[str, np.ndarray], quantiles: Quantiles, levels:
     if not quantiles:
         return values
     out, f = {k: v.copy() for k, v in values.items()}, values["forecast"]
-    last = max(quantiles)
+    running, monotone = dict.fromkeys(levels, 0.0), {}
+    for h in sorted(quantiles):  # q never shrinks with the horizon (module doc)
+        running = {lv: max(running[lv], quantiles[h][lv]) for lv in levels}
+        monotone[h] = running
+    quantiles, last = monotone, max(quantiles)
     for i in range(len(f)):
         h = i + 1
         if h in quantiles:

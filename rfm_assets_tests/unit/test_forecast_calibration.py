@@ -108,3 +108,13 @@ def test_a_q4_peak_seen_once_is_not_forecast_as_a_straight_line():
     summer = fc[[date(2021, 9, 1)]].mean()
     q4 = fc[[date(2021, 10, 1), date(2021, 11, 1), date(2021, 12, 1)]].mean()
     assert q4 > 1.2 * summer, (result.forecasts[["ds", "model", "forecast"]].head(6), result.skill)
+
+
+def test_conformal_width_never_shrinks_with_the_horizon():
+    flat = np.full(4, 100.0)
+    values = {"forecast": flat} | {f"{b}_{lv}": flat for lv in LEVELS for b in ("lo", "hi")}
+    q = {1: {80: 0.5, 95: 0.9}, 2: {80: 0.1, 95: 0.2}}  # h = 2 came out narrower on few errors
+    out = cal.apply_conformal(values, q, LEVELS)
+    assert out["hi_80"][1] == pytest.approx(100 * np.exp(0.5))  # h = 2 keeps h = 1's width
+    assert out["hi_95"][3] == pytest.approx(100 * np.exp(0.9 * np.sqrt(4 / 2)))  # past h* = 2: sqrt(h / h*)
+    assert out["lo_95"][0] == pytest.approx(100 * np.exp(-0.9))
