@@ -34,12 +34,19 @@ def _no_staging(*args, **kwargs):
     raise AssertionError("the source was read")
 
 
+def _recorded(source, staging):
+    """The recorded month range of ``source``, which must exist."""
+    recorded = recorded_month_range(_spec(source), staging)
+    assert recorded is not None, "no month range recorded"
+    return recorded
+
+
 def test_staging_records_the_range_and_a_load_then_reads_no_line(source, tmp_path, monkeypatch):
     staging = tmp_path / "staging"
     assert recorded_month_range(_spec(source), staging) is None
     staged = stage_source(_spec(source), staging)
     assert (staged.first_month, staged.last_month) == (date(2011, 1, 1), date(2011, 3, 1))
-    recorded = recorded_month_range(_spec(source), staging)
+    recorded = _recorded(source, staging)
     assert (recorded.first, recorded.last, recorded.current) == (date(2011, 1, 1), date(2011, 3, 1), True)
 
     monkeypatch.setattr(staging_module, "_stage", _no_staging)
@@ -64,17 +71,17 @@ def test_a_new_file_keeps_the_recorded_range_until_the_next_staging(source, tmp_
     with monkeypatch.context() as patched:
         patched.setattr(staging_module, "_stage", _no_staging)
         assert source_month_range(_spec(source), staging) == (date(2011, 1, 1), date(2011, 3, 1))
-        assert recorded_month_range(_spec(source), staging).current is False
+        assert _recorded(source, staging).current is False
 
     stage_source(_spec(source), staging)  # what the next run's raw_orders (or rfm-assets run) does
-    recorded = recorded_month_range(_spec(source), staging)
+    recorded = _recorded(source, staging)
     assert (recorded.first, recorded.last, recorded.current) == (date(2011, 1, 1), date(2011, 5, 1), True)
 
 
 def test_a_never_staged_source_is_staged_once_at_load(source, tmp_path):
     staging = tmp_path / "staging"
     assert source_month_range(_spec(source), staging) == (date(2011, 1, 1), date(2011, 3, 1))
-    assert recorded_month_range(_spec(source), staging).current
+    assert _recorded(source, staging).current
 
 
 def test_another_source_or_mapping_never_borrows_the_record(source, tmp_path):

@@ -85,7 +85,7 @@ def test_copy_waits_for_a_writer_and_never_holds_half_a_transaction(warehouse, t
         con.execute("commit")
     """)
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    assert writer.stdout.readline().strip() == "mid-write"
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "mid-write"
     publish_copy(path, tmp_path / "copy.duckdb", view_defs=defs, lock_timeout_s=30)
     assert writer.wait(timeout=30) == 0
     with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as bi:

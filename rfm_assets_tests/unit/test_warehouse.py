@@ -127,7 +127,7 @@ def test_second_writer_waits_for_lock(tmp_path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout.readline().strip() == "held"
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     with connect(path, lock_timeout_s=30) as c:  # would raise "Could not set lock" without the retry
         replace_partition(c, "t", FEB, _month_query(1), {"m": FEB})
         assert scalar(c, "select count(*) from t") == 2
