@@ -88,5 +88,6 @@ def campaign_contacts(contacts_dir: str | Path | None, month: date, treatment: s
         rows, rejected = read_contacts(path, month, treatment)
         return Contacts(rows, rejected, "file", path)
     rows = pd.DataFrame({"customer_id": sorted(treatment)})
-    rows = rows.assign(snapshot_month=month, contacted_at=pd.NaT, channel=None, source="assumed")[CONTACT_COLUMNS]
+    rows = rows.assign(snapshot_month=month, contacted_at=pd.Series(pd.NaT, index=rows.index), channel=None)
+    rows = rows.assign(source="assumed")[CONTACT_COLUMNS]
     return Contacts(rows, pd.DataFrame(columns=[*REQUIRED, "reason"]), "assumed", None)

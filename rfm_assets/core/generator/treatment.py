@@ -75,7 +75,7 @@ def inject_treatment(csv_path: Path, contacts: pl.DataFrame, effect: TreatmentEf
         & pl.col("day").is_between(pl.lit(start), pl.lit(end))
     )["cust"].unique()
     base = contacted["cust"].is_in(buying.implode())
-    q = float(base.mean()) if len(contacted) else 0.0
+    q = float(base.cast(pl.Float64).sum()) / len(contacted) if len(contacted) else 0.0
     if effect.uplift and effect.uplift > 1 - q:
         raise ValueError(f"uplift {effect.uplift} exceeds 1 - base rate {q:.3f}: not reachable")
     rng = np.random.default_rng(effect.seed)
@@ -114,7 +114,8 @@ def _extra_lines(rng: np.random.Generator, lines: pl.DataFrame, converted: pl.Da
     ).select("StockCode", "Description", "Quantity", "Price")
     country = lines.filter(pl.col("cust").is_not_null()).group_by("cust").agg(pl.col("Country").mode().first())
     country_of = dict(zip(country["cust"], country["Country"], strict=True))
-    next_invoice = int(lines.filter(pl.col("Invoice").str.contains(r"^\d+$"))["Invoice"].cast(pl.Int64).max()) + 1
+    numbers = lines.filter(pl.col("Invoice").str.contains(r"^\d+$"))["Invoice"].cast(pl.Int64)
+    next_invoice = (int(numbers.to_numpy().max()) if len(numbers) else 0) + 1
     rows = []
     for i, (cust, at) in enumerate(converted.iter_rows()):
         days = _days(max(at, effect.window_start), effect.window_end)
