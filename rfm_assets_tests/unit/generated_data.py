@@ -48,6 +48,12 @@ def clean_purchase_lines(df: pl.DataFrame) -> pl.DataFrame:
     ).unique(subset=list(HEADER.split(",")), maintain_order=True)
 
 
+def number(value: object) -> float:
+    """A polars aggregate (typed ``PythonLiteral | None``) as a float; an error when it is not a number."""
+    assert isinstance(value, int | float), value
+    return float(value)
+
+
 def load(ds: GeneratedDataset) -> Loaded:
     """The dataset's files read back: the CSV as text and typed, truth.json, customers_truth.parquet."""
     raw = pl.read_csv(ds.csv_path, infer_schema=False)  # empty fields (guests) read as null
