@@ -47,6 +47,7 @@ def test_using_joins_are_refused_with_advice():
 def test_shipped_views_load_with_their_sidecars():
     defs = views.load_view_defs()
     assert [v.name for v in defs] == [
+        "mart_campaign_outcomes",
         "mart_clv_by_segment",
         "mart_cohort_retention_matrix",
         "mart_customer_360",
