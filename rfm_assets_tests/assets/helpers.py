@@ -1,6 +1,6 @@
 """Materialize selections of the real assets and checks for given months."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 import dagster as dg
@@ -39,6 +39,27 @@ def materialize(resources, month: str, names=None, raise_on_error=True):
         selection=selection,
         raise_on_error=raise_on_error,
     )
+
+
+def materialized_names(result) -> list[str]:
+    """The asset of each materialization event of ``result``, in order."""
+    return [_name(e.asset_key) for e in result.get_asset_materialization_events()]
+
+
+def materialized_metadata(result) -> dict[str, Mapping[str, dg.MetadataValue]]:
+    """Asset name -> the metadata of its materialization in ``result``."""
+    return {_name(e.asset_key): e.materialization.metadata for e in result.get_asset_materialization_events()}
+
+
+def md_text(value: dg.MetadataValue) -> str:
+    """The text of a markdown or text metadata value (an error for any other kind)."""
+    assert isinstance(value.value, str), value
+    return value.value
+
+
+def _name(key: dg.AssetKey | None) -> str:
+    assert key is not None, "a materialization event names its asset"
+    return key.to_user_string()
 
 
 def failed_checks(result):

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
-from rfm_assets_tests.assets.helpers import materialize
+from rfm_assets_tests.assets.helpers import materialize, materialized_metadata
 from rfm_assets_tests.bad_inputs.make_corpus import (
     BASE_LINES,
     MONTH,
@@ -52,6 +52,7 @@ def _failure(result):
     failures = [e.step_failure_data.error for e in result.all_events if e.is_step_failure]
     assert [e for e in result.all_events if e.is_step_failure][0].step_key == "raw_orders"
     error = failures[0]
+    assert error is not None
     return "\n".join(part.message for part in (error, error.cause) if part is not None)
 
 
@@ -88,7 +89,7 @@ def test_quarantined_lines_are_kept_with_their_reason(good_month, tmp_path, name
     assert sorted(r[0] for r in held) == sorted(r for r, n in case.reasons.items() for _ in range(n))
     assert all(any(s in r[1] for r in held) for s in case.expect) and {r[2] for r in held} == {"orders.csv"}
     assert len(raw_rows) == BASE_LINES - n_bad and not raw_rows & {r[3] for r in held}
-    md = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    md = materialized_metadata(result)
     assert md["cleaned_transactions"]["quarantined_lines"].value == n_bad
     assert md["quarantined_lines"]["dagster/row_count"].value == n_bad
 
