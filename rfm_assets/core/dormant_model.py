@@ -237,7 +237,12 @@ def fit_model(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
     # One OpenMP thread: on small machines HistGradientBoosting's thread pool oversubscribes badly
     # (15x slower on 2 vCPUs for tens of thousands of rows); the forest still uses joblib workers.
     with threadpool_limits(limits=1, user_api="openmp"):
-        return model.fit(x, y)
+        model.fit(x, y)
+    # The forest's predict_proba adds the trees' votes from several threads in whatever order they
+    # finish, so its last bits varied between reruns; one job adds them in tree order (bit-identical).
+    if isinstance(model, RandomForestClassifier):
+        model.set_params(n_jobs=1)
+    return model
 
 
 def with_selection(metrics: pd.DataFrame, chooser: Evaluation | None) -> pd.DataFrame:

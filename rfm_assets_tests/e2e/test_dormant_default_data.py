@@ -18,7 +18,7 @@ from rfm_assets_tests.conftest import make_resources
 pytestmark = pytest.mark.slow
 
 UPSTREAM = ["raw_orders", "cleaned_transactions", "customer_lifetime_value", "clv_model_params"]
-REACTIVATION = ["dormant_features", "dormant_model_metrics", "dormant_targets"]
+REACTIVATION = ["dormant_features", "dormant_model_metrics", "dormant_calibration", "dormant_targets"]
 
 
 def test_chosen_model_beats_random_on_the_newest_known_anchor(tmp_path):
@@ -34,6 +34,8 @@ def test_chosen_model_beats_random_on_the_newest_known_anchor(tmp_path):
         metrics = con.execute("select * from dormant_model_metrics where snapshot_month = ?", [last]).df()
         n_targets = con.execute("select count(*) from dormant_targets where snapshot_month = ?", [last]).fetchone()[0]
     assert (metrics["evaluation_anchor"].dt.date == add_months(last, -3)).all()
+    # chosen on an earlier anchor than the one reported: the lift below carries no selection bias
+    assert (metrics["selection_anchor"].dt.date == add_months(last, -6)).all()
     chosen = metrics[metrics["chosen"]].iloc[0]
     k, hits, base = int(chosen["k"]), int(chosen["buyers_in_top_k"]), float(chosen["base_rate"])
     p_value = binomtest(hits, k, base, alternative="greater").pvalue
