@@ -79,6 +79,18 @@ def test_the_uplift_is_injected_and_the_rest_is_untouched(source: Path, tmp_path
     assert json.loads((tmp_path / TRUTH_FILE).read_text())["converted"] == truth["converted"]
 
 
+def test_a_contacts_file_is_read_like_the_frame(source: Path, tmp_path: Path) -> None:
+    contacts = _contacts(source, 4)
+    path = tmp_path / "contacts_2010-05.csv"
+    contacts.with_columns(contacted_at=pl.lit("2010-06-01 09:30:00")).write_csv(path)
+    by_file = inject_treatment(_copy(source, tmp_path), path, TreatmentEffect(0.1, *WINDOW, seed=4))
+    other = tmp_path / "other"
+    other.mkdir()
+    by_frame = inject_treatment(_copy(source, other), contacts, TreatmentEffect(0.1, *WINDOW, seed=4))
+    assert by_file == by_frame
+    assert (tmp_path / source.name).read_bytes() == (other / source.name).read_bytes()
+
+
 def test_no_uplift_appends_nothing(source: Path, tmp_path: Path) -> None:
     csv = _copy(source, tmp_path)
     truth = inject_treatment(csv, _contacts(csv, 1), TreatmentEffect(0.0, *WINDOW))

@@ -57,16 +57,21 @@ def _days(window_start: date, window_end: date) -> list[date]:
     return [d for d in days if d.weekday() != 5]  # the shop never trades on Saturdays
 
 
-def inject_treatment(csv_path: Path, contacts: pl.DataFrame, effect: TreatmentEffect) -> dict:
+def inject_treatment(csv_path: Path, contacts: pl.DataFrame | Path, effect: TreatmentEffect) -> dict:
     """Append the converted contacted customers' invoices to ``csv_path``; return (and write) the truth.
 
-    ``contacts``: customer_id, contacted_at (date or datetime), as the contacts files hold them.
+    ``contacts``: customer_id, contacted_at (date or datetime), as the contacts files hold them: a frame,
+    or the path of such a file (``contacts_YYYY-MM.csv``).
     """
     effect.validate()
+    if not isinstance(contacts, pl.DataFrame):
+        contacts = pl.read_csv(contacts, infer_schema=False)
+    at = pl.col("contacted_at")
+    at = at.str.slice(0, 10).str.to_date() if contacts["contacted_at"].dtype == pl.String else at.cast(pl.Date)
     csv_path = Path(csv_path)
     lines = pl.read_csv(csv_path, infer_schema=False)
     lines = lines.with_columns(cust=_customer_key(lines["Customer ID"]), day=pl.col("InvoiceDate").str.slice(0, 10))
-    contacted = contacts.select(cust=_customer_key(contacts["customer_id"]), at=pl.col("contacted_at").cast(pl.Date))
+    contacted = contacts.select(cust=_customer_key(contacts["customer_id"]), at=at)
     contacted = contacted.group_by("cust").agg(pl.col("at").min()).sort("cust")
     start, end = effect.window_start.isoformat(), effect.window_end.isoformat()
     buying = lines.filter(
