@@ -21,10 +21,15 @@ uplifts and CIs are null, ``status`` says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+from rfm_assets.core.lazy import lazy
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    np, pd = lazy("numpy"), lazy("pandas")
 TREATMENT, CONTROL = "treatment", "control"
 Z95 = 1.959963984540054
 OUTCOME_COLUMNS = [

@@ -18,11 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 REQUIRED = ("customer_id", "contacted_at", "channel")
 CONTACT_COLUMNS = ["snapshot_month", "customer_id", "contacted_at", "channel", "source"]

@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from rfm_assets.core.campaigns import OUTCOME_COLUMNS, OutcomeConfig, campaign_outcomes
 from rfm_assets.core.contacts import CONTACT_COLUMNS, Contacts, campaign_contacts
+from rfm_assets.core.lazy import lazy
 from rfm_assets.core.ledger import table_exists
 from rfm_assets.core.months import add_months
 from rfm_assets.core.sqlfiles import empty_frame, load_sql
 from rfm_assets.core.warehouse import built_months, replace_partition_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
+    pd = lazy("pandas")
 
 OUTCOME_COUNTS = ["n_treatment", "n_control", "n_contacted"]
 OUTCOME_FLOATS = [c for c in OUTCOME_COLUMNS if c not in ("segment", "measurable", "status", *OUTCOME_COUNTS)]
