@@ -10,10 +10,11 @@ Two regimes, per series and horizon h (months ahead):
   [forecast e^-q, forecast e^q]. q never shrinks with the horizon (a running maximum over the
   calibrated horizons: with 6-12 errors each, a far horizon could otherwise come out narrower than
   a near one). Horizons past the last calibrated one h* take q(h*) sqrt(h / h*).
-- **Before that**, the wider of two intervals: the model's own, widened by max(backtest scale,
-  ``widen_rule``: SHORT_WIDEN (x2) under 24 months of history, x1 from then on), and a random walk's
-  on log revenue (``random_walk_floor``): forecast e^(+-z sigma sqrt(h)), sigma the standard
-  deviation of the last FLOOR_CHANGES month-to-month log changes. Under two seasons the models
+- **Before that**, under 24 months of history, the wider of two intervals: the model's own,
+  widened by max(backtest scale, ``widen_rule``: SHORT_WIDEN, x2), and a random walk's on log
+  revenue (``random_walk_floor``): forecast e^(+-z sigma sqrt(h)), sigma the standard deviation of
+  the last FLOOR_CHANGES month-to-month log changes. From 24 months on, the model's own widened by
+  the backtest scale (seasonal models then; month-to-month changes would mostly be the season). Under two seasons the models
   cannot know the season, and their own intervals held 44-70% (80%) of the months in the default
   data's first year (issue 15); some (AutoTheta on a smooth ramp) are nearly zero wide, which no
   factor widens, hence the floor from the history's own month-to-month volatility.

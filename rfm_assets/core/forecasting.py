@@ -195,7 +195,8 @@ def _series(
     pick["chosen"] = True
     if dropped:
         warn.append(f"{name}: fell back to {pick['model']} ({pick['grain']}): " + "; ".join(dropped))
-    values = calibration.random_walk_floor(values, y, cfg.levels)
+    if n < calibration.SEASONS_FOR_OWN:
+        values = calibration.random_walk_floor(values, y, cfg.levels)
     values = calibration.apply_conformal(values, quantiles, cfg.levels)
     values, clipped = env.clip(values)
     if clipped:
