@@ -53,7 +53,7 @@ def _run(assets: list, month: str, resources: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--warehouse", required=True, type=Path)
     parser.add_argument("--source", required=True, type=Path)
     parser.add_argument("--work", required=True, type=Path)

@@ -192,7 +192,9 @@ def table(records: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.customers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.customers", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--customers", nargs="+", default=["100k", "300k", "1M"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "customers.json")
     args = parser.parse_args(argv)

@@ -116,7 +116,7 @@ def report(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--warehouse", required=True, help="a built warehouse (cleaned_transactions)")
     parser.add_argument("--snapshot", nargs="+", default=["2010-12"], help="snapshot month(s), YYYY-MM")
     args = parser.parse_args(argv)

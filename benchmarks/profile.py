@@ -22,7 +22,9 @@ from benchmarks.child import pieces
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("folder", type=Path, help="a dataset folder under data/bench/ run with --keep-scratch")
     parser.add_argument("piece", help="a piece name, e.g. rfm_snapshots, clv_models, dormant, floor_rfm")
     parser.add_argument("--top", type=int, default=30)

@@ -164,7 +164,9 @@ def default_backfill(data_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--lines", nargs="+", default=[], help="line counts, e.g. 1M 3M 10M (or 30k)")
     parser.add_argument(
         "--shape",

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+from openpyxl.worksheet.worksheet import Worksheet
 
 HEADER = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"]
 BASE_LINES = 200  # one bad line is 0.5% of a file: under the 1% quarantine limit
@@ -60,7 +61,7 @@ def csv_bytes(
 def xlsx_bytes(rows: list[list[str]]) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
-    assert isinstance(sheet, openpyxl.worksheet.worksheet.Worksheet)  # a new workbook has one worksheet
+    assert isinstance(sheet, Worksheet)  # a new workbook has one worksheet
     sheet.append(HEADER)
     for row in rows:
         sheet.append(

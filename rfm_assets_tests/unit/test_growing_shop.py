@@ -1,6 +1,7 @@
 """The growing-shop test source: exact size, deterministic, accelerating, readable through the generic mapping."""
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -41,7 +42,7 @@ def test_reads_through_the_generic_mapping(tmp_path):
     got = duckdb.sql(
         f"select count(*), count(distinct customer_id), sum(amount) from '{staged.parquet_path}'"
     ).fetchone()
-    want = duckdb.sql(f"select count(*), count(distinct cust), sum(amt) from '{path}'").fetchone()
+    [want] = duckdb.sql(f"select count(*), count(distinct cust), sum(amt) from '{path}'").fetchall()
     assert got[:2] == want[:2] and got[2] == pytest.approx(want[2])
     assert source_month_range(spec, tmp_path / "staging") == (date(2020, 3, 1), date(2020, 8, 1))
 
@@ -49,4 +50,4 @@ def test_reads_through_the_generic_mapping(tmp_path):
 def test_counts_and_bad_sizes():
     assert (_count("3M"), _count("250k"), _count("1_200")) == (3_000_000, 250_000, 1_200)
     with pytest.raises(ValueError, match="n_lines >= n_customers"):
-        write_growing_shop("unused.parquet", 10, 20)
+        write_growing_shop(Path("unused.parquet"), 10, 20)

@@ -93,7 +93,7 @@ def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_pa
         result = landing_folder_sensor(ctx)
     assert isinstance(result, dg.SensorResult)
     assert MONTHLY.get_last_partition_key() == "2011-12-01"  # the embedded dataset's range
-    assert [r.partition_key for r in result.run_requests] == ["2011-11-01", "2011-12-01"]
+    assert [r.partition_key for r in result.run_requests or []] == ["2011-11-01", "2011-12-01"]
     assert result.cursor == folder_fingerprint(landing)
 
 
