@@ -176,7 +176,7 @@ def curve(recs: list[dict[str, Any]]) -> str:
 def render(results_dir: Path) -> str:
     """RESULTS.md from every result file in ``results_dir``, plus benchmarks/FINDINGS.md if present."""
     # line-scale records only: the default backfill is read below, customers.json is benchmarks.customers'
-    recs = sorted(
+    recs: list[dict[str, Any]] = sorted(
         (
             json.loads(p.read_text())
             for p in results_dir.glob("*.json")
@@ -186,8 +186,9 @@ def render(results_dir: Path) -> str:
     )
     every_shape, recs = recs, [r for r in recs if report_shapes.shape(r) == "wholesale"]  # the curve: one shape
     bf_path = results_dir / "default_backfill.json"
-    backfill = json.loads(bf_path.read_text()) if bf_path.exists() else None
-    latest = max([*every_shape, *([backfill] if backfill else [])], key=lambda r: r["finished"], default=None)
+    backfill: dict[str, Any] | None = json.loads(bf_path.read_text()) if bf_path.exists() else None
+    with_backfill: list[dict[str, Any]] = [*every_shape, *([backfill] if backfill else [])]
+    latest = max(with_backfill, key=lambda r: r["finished"], default=None)
     out = [
         "# Benchmark results",
         "",

@@ -7,7 +7,7 @@ that benchmarks/report.py's summary tables use too.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypedDict
 
 PIECE_NOTES = {
     "stage_source": "whole CSV -> typed Parquet; once per source change, not per month",
@@ -60,10 +60,21 @@ def split(rec: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def ratios(rec: dict[str, Any]) -> dict[str, float | None]:
+class Ratios(TypedDict):
+    """Comparisons measured in the same run; the last three only when that run had the piece."""
+
+    rfm_vs_floor: float
+    raw_vs_bare_read: float
+    rfm_clv: float
+    baseline_factor: float | None
+    baseline_compute_factor: float | None
+    bg_speedup: float | None
+
+
+def ratios(rec: dict[str, Any]) -> Ratios:
     p, f, b, w = rec["pieces"], rec["floor"], rec.get("baseline"), rec.get("weighting")
     rfm_clv = p["rfm_snapshots"]["seconds"] + p["clv_models"]["seconds"]
-    out: dict[str, float | None] = {
+    out: Ratios = {
         "rfm_vs_floor": p["rfm_snapshots"]["seconds"] / f["rfm_query"]["seconds"],
         "raw_vs_bare_read": p["raw_orders"]["seconds"] / f["bare_read"]["seconds"],
         "rfm_clv": rfm_clv,
