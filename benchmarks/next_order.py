@@ -42,6 +42,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict:
     scores = clv.score_customers(fit, summary)
     scores = scores.join(next_order_columns(fit.bg_params, scores, as_of))
     scores["last_purchase_date"] = pd.to_datetime(summary["last_purchase_date"]).to_numpy()
+    scores["first_purchase_date"] = pd.to_datetime(summary["first_purchase_date"]).to_numpy()
     after = con.execute(
         "select customer_id, min(order_date) as next_date, max(order_date) as data_end_c from cleaned_transactions "
         "where customer_id is not null and order_date > ? group by customer_id",
@@ -57,7 +58,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, snapshot: date) -> dict:
     realized = again["next_date"]
     model_err = (again["expected_next_order_date"] - realized).dt.days.abs()
     repeat = again[again["frequency"] >= 1].copy()
-    gap_days = repeat["recency"] * clv.TIME_UNIT_DAYS / repeat["frequency"]
+    gap_days = (repeat["last_purchase_date"] - repeat["first_purchase_date"]).dt.days / repeat["frequency"]
     naive = repeat["last_purchase_date"] + pd.to_timedelta(np.round(gap_days), unit="D")
     naive_clipped = naive.clip(lower=cut + pd.Timedelta(days=1))
     rows = [
