@@ -12,6 +12,7 @@ from scipy.stats import binomtest
 
 from rfm_assets.core.default_source import default_month_range, ensure_default_source
 from rfm_assets.core.months import add_months
+from rfm_assets.core.rows import scalar
 from rfm_assets_tests.assets.helpers import failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
 
@@ -32,7 +33,7 @@ def test_chosen_model_beats_random_on_the_newest_known_anchor(tmp_path):
     assert not failed_checks(result)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         metrics = con.execute("select * from dormant_model_metrics where snapshot_month = ?", [last]).df()
-        n_targets = con.execute("select count(*) from dormant_targets where snapshot_month = ?", [last]).fetchone()[0]
+        n_targets = scalar(con, "select count(*) from dormant_targets where snapshot_month = ?", [last])
     assert (metrics["evaluation_anchor"].dt.date == add_months(last, -3)).all()
     # chosen on an earlier anchor than the one reported: the lift below carries no selection bias
     assert (metrics["selection_anchor"].dt.date == add_months(last, -6)).all()

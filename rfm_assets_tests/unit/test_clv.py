@@ -175,9 +175,9 @@ def test_scores_are_finite_and_agree_with_lifetimes(fitted):
     clv = ggf.customer_lifetime_value(
         bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12, discount_rate=rate, freq="W"
     )
-    np.testing.assert_allclose(scores.loc[s.index, "clv_12m"], clv, rtol=1e-9)
+    np.testing.assert_allclose(scores["clv_12m"].loc[s.index], clv, rtol=1e-9)
     expected = bgf.conditional_expected_number_of_purchases_up_to_time(365.25 / 7, s["frequency"], s["recency"], s["T"])
-    np.testing.assert_allclose(scores.loc[s.index, "expected_purchases_12m"], expected, rtol=1e-12)
+    np.testing.assert_allclose(scores["expected_purchases_12m"].loc[s.index], expected, rtol=1e-12)
 
 
 def test_params_long_rows_are_complete_and_finite(fitted):
