@@ -87,12 +87,12 @@ def dormant_reactivation(
     status = status_metadata(result.status, result.message)
     context.log.info(f"dormant {month:%Y-%m}: {result.status}: {result.message}")
     extra_metrics: dict = {}
-    if result.evaluation is not None:
+    if result.evaluation is not None and result.chosen_model is not None:  # an evaluation follows a choice
         shown = result.metrics.drop(columns=["evaluation_anchor"]).round(4)
         chosen_lift = result.metrics.set_index("model")["lift_vs_random"].loc[result.chosen_model]
         extra_metrics = {
             "comparison": table_md(shown),
-            "chosen_model": dg.MetadataValue.text(result.chosen_model or ""),
+            "chosen_model": dg.MetadataValue.text(result.chosen_model),
             "chosen_lift_vs_random": dg.MetadataValue.float(float(chosen_lift)),
             **plot("gain_chart", plots_wanted(context), result.gain_png, "cumulative gain"),
         }
