@@ -104,11 +104,14 @@ def five_months(tmp_path_factory):
 
 def ledger_after_rfm_failing_in_month_3(wh) -> None:
     """rfm_snapshots is read by the same month's clusters and forecasts, and by the next month's
-    segment_migration (previous and this month): those are missing, and nothing else."""
+    segment_migration (previous and this month), and every later month's forecasts (they read the
+    clusters entering each month and the forecasts of the month before): those are missing, nothing else."""
     assert built_months(wh, "rfm_snapshots") == [1, 2, 4, 5]
     assert built_months(wh, "segment_migration") == [1, 2, 5]
-    for table in ("customer_clusters", "cluster_profiles", *FORECASTS):
+    for table in ("customer_clusters", "cluster_profiles"):
         assert built_months(wh, table) == [1, 2, 4, 5], table
+    for table in (*FORECASTS[1:], "forecast_accuracy"):
+        assert built_months(wh, table) == [1, 2], table
     for table in ("cleaned_transactions", "cohort_retention", "customer_lifetime_value", "dormant_features"):
         assert built_months(wh, table) == [1, 2, 3, 4, 5], table
 
@@ -119,16 +122,18 @@ def test_rfm_failing_in_month_3_skips_only_what_reads_it(tmp_path, five_months):
     assert proc.returncode == 1, out + proc.stderr[-3000:]
     ledger_after_rfm_failing_in_month_3(tmp_path / "wh.duckdb")
     summary = " ".join(out[out.index("summary:") :].split())  # wrapped lines joined
-    assert "2010-04 skipped because of rfm_snapshots 2010-03: segment_migration" in summary, summary
+    later = "cluster_revenue_forecasts, forecast_accuracy, forecast_backtest_metrics, forecast_revenue_history"
+    assert f"2010-04 skipped because of rfm_snapshots 2010-03: {later}, segment_migration" in summary, summary
     month3 = summary[summary.index("2010-03") : summary.index("2010-04")]
     assert "FAILED (RuntimeError: forced failure for 2010-03): rfm_snapshots" in month3
-    skipped = {"segment_migration", "customer_clusters", "cluster_profiles", *FORECASTS}
+    skipped = {"segment_migration", "customer_clusters", "cluster_profiles", *FORECASTS, "forecast_accuracy"}
     assert f"skipped because of rfm_snapshots 2010-03: {', '.join(sorted(skipped))}" in month3
 
 
 def test_a_job_backfill_builds_the_same_months(tmp_path, five_months):
     """A backfill from the job page: every month's run goes ahead; the one asset of month 4 that reads
-    the failed month fails at once, naming it (require_history), instead of being skipped."""
+    the failed month fails at once, naming it (require_history), instead of being skipped (segment_migration
+    and the forecasts)."""
     proc = run_failing(
         tmp_path, five_months.csv_path, "rfm_assets.core.rfm", "build_rfm_snapshot", "2010-03-01", mode="job_backfill"
     )
@@ -137,4 +142,6 @@ def test_a_job_backfill_builds_the_same_months(tmp_path, five_months):
     month4 = proc.stdout[proc.stdout.index("2010-04") : proc.stdout.index("2010-05")]
     assert "FAILED" in month4 and "step segment_migration failed" in month4, proc.stdout
     assert "rfm_snapshots is missing 1 month(s) needed for 2010-04: 2010-03" in month4, proc.stdout
-    assert month4.count("step ") == 1, month4
+    # and the month's forecasts, which read the clusters entering each month (month 3's too)
+    assert "customer_clusters is missing 1 month(s) needed for 2010-03: 2010-03" in month4, proc.stdout
+    assert month4.count("step ") == 2 and "step revenue_forecasts failed" in month4, month4
