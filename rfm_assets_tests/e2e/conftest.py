@@ -7,6 +7,7 @@ import sys
 import pytest
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist's ``--dist loadgroup`` (``make test``) every test that uses ``first_run`` goes to
     the same worker, so the year's run is built once per session, not once per worker."""
