@@ -6,8 +6,10 @@ Two regimes, per series and horizon h (months ahead):
   history, compared with the months that came (``forecast_accuracy.realized_pairs``). The error is
   e = |log((actual + eps) / (forecast + eps))|, eps = 1% of the series' mean month (so a zero month
   is a large error, not an undefined one); the level-L bound is q = the ceil((n + 1) L)-th smallest
-  e (split-conformal order statistic; the largest when that exceeds n), and the interval is
-  [forecast e^-q, forecast e^q]. q never shrinks with the horizon (a running maximum over the
+  e (split-conformal order statistic), and the interval is [forecast e^-q, forecast e^q]. When
+  ceil((n + 1) L) exceeds n (95% needs n >= 19 errors, more than CONFORMAL_ORIGINS gives), no order
+  statistic carries the guarantee: the bound is then the wider of the largest error's interval and
+  the model's own interval from the rule below, so that a few calm months never make it narrow. q never shrinks with the horizon (a running maximum over the
   calibrated horizons: with 6-12 errors each, a far horizon could otherwise come out narrower than
   a near one). Horizons past the last calibrated one h* take q(h*) sqrt(h / h*).
 - **Before that**, under 24 months of history, the wider of two intervals: the model's own,
@@ -80,6 +82,11 @@ def conformal_quantile(errors: np.ndarray, level: int) -> float:
     return float(e[min(k, len(e)) - 1])
 
 
+def conformal_exact(n: int, level: int) -> bool:
+    """True when n errors are enough for a split-conformal bound at ``level`` percent (ceil((n+1)L) <= n)."""
+    return math.ceil((n + 1) * level / 100) <= n
+
+
 def conformal_quantiles(pairs: pd.DataFrame, levels: tuple[int, ...]) -> dict[str, Quantiles]:
     """Per series, per horizon with enough realized errors: q per level (module doc)."""
     out: dict[str, Quantiles] = {}
@@ -90,7 +97,10 @@ def conformal_quantiles(pairs: pd.DataFrame, levels: tuple[int, ...]) -> dict[st
             recent = gh.sort_values("origin").tail(CONFORMAL_ORIGINS)
             if len(recent) >= CONFORMAL_MIN:
                 e = log_errors(recent)
-                per_h[int(h)] = {lv: conformal_quantile(e, lv) for lv in levels}
+                # an inexact level is stored negated: apply_conformal then keeps the wider interval
+                per_h[int(h)] = {
+                    lv: conformal_quantile(e, lv) * (1 if conformal_exact(len(e), lv) else -1) for lv in levels
+                }
         if per_h:
             out[str(series)] = per_h
     return out
@@ -102,9 +112,10 @@ def apply_conformal(values: dict[str, np.ndarray], quantiles: Quantiles, levels:
     if not quantiles:
         return values
     out, f = {k: v.copy() for k, v in values.items()}, values["forecast"]
+    exact = {lv: all(quantiles[h][lv] >= 0 for h in quantiles) for lv in levels}
     running, monotone = dict.fromkeys(levels, 0.0), {}
     for h in sorted(quantiles):  # q never shrinks with the horizon (module doc)
-        running = {lv: max(running[lv], quantiles[h][lv]) for lv in levels}
+        running = {lv: max(running[lv], abs(quantiles[h][lv])) for lv in levels}
         monotone[h] = running
     quantiles, last = monotone, max(quantiles)
     for i in range(len(f)):
@@ -116,5 +127,8 @@ def apply_conformal(values: dict[str, np.ndarray], quantiles: Quantiles, levels:
         else:
             continue
         for lv in levels:
-            out[f"lo_{lv}"][i], out[f"hi_{lv}"][i] = f[i] * math.exp(-q[lv]), f[i] * math.exp(q[lv])
+            lo, hi = f[i] * math.exp(-q[lv]), f[i] * math.exp(q[lv])
+            if not exact[lv]:  # too few errors for this level: never narrower than the model's own
+                lo, hi = min(lo, values[f"lo_{lv}"][i]), max(hi, values[f"hi_{lv}"][i])
+            out[f"lo_{lv}"][i], out[f"hi_{lv}"][i] = lo, hi
     return out

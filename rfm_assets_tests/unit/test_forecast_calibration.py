@@ -20,6 +20,26 @@ def test_conformal_quantile_by_hand():
     assert cal.conformal_quantile(errors, 95) == 9.0
 
 
+def test_too_few_errors_for_a_level_never_narrow_the_models_own_interval():
+    """9 errors carry an 80% bound (the 8th smallest) but no 95% one (ceil(9.5) = 10 > 9): at 95% the
+    interval is the wider of the largest error's and the model's own, by hand."""
+    assert cal.conformal_exact(9, 80) and not cal.conformal_exact(9, 95) and cal.conformal_exact(19, 95)
+    errors = np.log(np.linspace(1.01, 1.09, 9))  # largest error: x1.09
+    pairs = pd.DataFrame(
+        {"series": "s", "origin": range(9), "horizon": 1, "history_months": 24, "actual": 100 * np.exp(errors)}
+    ).assign(forecast=100.0)
+    q = cal.conformal_quantiles(pairs, LEVELS)["s"]
+    wide = {"forecast": np.array([100.0]), "lo_80": np.array([50.0]), "hi_80": np.array([200.0])}
+    wide |= {"lo_95": np.array([40.0]), "hi_95": np.array([250.0])}
+    out = cal.apply_conformal(wide, q, LEVELS)
+    assert (out["lo_95"][0], out["hi_95"][0]) == (40.0, 250.0)  # the model's own, wider, is kept
+    # 80% is exact: the 8th smallest error, x1.08 (slightly less: errors carry eps = 1% of the mean month)
+    assert out["hi_80"][0] == pytest.approx(108.0, rel=2e-3)
+    narrow = {k: np.array([100.0]) for k in wide}
+    out = cal.apply_conformal(narrow, q, LEVELS)
+    assert out["hi_95"][0] == pytest.approx(109.0, rel=2e-3) and out["lo_95"][0] == pytest.approx(100 / 1.09, rel=2e-3)
+
+
 def test_conformal_intervals_cover_at_about_nominal_over_many_origins():
     """Truth: actual = forecast * exp(N(0, 0.1 sqrt(h))). 30 series x 30 origins, horizons 1..3; at each
     origin the intervals come only from earlier origins' realized errors. Split-conformal with n = 6..12
