@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import duckdb
 
@@ -80,6 +80,21 @@ __all__ = [
 ]
 OK, NO_KNOWN_OUTCOME, NO_TRAINING_ANCHOR = "ok", "no_known_outcome", "no_training_anchor"
 TOO_FEW_POSITIVES, NO_DORMANT_CUSTOMERS = "too_few_positives", "no_dormant_customers"
+
+
+class _Plan(TypedDict):  # the DormantResult fields every outcome after the plan carries
+    evaluation_anchor: date
+    training_anchors: tuple[date, ...]
+    final_anchors: tuple[date, ...]
+
+
+class _Chosen(_Plan):  # ... plus the chosen model's report: shared by both outcomes with a model
+    use_clv: bool
+    chosen_model: str
+    metrics: pd.DataFrame
+    evaluation: Evaluation
+    calibration: pd.DataFrame
+    selection_anchor: date | None
 
 
 @dataclass(frozen=True)
@@ -155,7 +170,7 @@ def run_dormant(
             month,
         )
     usable = known_outcome_anchors(first, month)
-    plan = {
+    plan: _Plan = {
         "evaluation_anchor": evaluation_anchor,
         "training_anchors": tuple(training),
         "final_anchors": tuple(usable[-TRAINING_WINDOW:]),
@@ -177,7 +192,7 @@ def run_dormant(
     if use_clv:
         usable = [a for a in usable if a in have]
     training, final_anchors = window(usable, add_months(evaluation_anchor, -OUTCOME_MONTHS)), usable[-TRAINING_WINDOW:]
-    plan |= {"training_anchors": tuple(training), "final_anchors": tuple(final_anchors)}
+    plan = {**plan, "training_anchors": tuple(training), "final_anchors": tuple(final_anchors)}
     selection = holdout(usable, add_months(evaluation_anchor, -OUTCOME_MONTHS))
     # the same calendar windows a year earlier: the target's (M-12), E's (E-12) and S's (S-12)
     year_back = [add_months(a, -12) for a in (month, evaluation_anchor, add_months(evaluation_anchor, -OUTCOME_MONTHS))]
@@ -227,15 +242,15 @@ def run_dormant(
         model=chosen,
     )
     metrics = with_selection(evaluation.metrics, chooser)
-    done = dict(
-        use_clv=use_clv,
-        chosen_model=chosen,
-        metrics=metrics,
-        evaluation=evaluation,
-        calibration=calibration,
-        selection_anchor=chooser.anchor if chooser else None,
+    done: _Chosen = {
         **plan,
-    )
+        "use_clv": use_clv,
+        "chosen_model": chosen,
+        "metrics": metrics,
+        "evaluation": evaluation,
+        "calibration": calibration,
+        "selection_anchor": chooser.anchor if chooser else None,
+    }
     chosen_row = metrics.set_index("model").loc[chosen]
     where = f"on anchor {chooser.anchor:%Y-%m}" if chooser else "on the evaluation anchor itself (no earlier one)"
     summary = (

@@ -25,6 +25,7 @@ import duckdb
 from rfm_assets.core.dormant_model import CLV_FEATURES
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_start
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.sqlfiles import load_sql
 from rfm_assets.core.warehouse import table_exists, transaction
 
@@ -46,7 +47,7 @@ def first_data_month(con: duckdb.DuckDBPyConnection) -> date | None:
     """First month of cleaned_transactions (None when the table is missing or empty)."""
     if not table_exists(con, "cleaned_transactions"):
         return None
-    return con.execute("select min(snapshot_month) from cleaned_transactions").fetchone()[0]
+    return scalar(con, "select min(snapshot_month) from cleaned_transactions")
 
 
 def clv_months(con: duckdb.DuckDBPyConnection) -> set[date]:
@@ -116,8 +117,7 @@ def fingerprint(digests: dict[date, str], anchor: date) -> str:
 def _stored(con: duckdb.DuckDBPyConnection, anchor: date, key: str) -> pd.DataFrame | None:
     if not table_exists(con, PANEL_TABLE):
         return None
-    found = con.execute(f"select count(*) from {PANEL_TABLE} where anchor = ? and fingerprint = ?", [anchor, key])
-    if not found.fetchone()[0]:
+    if not scalar(con, f"select count(*) from {PANEL_TABLE} where anchor = ? and fingerprint = ?", [anchor, key]):
         return None
     return con.execute(
         f"select * exclude (anchor, fingerprint) from {PANEL_TABLE} where anchor = ? and fingerprint = ? "

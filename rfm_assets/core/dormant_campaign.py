@@ -68,7 +68,7 @@ class CampaignConfig:
             raise ValueError(f"share must be in (0, 1], got {self.share}")
         if (self.contact_cost is None) != (self.margin is None):
             raise ValueError("the profit rule needs both contact_cost and margin")
-        if self.contact_cost is not None and (self.contact_cost < 0 or self.margin <= 0):
+        if self.contact_cost is not None and self.margin is not None and (self.contact_cost < 0 or self.margin <= 0):
             raise ValueError("contact_cost must be >= 0 and margin > 0")
         if self.budget is not None and (self.contact_cost is None or self.budget < 0):
             raise ValueError("a budget needs the profit rule (contact_cost, margin) and must be >= 0")
@@ -79,6 +79,12 @@ class CampaignConfig:
     def profit_rule(self) -> bool:
         """True when customers are selected by expected profit."""
         return self.contact_cost is not None
+
+    def profit_terms(self) -> tuple[float, float]:
+        """``(margin, contact_cost)`` of the profit rule; an error when the rule is not in use."""
+        if self.margin is None or self.contact_cost is None:
+            raise ValueError("the profit rule needs both contact_cost and margin")
+        return self.margin, self.contact_cost
 
 
 def evaluation_k(n_customers: int, config: CampaignConfig) -> int:
@@ -107,12 +113,13 @@ def select(targets: pd.DataFrame, config: CampaignConfig) -> np.ndarray:
     n = len(targets)
     if not config.profit_rule:
         return targets["rank"].to_numpy() <= evaluation_k(n, config)
-    profit = config.margin * targets["expected_revenue"].to_numpy(dtype=float) - config.contact_cost
+    margin, contact_cost = config.profit_terms()
+    profit = margin * targets["expected_revenue"].to_numpy(dtype=float) - contact_cost
     caps = [n]
     if config.top_n is not None:
         caps.append(config.top_n)
-    if config.budget is not None and config.contact_cost > 0:
-        caps.append(int(config.budget // config.contact_cost))
+    if config.budget is not None and contact_cost > 0:
+        caps.append(int(config.budget // contact_cost))
     order = np.lexsort((targets["rank"].to_numpy(), -profit))
     chosen = [i for i in order if profit[i] > 0][: min(caps)]
     mask = np.zeros(n, dtype=bool)
@@ -163,9 +170,11 @@ def build_targets(
     out.insert(0, "snapshot_month", month)
     out["probability"] = np.clip(np.asarray(probability, dtype=float), 0.0, 1.0)
     out["expected_revenue"] = out["probability"] * np.asarray(spend, dtype=float)
-    out["expected_profit"] = (
-        config.margin * out["expected_revenue"] - config.contact_cost if config.profit_rule else np.nan
-    )
+    if config.profit_rule:
+        margin, contact_cost = config.profit_terms()
+        out["expected_profit"] = margin * out["expected_revenue"] - contact_cost
+    else:
+        out["expected_profit"] = np.nan
     order = np.lexsort((out["customer_id"].to_numpy(dtype=str), -out["probability"].to_numpy()))
     out["rank"] = 0
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
