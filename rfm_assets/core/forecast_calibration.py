@@ -94,6 +94,8 @@ def conformal_quantiles(pairs: pd.DataFrame, levels: tuple[int, ...]) -> dict[st
     for series, g in usable.groupby("series"):
         per_h: Quantiles = {}
         for h, gh in g.groupby("horizon"):
+            if not isinstance(h, (int, np.integer)):
+                raise TypeError(f"forecast pair horizons must be integers, got {h!r}")
             recent = gh.sort_values("origin").tail(CONFORMAL_ORIGINS)
             if len(recent) >= CONFORMAL_MIN:
                 e = log_errors(recent)

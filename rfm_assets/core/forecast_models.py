@@ -87,7 +87,7 @@ def candidates(grain: str, seasonal: bool, n_months: int, season: int, names: tu
 
 def _profile_at(months: pd.Series, cut: date) -> np.ndarray | None:
     train = months[months.index <= pd.Timestamp(cut)]
-    return seasonal_profile(train.to_numpy(float), train.index.month.to_numpy())
+    return seasonal_profile(train.to_numpy(float), pd.DatetimeIndex(train.index).month.to_numpy())
 
 
 def run(
@@ -106,7 +106,7 @@ def run(
         if grain == "monthly":
             train, step = months[months.index <= pd.Timestamp(cut)], h
             if profile is not None:
-                train = train / profile[train.index.month.to_numpy() - 1]
+                train = train / profile[pd.DatetimeIndex(train.index).month.to_numpy() - 1]
         else:  # complete weeks only; the forecast starts on the Monday after the last one
             train = weeks[weeks.index <= pd.Timestamp(cut - timedelta(days=6))]
             step = (month_end(add_months(cut, h)) - train.index[-1].date()).days // 7
@@ -117,6 +117,8 @@ def run(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fc = sf.forecast(df=pd.concat(frames, ignore_index=True), h=max(steps), level=list(levels))
+    if not isinstance(fc, pd.DataFrame):  # a pandas input gives a pandas output
+        raise TypeError(f"StatsForecast.forecast returned {type(fc).__name__}, expected a pandas DataFrame")
     name = model.alias
     cols = {"mean": name} | {f"{s}_{lv}": f"{name}-{s}-{lv}" for lv in levels for s in ("lo", "hi")}
     out = []

@@ -127,7 +127,7 @@ class ForecastResult:
 
     def seconds_by_model(self) -> dict[str, float]:
         """Total fitting seconds per model family, over all series and grains."""
-        return {k: round(float(v), 3) for k, v in self.timings.groupby("model")["seconds"].sum().items()}
+        return {str(k): round(float(v), 3) for k, v in self.timings.groupby("model")["seconds"].sum().items()}
 
 
 def _series(
