@@ -37,7 +37,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         metadata = partition_metadata(con, "forecast_accuracy", month)
     table = built.table
     pooled = table[(table["h_from"] == 1) & (table["h_to"].isin([3, 12])) & (table["min_history_months"] == 6)]
-    extra = {"forecast_months_scored": dg.MetadataValue.int(len(built.pairs))}
+    extra: dict[str, dg.MetadataValue] = {"forecast_months_scored": dg.MetadataValue.int(len(built.pairs))}
     if not table.empty:
         extra["accuracy_6plus_months_history"] = table_md(pooled[SUMMARY].round(3))
         extra["accuracy_plot"] = image(plots.accuracy_plot(table, month), "forecast accuracy")

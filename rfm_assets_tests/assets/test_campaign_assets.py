@@ -30,7 +30,8 @@ def test_contacts_assumed_then_outcomes_measured(tmp_path: Path) -> None:
         resources=make_resources(tmp_path, tmp_path / "unused.csv"),
     )
     meta = first.asset_materializations_for_node("campaign_contacts")[0].metadata
-    assert "assumed contacted" in meta["contacts_source"].value and meta["contacted"].value == 40
+    source = meta["contacts_source"].value
+    assert isinstance(source, str) and "assumed contacted" in source and meta["contacted"].value == 40
     assert all(e.passed for e in first.get_asset_check_evaluations())
     result = dg.materialize(
         [campaign_outcomes],

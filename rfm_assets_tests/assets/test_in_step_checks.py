@@ -14,7 +14,10 @@ from rfm_assets.run_plan import FAILED, OK, SKIPPED, Cause
 from rfm_assets.run_summary import classify
 
 VERDICTS: dict[str, object] = {}  # check name -> "pass" | "fail" | "raise", set per test
-MONTH = MONTHLY.get_first_partition_key()
+_FIRST = MONTHLY.get_first_partition_key()
+if _FIRST is None:
+    raise RuntimeError("the monthly partitions have no first month")
+MONTH: str = _FIRST
 
 
 def _answer(con, month, window_months, names) -> dict[str, Verdict]:
@@ -115,7 +118,8 @@ def test_a_warn_check_that_raises_is_an_error_that_stops_nothing(run):
     result, outcomes, errors = run(watch="raise")
     assert result.success
     watch = _evaluations(result)["watch"]
-    assert not watch.passed and "watch cannot answer" in watch.metadata[ERROR_KEY].value
+    error = watch.metadata[ERROR_KEY].value
+    assert not watch.passed and isinstance(error, str) and "watch cannot answer" in error
     assert all(o.status == OK for o in outcomes.values())
     assert errors == ["check toy_upstream:watch errored: RuntimeError: watch cannot answer"]
 

@@ -7,6 +7,7 @@ import pytest
 
 from benchmarks.b2c import ensure_b2c_data, generate_b2c
 from benchmarks.report_shapes import penalizer_notes, target_rows
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.sources import SourceSpec, stage_source
 from rfm_assets.core.warehouse import connect
 
@@ -50,10 +51,11 @@ def test_the_project_stages_every_line(shop, tmp_path):
     staged = stage_source(SourceSpec(path=shop.csv_path, format="online_retail"), tmp_path / "staging")
     assert staged.row_count == LINES
     with connect(str(tmp_path / "w.duckdb")) as con:
-        bad = con.execute(
+        bad = scalar(
+            con,
             "select count(*) from read_parquet(?) where customer_id is null or unit_price <= 0 or quantity <= 0",
             [str(staged.parquet_path)],
-        ).fetchone()[0]
+        )
     assert bad == 0  # clean data: nothing for the cleaning to drop
 
 

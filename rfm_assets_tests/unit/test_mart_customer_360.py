@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import pandas as pd
 
 from rfm_assets.core.views import load_view_defs
 
@@ -43,8 +44,10 @@ def test_next_order_and_campaign_columns() -> None:
     # a: ordered on 2011-02-01, the first day of M-2 -> reactivated; b: last order 2011-01-31 -> not
     assert rows.loc["a", "past_campaign_reactivated"] and rows.loc["a", "past_campaign_group"] == "treatment"
     assert not rows.loc["b", "past_campaign_reactivated"] and rows.loc["b", "past_campaign_group"] == "control"
-    assert rows.loc["a", "past_campaign_month"].date() == date(2011, 1, 1)
+    past_month = rows.loc["a", "past_campaign_month"]
+    assert isinstance(past_month, pd.Timestamp) and past_month.date() == date(2011, 1, 1)
     assert rows.loc["c", "past_campaign_reactivated"] is None or rows["past_campaign_reactivated"].isna()["c"]
     assert rows.loc["c", "campaign_group"] == "control" and rows.loc["a", "campaign_group"] is None
-    assert rows.loc["a", "expected_next_order_date"].date() == date(2011, 5, 20)
+    next_order = rows.loc["a", "expected_next_order_date"]
+    assert isinstance(next_order, pd.Timestamp) and next_order.date() == date(2011, 5, 20)
     assert (rows.loc["a", "p_order_30d"], rows.loc["a", "p_order_90d"]) == (0.2, 0.5)
