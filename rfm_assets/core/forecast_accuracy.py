@@ -158,5 +158,3 @@ def accuracy_table(pairs: pd.DataFrame) -> pd.DataFrame:
                         | _figures(part)
                     )
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
-
-

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
     np = lazy("numpy")
 
+
 def mase_scale(train: np.ndarray, lag: int) -> float:
     """In-sample MAE of the lag-``lag`` naive (else lag 1, else mean |y|, else 1): the MASE denominator."""
     for k in (lag, 1):
