@@ -13,6 +13,7 @@ from rfm_assets.core.campaigns import (
     campaign_outcomes,
     two_proportion_ci,
 )
+from rfm_assets_tests.frames import row_at
 
 PERSONAS = {"Loyal": 0.35, "Regular": 0.25, "Big Fish": 0.20, "One-time": 0.10}  # base repurchase rates
 
@@ -68,13 +69,13 @@ def test_the_rate_interval_covers_the_truth_about_95_percent_of_the_time(uplift:
 @pytest.mark.parametrize("seed", [11, 12, 13, 14, 15])
 def test_an_injected_uplift_is_recovered_and_none_is_found_without_one(seed: int) -> None:
     with_effect = campaign_outcomes(simulate(seed, 0.05, n=20_000)).set_index("segment")
-    all_ = with_effect.loc["all"]
+    all_ = row_at(with_effect, "all")
     assert all_["uplift_ci_low"] <= 0.05 <= all_["uplift_ci_high"]
     assert all_["uplift_ci_low"] > 0  # 20k customers: +5 points is told apart from 0
     # revenue: +5 points of buyers spending 100 on average = +5 per customer
     assert all_["revenue_uplift_ci_low"] <= 5.0 <= all_["revenue_uplift_ci_high"]
     assert all_["incremental_revenue"] == pytest.approx(all_["revenue_uplift"] * all_["n_treatment"])
-    none = campaign_outcomes(simulate(seed, 0.0, n=20_000)).set_index("segment").loc["all"]
+    none = row_at(campaign_outcomes(simulate(seed, 0.0, n=20_000)).set_index("segment"), "all")
     assert none["uplift_ci_low"] <= 0 <= none["uplift_ci_high"]
     assert none["revenue_uplift_ci_low"] <= 0 <= none["revenue_uplift_ci_high"]
 
@@ -96,7 +97,7 @@ def test_small_groups_are_not_measurable_yet() -> None:
     out = campaign_outcomes(frame, OutcomeConfig(min_group=30)).set_index("segment")
     assert not out["measurable"].any()
     assert out["uplift"].isna().all() and out["revenue_uplift_ci_low"].isna().all()
-    assert "cannot be measured yet" in out.loc["all", "status"]
+    assert "cannot be measured yet" in row_at(out, "all")["status"]
     assert out.loc["all", "rate_treatment"] == pytest.approx(
         frame.loc[frame["campaign_group"] == "treatment", "reactivated"].mean()
     )

@@ -11,6 +11,7 @@ from rfm_assets.core import dormant as dm
 from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, export_csv, personas
 from rfm_assets.core.plots import gain_chart
 from rfm_assets.core.warehouse import connect
+from rfm_assets_tests.frames import row_at
 from rfm_assets_tests.unit.dormant_sim import COLUMNS, repurchase_q, simulate, write_transactions
 
 JUNE = date(2011, 6, 1)  # anchor A: base window Jan-Mar 2011, dormant Apr-Jun, outcome Jul-Sep
@@ -73,13 +74,13 @@ def test_target_group_features_and_labels_by_hand(con):
     f = dm.anchor_features(con, JUNE).set_index("customer_id")
     assert list(f.index) == ["A", "B", "F", "G", "H"]  # C, E bought in Apr-Jun; D before Jan; guest never
     # A: orders 2010-11-10 (30, 2 lines, 3 units) and 2011-02-15 (40, 1 line, 4 units) as of 2011-06-30
-    a = f.loc["A"]
+    a = row_at(f, "A")
     assert (a.recency_days, a.tenure_days, a.frequency, a.monetary) == (135, 232, 2, 70.0)
     assert (a.avg_order_value, a.lines_per_order, a.units_per_order, a.distinct_products) == (35.0, 1.5, 3.5, 2)
     assert (a.base_orders, a.base_revenue, a.active_months, a.country) == (1, 40.0, 2, "France")  # 1-1 tie
     assert a.revenue_slope == pytest.approx(10 / 3)  # 30 at month -2 (Nov 2010), 40 at month +1 (Feb 2011)
     # H: 10, 20, 30, 40 in Sep, Oct, Dec 2010 and Mar 2011 (month index -4, -3, -1, 2)
-    h = f.loc["H"]
+    h = row_at(f, "H")
     assert (h.revenue_last3_active, h.recent_revenue_share) == (90.0, 0.9)
     assert h.revenue_slope == pytest.approx(100 / 21)
     assert (f.loc["B", "recency_days"], f.loc["B", "recent_revenue_share"]) == (91, 1.0)
@@ -143,7 +144,7 @@ def test_clv_features_of_an_anchor_only_when_it_has_them(con):
     con.execute("""create table customer_lifetime_value as select date '2011-06-01' as snapshot_month,
         'A' as customer_id, 0.7 as p_alive, 1.5 as expected_purchases_12m, 45.0 as clv_12m""")
     f = dm.anchor_features(con, JUNE).set_index("customer_id")
-    assert f.loc["A", "p_alive"] == 0.7 and np.isnan(f.loc["B", "p_alive"])
+    assert f.loc["A", "p_alive"] == 0.7 and np.isnan(row_at(f, "B")["p_alive"])
     assert dm.clv_months(con) == {JUNE}
     with pytest.raises(ValueError, match="2011-05"):
         dm.anchor_features(con, date(2011, 5, 1), with_clv=True)
@@ -249,7 +250,8 @@ def test_no_signal_gives_no_lift(tmp_path):
     with connect(tmp_path / "w.duckdb") as c:
         write_transactions(c, simulate(5000, signal=False, seed=0))
         result = dm.run_dormant(c, date(2011, 12, 1), CampaignConfig(share=0.3))
-    chosen = result.metrics.set_index("model").loc[result.chosen_model]
+    assert result.chosen_model is not None, result.message
+    chosen = row_at(result.metrics.set_index("model"), result.chosen_model)
     assert 0.6 <= chosen["lift_vs_random"] <= 1.5 and 0.4 <= chosen["auc"] <= 0.6
     assert not result.use_clv and not any(c.startswith("p_alive") for c in result.feature_columns)
 
