@@ -33,13 +33,18 @@ def _posterior_integrals(x: int, tx: float, T: float, t: float) -> tuple[float, 
     (1-p)^x lambda^x e^(-lambda T) [alive] + p (1-p)^(x-1) lambda^x e^(-lambda t_x) [dropped at t_x];
     each term is a product of a lambda integral and a p integral."""
     r, alpha, a, b = (PARAMS[k] for k in ("r", "alpha", "a", "b"))
-    prior_l, prior_p = stats.gamma(r, scale=1 / alpha), stats.beta(a, b)
+
+    def prior_l(lam: float) -> float:  # Gamma(r, alpha) density
+        return float(stats.gamma.pdf(lam, r, scale=1 / alpha))
+
+    def prior_p(p: float) -> float:  # Beta(a, b) density
+        return float(stats.beta.pdf(p, a, b))
 
     def over_lambda(f) -> float:  # noqa: ANN001
-        return integrate.quad(lambda lam: f(lam) * prior_l.pdf(lam), 0, np.inf, limit=200, epsabs=0, epsrel=1e-10)[0]
+        return integrate.quad(lambda lam: f(lam) * prior_l(lam), 0, np.inf, limit=200, epsabs=0, epsrel=1e-10)[0]
 
     def over_p(f) -> float:  # noqa: ANN001
-        return integrate.quad(lambda p: f(p) * prior_p.pdf(p), 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0]
+        return integrate.quad(lambda p: f(p) * prior_p(p), 0, 1, limit=200, epsabs=0, epsrel=1e-10)[0]
 
     stay = over_p(lambda p: (1 - p) ** x)
     alive = stay * over_lambda(lambda lam: lam**x * np.exp(-lam * T))
@@ -61,10 +66,9 @@ def test_p_order_and_p_alive_match_integration(x: int, tx: float, T: float) -> N
 def _alive_order_share(x: int, T: float, t: float) -> float:  # noqa: N803
     """P(an order within t | alive at T, data) by 1-D quadrature over lambda ~ Gamma(r, alpha): given alive,
     p's factor (1 - p)^x does not depend on lambda and cancels, so only lambda's likelihood is integrated."""
-    prior_l = stats.gamma(PARAMS["r"], scale=1 / PARAMS["alpha"])
 
     def weight(lam: float) -> float:
-        return lam**x * np.exp(-lam * T) * prior_l.pdf(lam)
+        return lam**x * np.exp(-lam * T) * stats.gamma.pdf(lam, PARAMS["r"], scale=1 / PARAMS["alpha"])
 
     alive, _ = integrate.quad(weight, 0, np.inf, limit=200)
     order, _ = integrate.quad(lambda lam: weight(lam) * -np.expm1(-lam * t), 0, np.inf, limit=200)
@@ -75,6 +79,7 @@ def _alive_order_share(x: int, T: float, t: float) -> float:  # noqa: N803
 @pytest.mark.parametrize("x,tx,T", CASES)
 def test_median_given_alive_matches_integration(x: int, tx: float, T: float) -> None:  # noqa: N803
     median = optimize.brentq(lambda t: _alive_order_share(x, T, t) - 0.5, 1e-3, 1e4, xtol=1e-8)
+    assert isinstance(median, float)  # the root alone (no full_output)
     assert median_weeks_given_alive(PARAMS, np.array([x]), np.array([T]))[0] == pytest.approx(median, rel=1e-4)
     assert survival_given_alive(PARAMS, median, np.array([x]), np.array([T]))[0] == pytest.approx(0.5, rel=1e-4)
 

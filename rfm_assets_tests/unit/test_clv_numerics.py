@@ -26,7 +26,7 @@ def test_expected_purchases_agree_with_lifetimes_and_stay_finite(params):
     """Where lifetimes is finite the two agree; where it is NaN (a + b < 1, new customers; the first
     params were fitted on 17 weeks of the embedded data) ours is finite and, for x = 0 and T = 0,
     equals the population's unconditional E[X(t)] (eq. 9, a different formula)."""
-    named = dict(zip(("r", "alpha", "a", "b"), params, strict=True))
+    named: dict[str, float] = dict(zip(("r", "alpha", "a", "b"), params, strict=True))
     rng = np.random.default_rng(0)
     age = rng.uniform(0, 30, 3000)
     x = rng.integers(0, 10, 3000)

@@ -13,6 +13,7 @@ from rfm_assets.core.dormant_anchors import PANEL_TABLE, anchor_panel, fingerpri
 from rfm_assets.core.dormant_final import Platt, calibration_table, season_shift
 from rfm_assets.core.dormant_model import FeatureSpec
 from rfm_assets.core.plots import calibration_chart
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.warehouse import connect
 from rfm_assets_tests.unit.dormant_sim import simulate, write_transactions
 from rfm_assets_tests.unit.test_dormant import hand_frame
@@ -49,7 +50,7 @@ def test_anchor_rows_are_stored_once_and_reused_while_their_inputs_hold(tmp_path
         # ZZ's October 2010 order puts it in both target groups (base windows Aug-Oct and Oct-Dec 2010)
         zz = [int(((rebuilt["anchor"] == a) & (rebuilt["customer_id"] == "ZZ")).sum()) for a in ANCHORS]
         assert zz == [1, 1] and len(rebuilt) == len(first) + 2
-        restored = con.execute(f"select count(*) from {PANEL_TABLE}").fetchone()[0]
+        restored = scalar(con, f"select count(*) from {PANEL_TABLE}")
         assert restored == len(rebuilt)  # the stale rows were replaced, not added to
 
 
