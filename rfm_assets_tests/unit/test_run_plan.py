@@ -126,21 +126,38 @@ def test_the_real_graph_blocks_what_the_asset_modules_declare():
 
     months = MONTHLY.get_partition_keys()[:4]
     job_keys = defs.resolve_job_def(MONTHLY_JOB_NAME).asset_layer.selected_asset_keys
-    assert len(job_keys) == 20
+    assert len(job_keys) == 22
 
     def blocked_after(asset: str) -> list[set[str]]:
         plan = RunPlan(defs.resolve_asset_graph(), job_keys, months)
         fail(plan, months[1], asset)
         return [names(plan.blocked[m]) for m in months]
 
-    # segment_migration reads this and the previous month's rfm_snapshots; nothing else reads an older month.
-    assert blocked_after("rfm_snapshots") == [set(), set(), {"segment_migration"}, set()]
+    # Each month's forecasts are calibrated on the month before's (cluster_revenue_forecasts depends on
+    # its own previous partition), so a failed forecast month holds back every later month's forecasts.
+    forecasts = {
+        "cluster_revenue_forecasts",
+        "forecast_accuracy",
+        "forecast_backtest_metrics",
+        "forecast_revenue_history",
+    }
+    assert blocked_after("cluster_revenue_forecasts") == [set(), set(), forecasts, forecasts]
+    # segment_migration reads this and the previous month's rfm_snapshots; the forecasts follow the
+    # month's clusters (which read its snapshot), and later forecasts follow them.
+    assert blocked_after("rfm_snapshots") == [set(), set(), {"segment_migration"} | forecasts, forecasts]
     # The dormant model trains on every earlier month's CLV; its multi-asset (which cannot be subset)
-    # also writes dormant_features, dormant_calibration and dormant_targets, so all four wait.
-    dormant = {"dormant_features", "dormant_model_metrics", "dormant_calibration", "dormant_targets"}
+    # also writes dormant_features, dormant_calibration and dormant_targets, so all four wait, and the
+    # contacts of a campaign read its earlier target lists.
+    dormant = {
+        "dormant_features",
+        "dormant_model_metrics",
+        "dormant_calibration",
+        "dormant_targets",
+        "campaign_contacts",
+    }
     assert blocked_after("customer_lifetime_value") == [set(), set(), dormant, dormant]
     # Every analytic asset reads all of cleaned_transactions' history; the ingestion layer reads only its month.
     ingestion = {"raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"}
     analytic = {k.to_user_string() for k in job_keys} - ingestion
     assert blocked_after("cleaned_transactions") == [set(), set(), analytic, analytic]
-    assert blocked_after("cluster_revenue_forecasts") == [set(), set(), set(), set()]
+    assert blocked_after("dormant_targets") == [set(), set(), set(), set()]
