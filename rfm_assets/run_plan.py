@@ -72,7 +72,8 @@ class RunPlan:
         full = {k: Outcome(SKIPPED, cause=c) for k, c in self.blocked[month].items()}
         full.update(outcomes)
         self.outcomes[month] = full
-        for key, outcome in full.items():
+        # in name order, so the cause a later month names does not depend on the order events arrived in
+        for key, outcome in sorted(full.items(), key=lambda item: item[0].to_user_string()):
             if outcome.status == FAILED:
                 self._block_descendants(key, month)
 
@@ -80,7 +81,7 @@ class RunPlan:
         """Add the outcomes of some of a month's assets (a batch of ``--workers``) and block what depends on
         their failures in later months (the parallel scheduler skips same-month descendants itself)."""
         self.outcomes.setdefault(month, {}).update(outcomes)
-        for key, outcome in outcomes.items():
+        for key, outcome in sorted(outcomes.items(), key=lambda item: item[0].to_user_string()):
             if outcome.status == FAILED:
                 self._block_descendants(key, month)
 

@@ -33,6 +33,7 @@ from typing import TypeVar
 import duckdb
 
 PREFIX = "ducklake:postgres:"
+INIT_ATTEMPTS = 5  # attaching a new catalog from several processes at once (open_lake)
 ALIAS = "lake"  # the attached catalog's name: current_database() on a lake connection
 NO_DOWNLOADS: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -125,17 +126,27 @@ def attach_sql(target: str, data_path: str | None, *, read_only: bool = False, s
 def open_lake(
     target: str, data_path: str | None, *, read_only: bool = False, snapshot: int | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB with the lake attached as the default catalog."""
-    con = duckdb.connect(config=NO_DOWNLOADS)
-    try:
-        load_extensions(con)
-        con.execute("set enable_progress_bar = false")
-        con.execute(attach_sql(target, data_path, read_only=read_only, snapshot=snapshot))
-        con.execute(f"use {ALIAS}")
-    except BaseException:
-        con.close()
-        raise
-    return con
+    """A new in-memory DuckDB with the lake attached as the default catalog.
+
+    Workers that start together on a new catalog race to create its metadata tables in Postgres; the
+    losers fail with "already exists" and attach again once the winner has committed them."""
+    for attempt in range(INIT_ATTEMPTS):
+        con = duckdb.connect(config=NO_DOWNLOADS)
+        try:
+            load_extensions(con)
+            con.execute("set enable_progress_bar = false")
+            con.execute(attach_sql(target, data_path, read_only=read_only, snapshot=snapshot))
+            con.execute(f"use {ALIAS}")
+            return con
+        except duckdb.Error as exc:
+            con.close()
+            if "already exists" not in str(exc) or attempt == INIT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1) * (0.5 + random.random()))
+        except BaseException:
+            con.close()
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @contextmanager

@@ -26,5 +26,6 @@ def test_three_months_on_a_lake_equal_the_single_file_table_by_table(tmp_path, s
     on_file = checksums(str(tmp_path / "file" / "warehouse.duckdb"))
     on_lake = checksums(target, data_path)
     assert len(on_file) > 10 and "cleaned_transactions" in on_file
-    assert sorted(on_lake) == sorted(on_file)
+    # on a lake, publishing writes bi_catalog into the lake; the file's goes to its BI copy
+    assert sorted(set(on_lake) - {"bi_catalog"}) == sorted(on_file)
     assert {t for t in on_file if on_lake[t] != on_file[t]} == set()
