@@ -209,14 +209,19 @@ def dormant(args: dict[str, Any]) -> dict[str, Any]:
 
 def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
     """Months first..last built quickly, without Dagster or checks: only the tables a later month
-    reads (ingestion and CLV every month, RFM of the last month), by the assets' own build functions.
+    reads (ingestion, CLV, RFM, clusters and forecasts every month: each month's cluster series and
+    calibrated intervals read every earlier month's clusters and forecasts), by the assets' own build
+    functions.
 
     For the smoke test, where ``rfm-assets run``'s fixed per-month cost (checks, plots, Dagster)
     would dominate; the benchmark proper builds the prefix with ``rfm-assets run``.
     """
-    from rfm_assets.assets.configs import clv_config, rfm_config
+    from rfm_assets.assets.configs import cluster_config, clv_config, rfm_config
     from rfm_assets.core.builds import behaviour, ingestion
+    from rfm_assets.core.builds.forecasts import build_revenue_forecasts
     from rfm_assets.core.builds.lifetime_value import build_clv_models
+    from rfm_assets.core.builds.segments import build_customer_clusters
+    from rfm_assets.core.forecasting import ForecastConfig
     from rfm_assets.core.months import months_between
 
     staged, params = _staged(args), _params()
@@ -228,7 +233,9 @@ def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
             ingestion.build_cleaned_transactions(con, month)
             ingestion.build_customer_returns(con, month)
             build_clv_models(con, month, clv_config(params))
-        behaviour.build_rfm_snapshots(con, months[-1], rfm_config(params))
+            behaviour.build_rfm_snapshots(con, month, rfm_config(params))
+            build_customer_clusters(con, month, cluster_config(params))
+            build_revenue_forecasts(con, month, ForecastConfig())
     return laps.result(months=len(months))
 
 
