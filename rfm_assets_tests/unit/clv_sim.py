@@ -7,25 +7,12 @@ import numpy as np
 import pandas as pd
 from lifetimes.utils import summary_data_from_transaction_data
 
+from rfm_assets.core.sqlfiles import load_sidecar
+
 TRUE_BG = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}  # rates per week
 TRUE_GG = {"p": 6.0, "q": 4.0, "v": 150.0}  # mean spend per purchase day p*v/(q-1) = 300
 START, END = date(2019, 1, 1), date(2020, 12, 31)
-COLUMNS = [
-    "snapshot_month",
-    "order_id",
-    "invoice",
-    "stock_code",
-    "description",
-    "quantity",
-    "unit_price",
-    "line_revenue",
-    "invoice_date",
-    "order_date",
-    "customer_id",
-    "country",
-    "source_file",
-    "source_row",
-]
+COLUMNS = list(load_sidecar("cleaned_transactions").columns)  # the table the simulation stands in for
 
 
 def simulate_days(n, seed, start=START, end=END, start_share=0.85):

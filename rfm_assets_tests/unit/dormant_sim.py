@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rfm_assets.core.months import add_months
+from rfm_assets.core.sqlfiles import load_sidecar
 
 FIRST = date(2010, 1, 1)
 N_MONTHS = 24
@@ -27,22 +28,7 @@ B0, B1 = -3.3, 0.8
 NO_SIGNAL_Q = 0.13
 COUNTRIES = ["United Kingdom", "Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Portugal"]
 COUNTRY_P = [0.62, 0.1, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02]
-COLUMNS = [
-    "snapshot_month",
-    "order_id",
-    "invoice",
-    "stock_code",
-    "description",
-    "quantity",
-    "unit_price",
-    "line_revenue",
-    "invoice_date",
-    "order_date",
-    "customer_id",
-    "country",
-    "source_file",
-    "source_row",
-]
+COLUMNS = list(load_sidecar("cleaned_transactions").columns)  # the table the simulation stands in for
 
 
 def repurchase_q(n_orders: np.ndarray, signal: bool) -> np.ndarray:
