@@ -7,6 +7,27 @@ import dagster as dg
 
 from rfm_assets.definitions import defs
 
+# Stock codes that are not products, written out here independently of the cleaning SQL, so the
+# tests that recompute cleaned_transactions by hand do not reuse the rule they check.
+NON_PRODUCT = {
+    "POST",
+    "DOT",
+    "M",
+    "D",
+    "C2",
+    "C3",
+    "S",
+    "B",
+    "PADS",
+    "CRUK",
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+}
+
 T = TypeVar("T")
 
 

@@ -11,30 +11,12 @@ import pytest
 
 from rfm_assets.core.rows import scalar
 from rfm_assets.resources import OrderSourceResource
-from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, materialize
+from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, NON_PRODUCT, materialize
 from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.conftest import make_resources
 
 MONTHS = [f"2010-{m:02d}" for m in range(1, 9)]  # the small dataset: January to August 2010
 WINDOW = 6  # RFM window of the tests: August's window (March..August) spans every gap
-NON_PRODUCT = {
-    "POST",
-    "DOT",
-    "M",
-    "D",
-    "C2",
-    "C3",
-    "S",
-    "B",
-    "PADS",
-    "CRUK",
-    "BANK CHARGES",
-    "AMAZONFEE",
-    "ADJUST",
-    "ADJUST2",
-    "TEST001",
-    "TEST002",
-}
 MONTHLY_ASSETS = dg.AssetSelection.all() - dg.AssetSelection.groups("bi_views")
 
 

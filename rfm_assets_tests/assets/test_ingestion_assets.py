@@ -7,27 +7,8 @@ import pytest
 
 from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.core.warehouse import table_checksum
-from rfm_assets_tests.assets.helpers import INGESTION, failed_checks, materialize
+from rfm_assets_tests.assets.helpers import INGESTION, NON_PRODUCT, failed_checks, materialize
 from rfm_assets_tests.conftest import make_resources
-
-NON_PRODUCT = {
-    "POST",
-    "DOT",
-    "M",
-    "D",
-    "C2",
-    "C3",
-    "S",
-    "B",
-    "PADS",
-    "CRUK",
-    "BANK CHARGES",
-    "AMAZONFEE",
-    "ADJUST",
-    "ADJUST2",
-    "TEST001",
-    "TEST002",
-}
 
 
 def _expected_month(csv_path, year, month):
