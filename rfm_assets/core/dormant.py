@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, TypedDict
+from typing import TypedDict
 
 import duckdb
 
@@ -60,14 +60,9 @@ from rfm_assets.core.dormant_plan import (
     rows,
     window,
 )
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import pd
 from rfm_assets.core.months import add_months, month_start
 from rfm_assets.core.plots import calibration_chart, gain_chart
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    pd = lazy("pandas")
 
 __all__ = [
     "anchor_features",

@@ -22,16 +22,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import np, pd
 from rfm_assets.core.months import add_months
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    np, pd = lazy("numpy"), lazy("pandas")
 
 K = 4.0  # robust z: a change more than K robust standard deviations from the usual one warns
 MAD_TO_SD = 1.4826  # MAD x 1.4826 estimates the standard deviation of a normal series

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import TYPE_CHECKING
 
 from rfm_assets.core.drift import (
     LOOKBACK,
@@ -28,13 +27,8 @@ from rfm_assets.core.drift import (
     change_drift,
     robust_band,
 )
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import pd
 from rfm_assets.core.months import add_months
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    pd = lazy("pandas")
 
 FORECAST_FLOOR = math.log(1.5)  # a miss within x1.5 of the point forecast (-33% to +50%) never warns
 RATE_MONTHS = 6  # revenue per line: the median over this many months before the month judged

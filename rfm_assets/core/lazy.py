@@ -4,22 +4,21 @@
 asset and check module; pandas, numpy, polars and pyarrow add about a second to that before any
 step needs them. A module writes::
 
-    if TYPE_CHECKING:
-        import pandas as pd
-    else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-        pd = lazy("pandas")
+    from rfm_assets.core.lazy import np, pd, pl
 
-and uses ``pd`` as usual: the type checker sees the real module, and at run time the first
-attribute access imports it (through ``importlib.import_module``, under the import system's lock, so
-it is safe from threads) and copies its namespace, so later accesses cost a plain attribute lookup.
-Nothing is put in ``sys.modules``: other code importing the library gets the real module.
+and uses them as usual: the type checker sees the real modules (imported here under
+``TYPE_CHECKING``), and at run time each is a :class:`LazyModule` whose first attribute access imports
+it (through ``importlib.import_module``, under the import system's lock, so it is safe from threads)
+and copies its namespace, so later accesses cost a plain attribute lookup. Nothing is put in
+``sys.modules``: other code importing the library gets the real module. Another library is made lazy
+the same way, ``name = lazy("module")`` beside an ``import module as name`` under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 
 class LazyModule(ModuleType):
@@ -40,3 +39,13 @@ class LazyModule(ModuleType):
 def lazy(name: str) -> Any:
     """A stand-in for ``import name`` that imports the module on first attribute access."""
     return LazyModule(name)
+
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import polars as pl
+else:
+    np, pd, pl = lazy("numpy"), lazy("pandas"), lazy("polars")
+
+__all__ = ["LazyModule", "lazy", "np", "pd", "pl"]

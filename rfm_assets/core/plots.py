@@ -9,13 +9,8 @@ from datetime import date
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import np, pd
 
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    np, pd = lazy("numpy"), lazy("pandas")
 if TYPE_CHECKING:
     from typing import TypeAlias
 

@@ -7,19 +7,13 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import pl
 from rfm_assets.core.months import add_months
 from rfm_assets.core.sqlfiles import SQL_DIR, load_sql
 from rfm_assets.core.warehouse import built_months, replace_partition
-
-if TYPE_CHECKING:
-    import polars as pl
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    pl = lazy("polars")
 
 DEFAULT_RULES = SQL_DIR / "rfm_segment_rules.csv"
 UNLABELLED = "Unlabelled"

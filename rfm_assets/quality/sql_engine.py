@@ -14,11 +14,11 @@ Expectation types or arguments without a translation are left to GX on pandas
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import pd
 from rfm_assets.core.quoting import quote_ident as _q
 from rfm_assets.core.rows import one_row, scalar
 from rfm_assets.quality.runner import Outcome, Report, validate
@@ -31,11 +31,6 @@ from rfm_assets.quality.sql_translate import (
     table_level_check,
     unique_keys,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    pd = lazy("pandas")
 
 SAMPLES = 20
 

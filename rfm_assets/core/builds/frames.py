@@ -5,15 +5,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import pd
 from rfm_assets.core.sqlfiles import empty_frame
-
-if TYPE_CHECKING:
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    pd = lazy("pandas")
 
 CLV_COLUMNS = [
     "snapshot_month",
