@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict, Unpack
 
 from rfm_assets.core.lazy import np, pd
 from rfm_assets.core.months import add_months
@@ -41,6 +42,35 @@ class DriftResult:
     passed: bool
     description: str
     metadata: dict[str, float | int | str] = field(default_factory=dict)
+
+
+class BandOptions(TypedDict, total=False):
+    """Options of every drift rule: the band is ``k`` robust sd wide (default ``K``) and needs ``min_history``
+    earlier values (default ``MIN_CHANGES`` for changes, ``MIN_HISTORY`` for levels)."""
+
+    k: float
+    min_history: int
+
+
+class ChangeOptions(BandOptions, total=False):
+    """:class:`BandOptions` plus, for the change rules: ``transform='log'`` judges changes of log values
+    (ratios), and ``unit`` says how changes are written ("points" of a share, "log" as x ratios, else plain)."""
+
+    transform: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    """One change rule, with the defaults of :class:`ChangeOptions`: ``what`` names the series in the
+    sentence, and a change within ±``floor`` never warns."""
+
+    what: str
+    floor: float
+    transform: str = "linear"
+    unit: str = "points"
+    k: float = K
+    min_history: int = MIN_CHANGES
 
 
 def robust_band(history: Sequence[float] | np.ndarray, *, k: float = K, floor: float = 0.0) -> tuple[float, float]:
@@ -71,11 +101,8 @@ def _series(frame: pd.DataFrame, column: str, month: date, lookback: int = LOOKB
 
 
 def _not_enough(what: str, have: int, need: int) -> DriftResult:
-    return DriftResult(
-        True,
-        f"not enough history to judge {what}: {have} earlier value(s), {need} needed",
-        {"history": have, "history_needed": need},
-    )
+    text = f"not enough history to judge {what}: {have} earlier value(s), {need} needed"
+    return DriftResult(True, text, {"history": have, "history_needed": need})
 
 
 def _nothing(what: str, month: date) -> DriftResult:
@@ -106,26 +133,19 @@ def _floor(floor: float, unit: str) -> str:
 
 
 def change_drift(
-    frame: pd.DataFrame,
-    month: date,
-    column: str,
-    *,
-    what: str,
-    floor: float,
-    transform: str = "linear",
-    unit: str = "points",
-    k: float = K,
-    min_history: int = MIN_CHANGES,
+    frame: pd.DataFrame, month: date, column: str, *, what: str, floor: float, **options: Unpack[ChangeOptions]
 ) -> DriftResult:
     """Warn when this month's change of ``column`` (since the latest earlier month; on ``log`` values
     when ``transform='log'``) is outside median ± max(k x 1.4826 x MAD, floor) of the earlier
     month-to-month changes of the ``LOOKBACK`` months before; a change within ±floor never warns."""
-    band = _change_band(_series(frame, column, month), month, transform, floor, k)
+    rule = ChangeRule(what, floor, **options)
+    unit, k = rule.unit, rule.k
+    band = _change_band(_series(frame, column, month), month, rule.transform, floor, k)
     if band is None:
         return _nothing(what, month)
     change, center, half, n = band
-    if n < min_history:
-        return _not_enough(what, n, min_history)
+    if n < rule.min_history:
+        return _not_enough(what, n, rule.min_history)
     low, high = min(center - half, -floor), max(center + half, floor)
     passed = low <= change <= high
     description = (
@@ -134,19 +154,9 @@ def change_drift(
         f"{'floor' if half == floor else f'{k:g} x robust sd'}; {_floor(floor, unit)} never warns): "
         f"{'within' if passed else 'OUTSIDE'}"
     )
-    return DriftResult(
-        passed,
-        description,
-        {
-            "change": round(change, 6),
-            "usual_change": round(center, 6),
-            "band_low": round(low, 6),
-            "band_high": round(high, 6),
-            "floor": floor,
-            "history": n,
-            "scale": transform,
-        },
-    )
+    compared = {"change": change, "usual_change": center, "band_low": low, "band_high": high}
+    rounded = {key: round(number, 6) for key, number in compared.items()}
+    return DriftResult(passed, description, {**rounded, "floor": floor, "history": n, "scale": rule.transform})
 
 
 def group_change_drift(
@@ -157,16 +167,14 @@ def group_change_drift(
     value: str,
     what: str,
     floor: float,
-    transform: str = "linear",
-    unit: str = "points",
-    k: float = K,
-    min_history: int = MIN_CHANGES,
+    **options: Unpack[ChangeOptions],
 ) -> DriftResult:
     """:func:`change_drift` for every group (segment, cluster, parameter) of a long frame
     (snapshot_month, ``group``, ``value``); a group absent in a month has value 0 there when the
     values are shares (``transform='linear'``). Warns when any group is outside its band."""
+    rule = ChangeRule(what, floor, **options)
     wide = frame.pivot_table(index="snapshot_month", columns=group, values=value, aggfunc="sum")
-    if transform == "linear":
+    if rule.transform == "linear":
         wide = wide.fillna(0.0)
     wide.index = pd.to_datetime(wide.index).date
     if month not in set(wide.index):
@@ -174,17 +182,7 @@ def group_change_drift(
     rows, worst, worst_score, failed = [], None, -1.0, []
     for name in wide.columns:
         frame_g = pd.DataFrame({"snapshot_month": wide.index, "v": wide[name].to_numpy()})
-        result = change_drift(
-            frame_g,
-            month,
-            "v",
-            what=f"{what} {name}",
-            floor=floor,
-            transform=transform,
-            unit=unit,
-            k=k,
-            min_history=min_history,
-        )
+        result = change_drift(frame_g, month, "v", what=f"{what} {name}", floor=floor, **options)
         meta = result.metadata
         if "change" not in meta:
             continue
@@ -195,11 +193,11 @@ def group_change_drift(
             worst, worst_score = (name, result), score
         failed += [] if result.passed else [str(name)]
         rows.append(
-            f"| {name} | {_fmt(change, unit)} | {_fmt(low, unit)} .. "
-            f"{_fmt(high, unit)} | {'ok' if result.passed else '**outside**'} |"
+            f"| {name} | {_fmt(change, rule.unit)} | {_fmt(low, rule.unit)} .. "
+            f"{_fmt(high, rule.unit)} | {'ok' if result.passed else '**outside**'} |"
         )
     if worst is None:
-        return _not_enough(what, max((len(wide[wide.index < month]) - 1), 0), min_history)
+        return _not_enough(what, max((len(wide[wide.index < month]) - 1), 0), rule.min_history)
     name, result = worst
     table = "\n".join(["| group | change | usual range | verdict |", "|---|---:|---:|---|", *rows])
     lead = f"{len(failed)} of {len(rows)} outside their usual range ({', '.join(failed)}); " if failed else ""
@@ -218,8 +216,7 @@ def level_drift(
     what: str,
     floor: float,
     minimum: float,
-    k: float = K,
-    min_history: int = MIN_HISTORY,
+    **options: Unpack[BandOptions],
 ) -> DriftResult:
     """Warn when ``column`` (positive) rose above its earlier levels' band on a log scale,
     median + max(k x 1.4826 x MAD, floor), and above ``minimum``; falls never warn."""
@@ -227,6 +224,7 @@ def level_drift(
     series = series[series > 0]
     if month not in series.index:
         return _nothing(what, month)
+    k, min_history = options.get("k", K), options.get("min_history", MIN_HISTORY)
     earlier = _log(series[series.index < month]).iloc[-LOOKBACK:]
     if len(earlier) < min_history:
         return _not_enough(what, len(earlier), min_history)
