@@ -44,14 +44,20 @@ CATALOG = "bi_catalog"
 
 
 @dataclass(frozen=True)
-class PublishResult:
-    """What was published where."""
+class Published:
+    """What a publish left for BI (every base table and view), and how long it took."""
 
-    path: Path
     tables: tuple[str, ...]
     views: tuple[str, ...]
-    size_bytes: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class PublishResult(Published):
+    """A copy published as the read-only DuckDB file ``path``."""
+
+    path: Path
+    size_bytes: int
 
 
 def default_bi_copy(warehouse: str | Path) -> Path:
@@ -145,13 +151,10 @@ def _remove(path: Path) -> None:
 
 
 @dataclass(frozen=True)
-class LakePublishResult:
-    """The lake snapshot BI should read, and what it holds."""
+class LakePublishResult(Published):
+    """A publish into the lake: ``snapshot`` is the one BI should read."""
 
     snapshot: int
-    tables: tuple[str, ...]
-    views: tuple[str, ...]
-    seconds: float
 
     def attach_sql(self, target: str) -> str:
         """What a BI connection runs (after loading the extensions) to read this snapshot."""
@@ -174,7 +177,7 @@ def publish_lake(
         snapshot = lake.retry_conflicts(write)
     with lake.connect_lake(target, data_path, snapshot=snapshot) as con:
         tables, views = _relations(con, lake.ALIAS)
-    return LakePublishResult(snapshot, tables, views, time.perf_counter() - started)
+    return LakePublishResult(tables=tables, views=views, seconds=time.perf_counter() - started, snapshot=snapshot)
 
 
 def lake_snapshot_problems(target: str, data_path: str | None, snapshot: int) -> list[str]:

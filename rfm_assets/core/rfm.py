@@ -83,19 +83,18 @@ def missing_months(con: duckdb.DuckDBPyConnection, table: str, months: list[date
     return [m for m in months if m not in present]
 
 
+def _replace_from_sql(con: duckdb.DuckDBPyConnection, table: str, month: date, **params: object) -> int:
+    """Replace ``month`` of ``table`` with what ``sql/<table>.sql`` selects for ``$month`` and ``params``."""
+    return replace_partition(con, table, month, load_sql(table), {"month": month, **params})
+
+
 def build_rfm_snapshot(con: duckdb.DuckDBPyConnection, month: date, window_months: int, segments: pl.DataFrame) -> int:
     """Replace ``rfm_snapshots`` for ``month`` from cleaned_transactions and customer_returns."""
     if window_months < 1:
         raise ValueError(f"window_months must be >= 1, got {window_months}")
     con.register("segment_map", segments.to_arrow())
     try:
-        return replace_partition(
-            con,
-            "rfm_snapshots",
-            month,
-            load_sql("rfm_snapshots"),
-            {"month": month, "window_months": window_months},
-        )
+        return _replace_from_sql(con, "rfm_snapshots", month, window_months=window_months)
     finally:
         con.unregister("segment_map")
 
@@ -107,10 +106,4 @@ def window_months_list(month: date, window_months: int, first_month: date) -> li
 
 def build_segment_migration(con: duckdb.DuckDBPyConnection, month: date, previous_month: date) -> int:
     """Replace ``segment_migration`` for ``month`` (moves from ``previous_month``'s snapshot)."""
-    return replace_partition(
-        con,
-        "segment_migration",
-        month,
-        load_sql("segment_migration"),
-        {"month": month, "previous_month": previous_month},
-    )
+    return _replace_from_sql(con, "segment_migration", month, previous_month=previous_month)
