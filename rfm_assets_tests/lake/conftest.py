@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 
 from rfm_assets_tests.conftest import make_resources
-from rfm_assets_tests.lake.postgres import start_cluster
+from rfm_assets_tests.lake.postgres import require_bin_dir, start_cluster
 
 _names = itertools.count()
 
 
-@pytest.fixture(scope="session")
-def pg_cluster():
-    """A running private cluster (skips without postgres binaries, fails without them under CI)."""
+def require_lake() -> None:
+    """Skip without the lake's DuckDB extension packages or postgres binaries; under CI fail instead."""
     from rfm_assets.core import lake
 
     for package in lake.EXTENSIONS:
@@ -24,6 +23,13 @@ def pg_cluster():
             if os.environ.get("CI"):
                 pytest.fail(f"the lake's DuckDB extensions are missing under CI: {exc}")
             pytest.skip(f"the lake's DuckDB extensions are not installed for this DuckDB: {exc}")
+    require_bin_dir()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A running private cluster (skips without postgres binaries, fails without them under CI)."""
+    require_lake()
     cluster = start_cluster()
     yield cluster
     cluster.stop()

@@ -143,6 +143,36 @@ def test_a_reader_at_a_snapshot_sees_consistent_data_while_months_are_rewritten(
         assert contents(con) == [(JAN, 10, 45, 0, 0), (FEB, 7, 21, 1, 1), (MAR, 5, 10, 1, 1)]
 
 
+def test_readers_see_whole_months_while_writer_processes_rewrite_them(new_lake):
+    """Two writer processes rewrite months 1..4 (WRITER); meanwhile a reader pinned at a snapshot keeps
+    seeing that snapshot, and a reader of the newest snapshot sees each month whole: one writer's round."""
+    target, data_path = new_lake()
+    with connect(target, data_path=data_path) as con:
+        for m in range(1, 5):
+            replace_partition(con, "t", date(2010, m, 1), month_rows(date(2010, m, 1), m * 100, tag=99))
+        snapshot = lake.current_snapshot(con)
+    pinned_expected = [(date(2010, m, 1), m * 100, m * 100 * (m * 100 - 1) // 2, 99, 99) for m in range(1, 5)]
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, target, data_path, str(w)], env=env, stdout=subprocess.PIPE)
+        for w in range(2)
+    ]
+    pinned_reads, states = 0, set()
+    with (
+        lake.connect_lake(target, data_path, snapshot=snapshot) as pinned,
+        lake.open_lake(target, data_path, read_only=True) as live,
+    ):
+        while any(p.poll() is None for p in procs):
+            assert contents(pinned) == pinned_expected
+            pinned_reads += 1
+            rows = contents(live)
+            for month, n, total, low, high in rows:  # whole months only, never two rounds mixed
+                assert (n, total, low) == (month.month * 100, n * (n - 1) // 2, high), rows
+            states.add(tuple(r[3] for r in rows))
+    assert [p.wait(600) for p in procs] == [0, 0]
+    assert pinned_reads > 1 and len(states) > 1, (pinned_reads, states)  # the reads overlapped the rewrites
+
+
 KILLED = textwrap.dedent("""
     import sys, time
     from datetime import date
