@@ -1,5 +1,6 @@
 """Lifetime-value layer: BG/NBD + Gamma-Gamma per monthly snapshot, and its monthly holdout check."""
 
+import calendar
 from collections.abc import Iterator
 
 import dagster as dg
@@ -12,6 +13,7 @@ from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, t
 from rfm_assets.core import clv, plots
 from rfm_assets.core.builds.lifetime_value import ClvFitError, build_clv_holdout_metrics, build_clv_models
 from rfm_assets.core.clv_holdout import overall_metrics
+from rfm_assets.core.clv_seasonal import SeasonalIndex
 from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, OrderSourceResource, WarehouseResource
 
@@ -22,6 +24,18 @@ KINDS = {"duckdb", "python", "pandas"}
 def _float_or_null(value: float | None) -> dg.MetadataValue:
     """A float, or null where the metric is undefined (never 0, which would read as a measurement)."""
     return dg.MetadataValue.null() if value is None else dg.MetadataValue.float(float(value))
+
+
+def _index_md(index: SeasonalIndex) -> str:
+    """The seasonal index per calendar month with the years seen, the raw log ratio and its weight."""
+    rows = ["| month | index | years seen | raw log(O/E) | weight |", "|---|---:|---:|---:|---:|"]
+    for m in range(12):
+        raw = index.raw_log_ratio[m]
+        rows.append(
+            f"| {calendar.month_abbr[m + 1]} | {index.values[m]:.3f} | {index.years_seen[m]} | "
+            f"{'' if raw is None else f'{raw:.3f}'} | {index.weights[m]:.2f} |"
+        )
+    return "\n".join([f"{index.status}: {index.message}; calendar mean {index.level:.3f}", "", *rows])
 
 
 def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
@@ -42,7 +56,8 @@ def _params_vs_truth(fit: clv.ClvFit, truth: dict | None) -> str:
         deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
         description="Per customer as of the month's last day: lifetimes' frequency, recency, T "
         "(weeks) and monetary_value over the full history, P(alive), expected purchases and "
-        "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma. Months with too little "
+        "spend, and discounted 12-month CLV from BG/NBD + Gamma-Gamma, also seasonally adjusted "
+        "(the _seasonal columns: a calendar index from the history applied as a clock). Months with too little "
         "history (under 25 weeks, or < 50 repeat customers) are written empty on purpose, with the reason in "
         "the metadata.",
         group_name=GROUP,
@@ -96,6 +111,8 @@ def clv_models(
                 "CLV distribution",
             ),
             "total_clv_12m": dg.MetadataValue.float(float(scores["clv_12m"].sum())),
+            "total_clv_12m_seasonal": dg.MetadataValue.float(float(scores["clv_12m_seasonal"].sum())),
+            "seasonal_index": dg.MetadataValue.md(_index_md(built.index)),
             "frequency_monetary_corr": _float_or_null(fit.frequency_monetary_corr),
         }
         params_md["fitted_vs_true"] = dg.MetadataValue.md(_params_vs_truth(fit, order_source.truth()))
@@ -114,8 +131,9 @@ def clv_holdout_metrics(
 ) -> dg.MaterializeResult:
     """Does the CLV model predict? Fitted on history up to the end of month M-h (h = 6 by default),
     its predicted repeat purchases over the next h months are compared with what customers actually
-    did: aggregate % error, per-customer MAE and correlation, overall and by frequency class. Early
-    months without enough calibration history are written empty, with the reason in the metadata.
+    did: aggregate % error, per-customer MAE and correlation, overall and by frequency class, without
+    and with the seasonal index of the calibration history (the ``_seasonal`` columns). Early months
+    without enough calibration history are written empty, with the reason in the metadata.
     """
     month = partition_month(context)
     with warehouse.connect() as con:
@@ -131,7 +149,11 @@ def clv_holdout_metrics(
             plots_wanted(context),
             lambda: plots.lines(
                 bf["calibration_frequency"],
-                {"actual": bf["mean_actual"], "predicted": bf["mean_predicted"]},
+                {
+                    "actual": bf["mean_actual"],
+                    "predicted": bf["mean_predicted"],
+                    "predicted, seasonal": bf["mean_predicted_seasonal"],
+                },
                 f"Calibration vs holdout, {result.calibration_end:%Y-%m-%d} + {params.clv_holdout_months} months",
                 xlabel="repeat purchases in calibration (10 = 10+)",
                 ylabel="mean purchases in holdout",
@@ -141,6 +163,7 @@ def clv_holdout_metrics(
         extra |= {key: _float_or_null(value) for key, value in overall_metrics(result).items()}
         extra |= {
             "metrics": table_md(result.metrics.drop(columns=["snapshot_month"]).round(3)),
+            "seasonal_index": dg.MetadataValue.md(_index_md(result.index)),
             **png,
         }
     return dg.MaterializeResult(metadata={**metadata, **extra})

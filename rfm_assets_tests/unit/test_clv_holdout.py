@@ -87,13 +87,17 @@ def test_holdout_without_later_purchases_gives_nulls_and_documented_types(sim):
         "pct_error": "DOUBLE",
         "mae": "DOUBLE",
         "correlation": "DOUBLE",
+        "predicted_purchases_seasonal": "DOUBLE",
+        "pct_error_seasonal": "DOUBLE",
+        "mae_seasonal": "DOUBLE",
     }
     nulls = one_row(
         con,
         "select count(*) filter (pct_error is null), count(*) filter (correlation is null), "
-        "count(*) filter (mae is null) from metrics",
+        "count(*) filter (mae is null), count(*) filter (pct_error_seasonal is null), "
+        "count(*) filter (mae_seasonal is null) from metrics",
     )
-    assert nulls == (6, 6, 0)
+    assert nulls == (6, 6, 0, 6, 0)
     overall = overall_metrics(result)  # what the asset's metadata shows: it raised here (float(NA))
     total = result.metrics.set_index("frequency_class").loc["all"]
     assert overall["aggregate_pct_error"] is None and overall["per_customer_correlation"] is None
@@ -110,4 +114,6 @@ def test_overall_metrics_of_an_early_month_are_all_undefined(sim):
         "aggregate_pct_error": None,
         "per_customer_mae": None,
         "per_customer_correlation": None,
+        "aggregate_pct_error_seasonal": None,
+        "per_customer_mae_seasonal": None,
     }

@@ -22,6 +22,8 @@ CLV_COLUMNS = [
     "expected_next_order_date",
     "p_order_30d",
     "p_order_90d",
+    "expected_purchases_12m_seasonal",
+    "clv_12m_seasonal",
 ]
 DORMANT_METRIC_COLUMNS = [
     "snapshot_month",

@@ -12,6 +12,9 @@ from rfm_assets.core import clv
 from rfm_assets.core.builds.frames import CLV_COLUMNS, empty_clv_params, empty_clv_scores
 from rfm_assets.core.clv_holdout import HoldoutResult, holdout_metrics
 from rfm_assets.core.clv_next_order import next_order_columns
+from rfm_assets.core.clv_predict import monthly_discount_rate
+from rfm_assets.core.clv_seasonal import SeasonalIndex, index_params, seasonal_index
+from rfm_assets.core.clv_seasonal_predict import seasonal_scores
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import month_end
 from rfm_assets.core.warehouse import replace_partition_frame
@@ -41,6 +44,7 @@ class ClvBuild:
     fit: clv.ClvFit  # status 'fitted' or 'insufficient_history' (then both tables are written empty)
     summary: pd.DataFrame  # lifetimes' frequency/recency/T/monetary_value per customer, as of the month's end
     scores: pd.DataFrame  # the rows written to customer_lifetime_value
+    index: SeasonalIndex  # the seasonal index behind the _seasonal columns (flat when not fitted)
 
     @property
     def fitted(self) -> bool:
@@ -57,9 +61,17 @@ def build_clv_models(con: duckdb.DuckDBPyConnection, month: date, cfg: clv.ClvCo
     if fit.status == "failed":
         raise ClvFitError(month, fit)
     fitted = fit.status == "fitted"
+    index = SeasonalIndex(message="no CLV fit: no seasonal index")
     if fitted:
+        as_of = month_end(month)
         scores = clv.score_customers(fit, summary, cfg)
-        scores = scores.join(next_order_columns(fit.bg_params, scores, month_end(month)))
+        scores = scores.join(next_order_columns(fit.bg_params, scores, as_of))
+        index = seasonal_index(con, fit.bg_params, summary, as_of)
+        rate = monthly_discount_rate(cfg.annual_discount_rate)
+        aov = scores["expected_avg_order_value"].to_numpy()
+        scores = scores.join(
+            seasonal_scores(fit.bg_params, summary.reset_index(drop=True), index, as_of, cfg.horizon_months, rate, aov)
+        )
     else:
         scores = empty_clv_scores()
     scores.insert(0, "snapshot_month", month)
@@ -71,9 +83,12 @@ def build_clv_models(con: duckdb.DuckDBPyConnection, month: date, cfg: clv.ClvCo
         allow_empty=not fitted,
         select="* replace (expected_next_order_date::date as expected_next_order_date)",
     )
-    long = clv.params_long(fit, month) if fitted else empty_clv_params()
+    long = empty_clv_params()
+    if fitted:
+        seasonal = [(month, "seasonal", k, float(v)) for k, v in index_params(index).items()]
+        long = pd.concat([clv.params_long(fit, month), pd.DataFrame(seasonal, columns=list(long.columns))])
     replace_partition_frame(con, "clv_model_params", month, long, allow_empty=not fitted)
-    return ClvBuild(fit, summary, scores)
+    return ClvBuild(fit, summary, scores, index)
 
 
 def build_clv_holdout_metrics(con: duckdb.DuckDBPyConnection, month: date, cfg: HoldoutConfig) -> HoldoutResult:
