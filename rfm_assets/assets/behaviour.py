@@ -3,25 +3,21 @@
 import dagster as dg
 
 from rfm_assets.assets.configs import rfm_config
-from rfm_assets.assets.decorators import monthly_sql_asset
 from rfm_assets.assets.ingestion import OWNERS, cleaned_transactions, customer_returns
 from rfm_assets.assets.inputs import ALL_HISTORY, PREVIOUS_AND_THIS, first_month, require_history
+from rfm_assets.assets.layers import Layer
 from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
+from rfm_assets.assets.steps import month_step
 from rfm_assets.core import plots
 from rfm_assets.core.builds import behaviour as build
 from rfm_assets.core.months import add_months
-from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
 GROUP = "customer_behaviour"
+LAYER = Layer(GROUP, OWNERS)
 
 
-@monthly_sql_asset(
-    "cohort_retention",
-    deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)],
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@LAYER.sql_asset("cohort_retention", deps=[dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY)])
 def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """How each acquisition cohort (month of first purchase) keeps buying: for the month, every
     cohort's size, active customers, retention rate and revenue (`sql/cohort_retention.sql`).
@@ -30,9 +26,7 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     (this table) or pivoted (view `cohort_retention_triangle`). The metadata shows the heatmap of
     every cohort up to this month.
     """
-    month = partition_month(context)
-    with warehouse.connect() as con:
-        require_history(con, "cleaned_transactions", month)
+    with month_step(context, warehouse, "cleaned_transactions") as (month, con):
         built = build.build_cohort_retention(con, month)
         metadata = partition_metadata(con, "cohort_retention", month)
     labels, grid = built.cohorts, built.grid
@@ -52,14 +46,12 @@ def cohort_retention(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     return dg.MaterializeResult(metadata={**metadata, **png})
 
 
-@monthly_sql_asset(
+@LAYER.sql_asset(
     "rfm_snapshots",
     deps=[
         dg.AssetDep(cleaned_transactions, partition_mapping=ALL_HISTORY),
         dg.AssetDep(customer_returns, partition_mapping=ALL_HISTORY),
     ],
-    group_name=GROUP,
-    owners=OWNERS,
 )
 def rfm_snapshots(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
@@ -71,9 +63,7 @@ def rfm_snapshots(
     (default `sql/rfm_segment_rules.csv`, covering all 125 score cells). Only data up to the
     month's end is read, and the asset refuses to run while an earlier month is missing.
     """
-    month = partition_month(context)
-    with warehouse.connect() as con:
-        require_history(con, "cleaned_transactions", month)
+    with month_step(context, warehouse, "cleaned_transactions") as (month, con):
         require_history(con, "customer_returns", month, since=add_months(month, -(params.window_months - 1)))
         sizes = build.build_rfm_snapshots(con, month, rfm_config(params)).segment_profile
         metadata = partition_metadata(con, "rfm_snapshots", month)
@@ -98,18 +88,12 @@ def rfm_snapshots(
     )
 
 
-@monthly_sql_asset(
-    "segment_migration",
-    deps=[dg.AssetDep(rfm_snapshots, partition_mapping=PREVIOUS_AND_THIS)],
-    group_name=GROUP,
-    owners=OWNERS,
-)
+@LAYER.sql_asset("segment_migration", deps=[dg.AssetDep(rfm_snapshots, partition_mapping=PREVIOUS_AND_THIS)])
 def segment_migration(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Customers moving from each RFM segment last month to each segment this month, including
     new and returning customers entering the window and customers leaving it
     (`sql/segment_migration.sql`). The metadata shows the transition matrix."""
-    month = partition_month(context)
-    with warehouse.connect() as con:
+    with month_step(context, warehouse) as (month, con):
         if month > first_month():
             require_history(con, "rfm_snapshots", month, since=add_months(month, -1))
         built = build.build_segment_migration(con, month)

@@ -7,17 +7,17 @@ import dagster as dg
 
 from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
 from rfm_assets.assets.inputs import require_history
+from rfm_assets.assets.layers import Layer
 from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
+from rfm_assets.assets.steps import month_step
 from rfm_assets.core import plots
 from rfm_assets.core.builds.campaigns import OUTCOME_LAG_MONTHS, build_campaign_contacts, build_campaign_outcomes
 from rfm_assets.core.campaigns import OutcomeConfig
 from rfm_assets.core.months import add_months
-from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
-GROUP = "reactivation"  # the campaigns close the win-back loop of that layer
-OWNERS = ["team:marketing-analytics"]
-KINDS = {"duckdb", "python", "pandas"}
+# the campaigns close the win-back loop of the reactivation layer
+LAYER = Layer("reactivation", ["team:marketing-analytics"], frozenset({"duckdb", "python", "pandas"}))
 
 with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta (see assets/inputs.py)
     warnings.simplefilter("ignore", dg.BetaWarning)
@@ -30,22 +30,18 @@ with warnings.catch_warnings():  # allow_nonexistent_upstream_partitions is beta
 
 
 @monthly_multi_asset(
-    dg.AssetSpec(
+    LAYER.spec(
         "campaign_contacts",
         deps=["dormant_targets"],
         description="Who the campaign chosen this month reached: the valid rows of the email tool's "
         "contacts_YYYY-MM.csv (RFM_CONTACTS_DIR), first contact per customer, bad rows quarantined and "
         "listed in the metadata; without a file, the treatment group is assumed contacted (the metadata says so).",
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
     )
 )
 def campaign_contacts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
 ) -> Iterator[dg.MaterializeResult]:
-    month = partition_month(context)
-    with warehouse.connect() as con:
+    with month_step(context, warehouse) as (month, con):
         contacts = build_campaign_contacts(con, month, params.contacts_dir)
         metadata = partition_metadata(con, "campaign_contacts", month)
     assumed = contacts.source == "assumed"
@@ -62,7 +58,7 @@ def campaign_contacts(
 
 
 @monthly_multi_asset(
-    dg.AssetSpec(
+    LAYER.spec(
         "campaign_outcomes",
         deps=[
             dg.AssetDep("dormant_targets", partition_mapping=CAMPAIGN_OF_M_MINUS_3),
@@ -74,16 +70,12 @@ def campaign_contacts(
         "(two-proportion; seeded bootstrap for revenue), incremental revenue, per persona, and the model's "
         "predicted rate next to the realized one. Below 30 customers per group it says the uplift cannot be "
         "measured yet. Empty while M-3 has no campaign groups.",
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
     )
 )
 def campaign_outcomes(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    month = partition_month(context)
-    with warehouse.connect() as con:
+    with month_step(context, warehouse) as (month, con):
         require_history(con, "cleaned_transactions", month, since=add_months(month, 1 - OUTCOME_LAG_MONTHS))
         built = build_campaign_outcomes(con, month, OutcomeConfig())
         metadata = partition_metadata(con, "campaign_outcomes", month)

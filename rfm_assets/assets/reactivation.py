@@ -6,31 +6,32 @@ from pathlib import Path
 import dagster as dg
 
 from rfm_assets.assets.configs import dormant_config
-from rfm_assets.assets.decorators import monthly_multi_asset, sql_spec, status_metadata
-from rfm_assets.assets.inputs import ALL_HISTORY, require_history
+from rfm_assets.assets.decorators import monthly_multi_asset, status_metadata
+from rfm_assets.assets.inputs import ALL_HISTORY
+from rfm_assets.assets.layers import Layer
 from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
+from rfm_assets.assets.steps import month_step
 from rfm_assets.core.builds.reactivation import build_dormant_reactivation
 from rfm_assets.core.dormant_campaign import export_csv
-from rfm_assets.partitions import partition_month
 from rfm_assets.resources import AnalysisParamsResource, WarehouseResource
 
-GROUP = "reactivation"
-OWNERS = ["team:marketing-analytics", "team:data-engineering"]
-KINDS = {"duckdb", "python", "scikitlearn"}
+LAYER = Layer(
+    "reactivation",
+    ["team:marketing-analytics", "team:data-engineering"],
+    frozenset({"duckdb", "python", "scikitlearn"}),
+)
 
 
 @monthly_multi_asset(
-    sql_spec(
+    LAYER.sql_spec(
         "dormant_features",
         deps=[dg.AssetDep("cleaned_transactions", partition_mapping=ALL_HISTORY)],
         description="The customers dormant as of the month (bought in M-5..M-3, nothing in "
         "M-2..M) with their features as of the month's last day: RFM, tenure, orders, "
         "average order value, basket size, product variety, trend and country "
         "(`sql/dormant_features.sql`; no line after the month's end is read).",
-        group_name=GROUP,
-        owners=OWNERS,
     ),
-    dg.AssetSpec(
+    LAYER.spec(
         "dormant_model_metrics",
         deps=["dormant_features", dg.AssetDep("customer_lifetime_value", partition_mapping=ALL_HISTORY)],
         description="Out-of-time comparison of the repurchase models (random forest, L1 and L2 "
@@ -39,22 +40,16 @@ KINDS = {"duckdb", "python", "scikitlearn"}
         "size, lift over random and over an RFM heuristic, AUC, revenue of the top k against a "
         "random k. The model is chosen on an earlier anchor (selection_anchor), so the lift "
         "reported here carries no selection bias. The metadata shows the gain chart.",
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
     ),
-    dg.AssetSpec(
+    LAYER.spec(
         "dormant_calibration",
         deps=["dormant_model_metrics"],
         description="Predicted vs realized repurchase rate per decile of the chosen model's "
         "calibrated probability on the evaluation anchor, calibrated as the month's list would "
         "have been then (on the anchor a year earlier: same calendar season). The metadata "
         "shows the calibration plot.",
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
     ),
-    dg.AssetSpec(
+    LAYER.spec(
         "dormant_targets",
         deps=["dormant_features", "dormant_model_metrics"],
         description="The ranked win-back list of the month: every customer dormant now with "
@@ -64,21 +59,15 @@ KINDS = {"duckdb", "python", "scikitlearn"}
         "selects them and, for the selected, the campaign group: a random control group "
         "(RFM_CONTROL_SHARE, stratified by persona) is held out. The treatment group is "
         "exported as CSV for email tools.",
-        group_name=GROUP,
-        kinds=KINDS,
-        owners=OWNERS,
     ),
 )
 def dormant_reactivation(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, params: AnalysisParamsResource
 ) -> Iterator[dg.MaterializeResult]:
     """Features of the dormant, model selection out of time, and the month's ranked target list."""
-    month = partition_month(context)
-    with warehouse.connect() as con:
-        require_history(con, "cleaned_transactions", month)
-        # CLV features are used only when every anchor has them: require the ledger so the answer
-        # does not depend on the order months were backfilled in.
-        require_history(con, "customer_lifetime_value", month)
+    # CLV features are used only when every anchor has them: require their ledger too, so the answer
+    # does not depend on the order months were backfilled in.
+    with month_step(context, warehouse, "cleaned_transactions", "customer_lifetime_value") as (month, con):
         result = build_dormant_reactivation(con, month, dormant_config(params))
         features_md = partition_metadata(con, "dormant_features", month)
         metrics_md = partition_metadata(con, "dormant_model_metrics", month)
