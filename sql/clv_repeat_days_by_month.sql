@@ -35,7 +35,7 @@ final as (
         count(*) filter (where d.order_date = f.first_purchase_date)::bigint as first_purchase_days
     from purchase_days as d
     join first_purchase as f using (customer_id)
-    group by 1
+    group by date_trunc('month', d.order_date)
 )
 
 select * from final

@@ -6,6 +6,7 @@ Expected values are worked out by hand in the comments, or come from lifetimes' 
 import math
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +14,13 @@ from lifetimes import BetaGeoFitter
 from lifetimes.utils import _customer_lifetime_value
 
 from rfm_assets.core.clv_predict import monthly_discount_rate
-from rfm_assets.core.clv_seasonal import SeasonalIndex, estimate_index, expected_by_month, index_params
+from rfm_assets.core.clv_seasonal import (
+    SeasonalIndex,
+    estimate_index,
+    expected_by_month,
+    index_params,
+    observed_by_month,
+)
 from rfm_assets.core.clv_seasonal_predict import (
     holdout_boundaries,
     operational_history,
@@ -22,6 +29,7 @@ from rfm_assets.core.clv_seasonal_predict import (
     windowed_expected,
 )
 from rfm_assets.core.months import add_months
+from rfm_assets_tests.unit.clv_sim import write_lines
 
 PARAMS = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
 BIG = 1e8  # counts so large that the Poisson variance 1/(O + 0.5) is negligible
@@ -169,3 +177,35 @@ def test_windowed_expectation_is_lifetimes_discounted_sum():
         windowed_expected(PARAMS, f.to_numpy(), r.to_numpy(), t.to_numpy(), [1.0, 2.0])
     with pytest.raises(ValueError, match="decrease"):
         windowed_expected(PARAMS, f.to_numpy(), r.to_numpy(), t.to_numpy(), [0.0, 2.0, 1.0])
+
+
+def test_observed_repeat_days_by_month_by_hand():
+    # A buys on Jan 5 (two lines), Jan 20 and Feb 3; B first on Feb 10; a guest on Jan 7.
+    # Jan: A's first day and one repeat day; Feb: A's repeat day, B's first day (after Feb 5: not seen)
+    lines = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+            "line_revenue": [1.0] * 6,
+            "invoice_date": pd.to_datetime(
+                [
+                    "2010-01-05 10:00",
+                    "2010-01-05 11:00",
+                    "2010-01-20 10:00",
+                    "2010-02-03 10:00",
+                    "2010-02-10 10:00",
+                    "2010-01-07 10:00",
+                ]
+            ),
+            "customer_id": ["A", "A", "A", "A", "B", None],
+        }
+    )
+    con = duckdb.connect()
+    write_lines(con, lines)
+    got = observed_by_month(con, date(2010, 2, 28))
+    assert got.to_dict("list") == {
+        "month": [pd.Timestamp("2010-01-01"), pd.Timestamp("2010-02-01")],
+        "repeat_purchase_days": [1, 1],
+        "first_purchase_days": [1, 1],
+    }
+    early = observed_by_month(con, date(2010, 2, 5))
+    assert list(early["repeat_purchase_days"]) == [1, 1] and list(early["first_purchase_days"]) == [1, 0]
