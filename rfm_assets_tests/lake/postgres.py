@@ -96,6 +96,16 @@ class Cluster:
         self.run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, name)
         return self.dsn(name)
 
+    def dagster_home(self, folder: Path, dbname: str) -> Path:
+        """A new DAGSTER_HOME at ``folder`` whose instance storage is a new database ``dbname`` here."""
+        self.create_database(dbname)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"postgresql+psycopg2://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"  # psycopg2: SQLAlchemy 2.1
+        (folder / "dagster.yaml").write_text(
+            f"telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: {url}\n"
+        )
+        return folder
+
     def stop(self) -> None:
         try:
             self.run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
