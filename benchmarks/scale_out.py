@@ -6,8 +6,12 @@ workers: months per minute and peak RSS per worker process.
 Each (lines, workers) pair builds every month from scratch into a new lake database, through the real
 command, ``rfm-assets run --workers N`` (instance in Postgres, like a cluster), while a sampler polls the
 RSS of every process of the run's tree every 0.5 s. Data comes from ``benchmarks/dataset.py`` (cached under
-``data/bench/``). Writes ``benchmarks/results/scale_out.json`` and prints a markdown table for
+``data/bench/``; the source is staged again for each run, as a fresh backfill does). Writes
+``benchmarks/results/scale_out.json`` (``--results``) and prints a markdown table for
 ``benchmarks/RESULTS.md``. The Postgres cluster is the tests' (``rfm_assets_tests/lake/postgres.py``).
+With one worker the CLI builds the months itself, so its own peak RSS is the worker's.
+
+Smoke test (``rfm_assets_tests/benchmarks/test_scale_out_smoke.py``): ``--lines 10k --months 2 --workers 1 2``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -48,16 +53,11 @@ def _sample(root: psutil.Process, peaks: dict[int, int], stop: threading.Event) 
 def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # noqa: ANN001 - Cluster
     """One backfill with ``workers`` processes; wall time, months, peak RSS of the biggest worker."""
     name = f"bench_{tag}_w{workers}".replace(".", "_").lower()
+    shutil.rmtree(work / name, ignore_errors=True)  # a new lake's data path holds no earlier run's files
     target = f"ducklake:postgres:{cluster.create_database(name)}"
-    cluster.create_database(f"{name}_dagster")
-    home = work / name / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    url = f"postgresql+psycopg2://rfm@127.0.0.1:{cluster.port}/{name}_dagster"
-    (home / "dagster.yaml").write_text(
-        f"telemetry:\n  enabled: false\nstorage:\n  postgres:\n    postgres_url: {url}\n"
-    )
+    home = cluster.dagster_home(work / name / "dagster_home", f"{name}_dagster")
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("RFM_")},  # only the benchmark's settings
         "RFM_WAREHOUSE": target,
         "RFM_LAKE_DATA_PATH": str(work / name / "lake"),
         "RFM_SOURCE": str(csv),
@@ -80,10 +80,14 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
     seconds = time.perf_counter() - started
     stop.set()
     sampler.join()
+    (work / name / "run.log").write_text(out)  # the whole output, to look into a failed run
     months = len({line.split()[2] for line in out.splitlines() if line.startswith("[batch")}) or len(
         [line for line in out.splitlines() if line.startswith("[") and "/" in line[:10]]
     )
+    # the biggest child processes are the workers; with one worker the CLI builds the months itself
     worker_peaks = sorted((v for pid, v in peaks.items() if pid != proc.pid), reverse=True)[:workers]
+    if workers == 1:
+        worker_peaks = [peaks.get(proc.pid, 0)]
     return {
         "workers": workers,
         "returncode": proc.returncode,
@@ -92,7 +96,8 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
         "months_per_minute": round(months / seconds * 60, 2) if seconds else None,
         "peak_rss_mb_per_worker": round(max(worker_peaks, default=0) / 2**20),
         "peak_rss_mb_cli": round(peaks.get(proc.pid, 0) / 2**20),
-        "tail": out.splitlines()[-3:],
+        "tail": out.splitlines()[-3:] if proc.returncode == 0 else out.splitlines()[-40:],
+        "log": str(work / name / "run.log"),
     }
 
 
@@ -116,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", nargs="+", type=int, default=[1, 2, 4])
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the JSON file to write")
     args = parser.parse_args(argv)
     cluster = start_cluster()
     rows = []
@@ -131,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
     finally:
         cluster.stop()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
     print(table(rows))
-    return 0
+    return 0 if all(r["returncode"] == 0 for r in rows) else 1
 
 
 if __name__ == "__main__":
