@@ -39,7 +39,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -57,14 +56,8 @@ from rfm_assets.core.clv_predict import (  # noqa: F401 - re-exported: the CLV A
     pattern_predictions,
     population_mean_spend,
 )
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import np, pd
 from rfm_assets.core.sqlfiles import load_sql
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    np, pd = lazy("numpy"), lazy("pandas")
 
 # lifetimes is imported where it is used (~2 s of code-load time).
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -33,14 +32,8 @@ from rfm_assets.core.clv import (
 )
 from rfm_assets.core.clv_seasonal import SeasonalIndex, seasonal_index
 from rfm_assets.core.clv_seasonal_predict import holdout_boundaries, operational_history, predict_seasonal
-from rfm_assets.core.lazy import lazy
+from rfm_assets.core.lazy import np, pd
 from rfm_assets.core.months import add_months, month_end, month_start
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-else:  # imported on first use: keeps code load light (rfm_assets.core.lazy)
-    np, pd = lazy("numpy"), lazy("pandas")
 
 # (label, lowest, highest calibration frequency), highest None = no upper bound
 FREQUENCY_CLASSES = (("all", 0, None), ("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3-5", 3, 5), ("6+", 6, None))
