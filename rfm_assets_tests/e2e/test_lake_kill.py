@@ -96,12 +96,13 @@ def test_a_sigkilled_parallel_run_leaves_whole_months_and_a_rerun_completes(pg_c
     lake_env = {**base, "RFM_WAREHOUSE": target, "RFM_LAKE_DATA_PATH": data_path, "DAGSTER_HOME": str(home)}
 
     killed = start(lake_env, "--workers", "2")
-    assert killed.stdout is not None
+    stdout = killed.stdout
+    assert stdout is not None
     lines: list[str] = []
     armed = threading.Event()
 
     def read() -> None:
-        for line in killed.stdout:
+        for line in stdout:
             lines.append(line)
             if sum(x.startswith("[batch") for x in lines) >= ARM_AFTER_BATCHES:
                 armed.set()
