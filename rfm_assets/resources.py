@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from rfm_assets.core import warehouse
 from rfm_assets.core.default_source import ensure_default_source
@@ -56,6 +56,7 @@ class WarehouseResource(DuckDBResource):
 
     database: str = Field(default=_default("warehouse"), alias="path", description="Path of the DuckDB warehouse file")
     lock_timeout_seconds: float = 600.0
+    _session: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)  # see session()
     bi_copy_path: str | None = _default("bi_copy")  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
     lake_data_path: str | None = _default("lake_data_path")  # RFM_LAKE_DATA_PATH: Parquet files of a lake warehouse
 
@@ -89,8 +90,30 @@ class WarehouseResource(DuckDBResource):
             yield con
 
     def connect(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
-        """The same as :meth:`get_connection` (the name the assets and checks use)."""
+        """The same as :meth:`get_connection` (the name the assets and checks use); inside
+        :meth:`session`, the session's connection."""
+        if self._session is not None:
+            return nullcontext(self._session)
         return self.get_connection(read_only=read_only)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Within it, every :meth:`connect` returns one read-write connection to the file warehouse.
+
+        A step (an asset's body, its metadata and its checks) opens the file once instead of 4 or 5
+        times: opening and closing a DuckDB file costs tens of milliseconds (a checkpoint at each close),
+        about 60 times a month. The write lock is held for the step, as a step's writes already hold it.
+        A lake warehouse keeps a connection per use (DuckLake writes retry per transaction).
+        """
+        if self._session is not None or self.is_lake:
+            yield
+            return
+        with self.get_connection() as con:
+            self._session = con
+            try:
+                yield
+            finally:
+                self._session = None
 
 
 class OrderSourceResource(dg.ConfigurableResource):

@@ -6,7 +6,7 @@ from rfm_assets.assets.decorators import monthly_asset
 from rfm_assets.assets.forecasting import GROUP
 from rfm_assets.assets.ingestion import OWNERS
 from rfm_assets.assets.inputs import ALL_HISTORY, require_history
-from rfm_assets.assets.metadata import image, partition_metadata, table_md
+from rfm_assets.assets.metadata import partition_metadata, plot, plots_wanted, table_md
 from rfm_assets.core import plots
 from rfm_assets.core.builds.forecasts import build_forecast_accuracy
 from rfm_assets.partitions import partition_month
@@ -40,5 +40,7 @@ def forecast_accuracy(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     extra: dict[str, dg.MetadataValue] = {"forecast_months_scored": dg.MetadataValue.int(len(built.pairs))}
     if not table.empty:
         extra["accuracy_6plus_months_history"] = table_md(pooled[SUMMARY].round(3))
-        extra["accuracy_plot"] = image(plots.accuracy_plot(table, month), "forecast accuracy")
+        extra.update(
+            plot("accuracy_plot", plots_wanted(context), lambda: plots.accuracy_plot(table, month), "forecast accuracy")
+        )
     return dg.MaterializeResult(metadata={**metadata, **extra})

@@ -43,12 +43,13 @@ def with_checks(fn: Callable[..., Any], groups: Sequence[CheckGroup]) -> Callabl
     ]
 
     def body(context: dg.AssetExecutionContext, **kwargs: Any) -> Iterator[Any]:
-        out = fn(context, **{name: value for name, value in kwargs.items() if name in own})
-        if inspect.isgenerator(out):
-            yield from out
-        elif out is not None:
-            yield out
-        yield from run_asset_checks(context, kwargs["warehouse"], kwargs["params"], groups)
+        with kwargs["warehouse"].session():  # the body and its checks share one connection
+            out = fn(context, **{name: value for name, value in kwargs.items() if name in own})
+            if inspect.isgenerator(out):
+                yield from out
+            elif out is not None:
+                yield out
+            yield from run_asset_checks(context, kwargs["warehouse"], kwargs["params"], groups)
 
     body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     body.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
