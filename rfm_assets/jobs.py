@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from rfm_assets.partitions import MONTHLY
+from rfm_assets.resources import RUN_CONNECTION_TAG
 
 MONTHLY_JOB_NAME = "monthly_job"
 PUBLISH_JOB_NAME = "publish_job"
@@ -24,7 +25,7 @@ monthly_job = dg.define_asset_job(
     description="Every monthly asset and its checks for one month, oldest layer first.",
     # One process for the whole month: a step in its own process costs ~1.7 s here, ~80 ms in process.
     executor_def=dg.in_process_executor,
-    tags=WAREHOUSE_TAG,
+    tags={**WAREHOUSE_TAG, **RUN_CONNECTION_TAG},  # and one warehouse connection for the month's steps
 )
 
 publish_job = dg.define_asset_job(

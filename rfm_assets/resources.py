@@ -43,6 +43,11 @@ def _default(name: str) -> Any:
     return _config(getattr(_DEFAULTS, name))
 
 
+# Run tag: the run's steps share one warehouse connection (WarehouseResource.yield_for_execution); the
+# monthly job carries it, as its steps run in one process one after another.
+RUN_CONNECTION_TAG = {"rfm/connection": "run"}
+
+
 class WarehouseResource(DuckDBResource):
     """The DuckDB file every asset reads and writes (``RFM_WAREHOUSE``): dagster-duckdb's ``DuckDBResource``.
 
@@ -95,6 +100,15 @@ class WarehouseResource(DuckDBResource):
         if self._session is not None:
             return nullcontext(self._session)
         return self.get_connection(read_only=read_only)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
+        """For a run tagged :data:`RUN_CONNECTION_TAG`, one :meth:`session` for the whole run (its steps
+        run in this process, one after another); else a session per step (``assets/decorators.py``)."""
+        run = context.dagster_run
+        tagged = run is not None and all(run.tags.get(k) == v for k, v in RUN_CONNECTION_TAG.items())
+        with self.session() if tagged else nullcontext():
+            yield self
 
     @contextmanager
     def session(self) -> Iterator[None]:

@@ -71,8 +71,10 @@ def revenue_forecasts(
         backtest_md = partition_metadata(con, "forecast_backtest_metrics", month)
     result, seconds = built.result, built.seconds
     context.log.info(f"forecasts {month:%Y-%m}: {len(result.skill)} series in {seconds:.1f}s")
-    for warning in result.warnings:
-        context.log.warning(warning)
+    if result.warnings:  # one message, not one per warning: each log line is an event Dagster stores
+        context.log.warning(
+            f"forecasts {month:%Y-%m}: {len(result.warnings)} warning(s)\n" + "\n".join(result.warnings)
+        )
     skill = dg.MetadataValue.md(result.skill.round(3).to_markdown(index=False) or "")
     fit = {  # one fit wrote both tables: its warnings and timings go with each
         "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in result.warnings) or "none"),
