@@ -69,16 +69,20 @@ def built_months(path, table: str) -> list[int]:
         return [m.month for (m,) in rows.fetchall()]
 
 
-def test_forecast_failing_in_month_7_holds_back_only_the_forecasts_after_it(tmp_path, year_dataset):
+def test_forecast_failing_in_month_6_holds_back_only_the_forecasts_after_it(tmp_path, small_dataset):
     """Each month's forecasts are calibrated on every earlier month's (a self-dependency), so a failure in
-    month 7 holds back the forecasts of months 7..12 and their accuracy; every other asset is built."""
-    proc = run_failing(tmp_path, year_dataset.csv_path, "rfm_assets.core.forecasting", "forecast_all", "2010-07-01")
+    month 6 holds back the forecasts of months 6..8 and their accuracy; every other asset is built.
+
+    Eight months (the session's small source), not twelve: month 6 is the first whose forecasts are
+    backtested (forecasting.MIN_MONTHS), CLV is fitted in months 6..8 (six months of history), so the
+    failure still sits among fitted models with two later months held back, as in a longer run."""
+    proc = run_failing(tmp_path, small_dataset.csv_path, "rfm_assets.core.forecasting", "forecast_all", "2010-06-01")
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr[-3000:]
     wh = tmp_path / "wh.duckdb"
-    # (revenue_forecasts writes forecast_revenue_history before it forecasts: that table may hold month 7)
+    # (revenue_forecasts writes forecast_revenue_history before it forecasts: that table may hold month 6)
     for table in (*FORECASTS[1:], "forecast_accuracy"):
-        assert built_months(wh, table) == [1, 2, 3, 4, 5, 6], table
+        assert built_months(wh, table) == [1, 2, 3, 4, 5], table
     for table in (
         "rfm_snapshots",
         "customer_clusters",
@@ -86,14 +90,17 @@ def test_forecast_failing_in_month_7_holds_back_only_the_forecasts_after_it(tmp_
         "segment_migration",
         "dormant_targets",
     ):
-        assert built_months(wh, table) == list(range(1, 13)), table
+        assert built_months(wh, table) == list(range(1, 9)), table
+    with duckdb.connect(str(wh), read_only=True) as con:  # CLV really fitted after the failed month
+        fitted = con.execute("select distinct month(snapshot_month) from customer_lifetime_value order by 1").fetchall()
+    assert [m for (m,) in fitted][-3:] == [6, 7, 8], fitted
     lines = [line for line in out.splitlines() if line.startswith("[")]
-    assert len(lines) == 12 and " FAILED " in lines[6], out
-    assert all(" ok " in line for line in lines[:6]), out
+    assert len(lines) == 8 and " FAILED " in lines[5], out
+    assert all(" ok " in line for line in lines[:5]), out
     summary = " ".join(out[out.index("summary:") :].split())  # wrapped lines joined
-    assert "forced failure for 2010-07" in summary, summary
-    assert "2010-08..2010-12 skipped because of cluster_revenue_forecasts 2010-07" in summary, summary
-    assert "rerun `rfm-assets run --from 2010-07`" in proc.stderr
+    assert "forced failure for 2010-06" in summary, summary
+    assert "2010-07..2010-08 skipped because of cluster_revenue_forecasts 2010-06" in summary, summary
+    assert "rerun `rfm-assets run --from 2010-06`" in proc.stderr
 
 
 @pytest.fixture(scope="module")
