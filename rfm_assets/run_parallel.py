@@ -45,8 +45,10 @@ def _init_worker(verbose: bool) -> None:
     )
 
 
-def run_batch(month: str, assets: list[str]) -> dict[str, Any]:
-    """In a worker: run ``assets`` of ``month``; plain data back (outcomes, errored checks, failure lines)."""
+def run_batch(month: str, assets: list[str], last_month: str) -> dict[str, Any]:
+    """In a worker: run ``assets`` of ``month``; plain data back (outcomes, errored checks, failure lines).
+    Plots are drawn for the range's ``last_month`` only, as in the sequential run."""
+    from rfm_assets.assets.metadata import plot_tags
     from rfm_assets.cli import _failures
     from rfm_assets.run_summary import classify
 
@@ -58,6 +60,7 @@ def run_batch(month: str, assets: list[str]) -> dict[str, Any]:
         raise_on_error=False,
         asset_selection=keys,
         run_config=_worker["run_config"],
+        tags=plot_tags(month, last_month),
     )
     outcomes, errors = classify(result, _worker["graph"], month, keys)
     return {
@@ -179,7 +182,7 @@ def run_parallel(plan: RunPlan, workers: int, verbose: bool = False) -> int:
                 batch = scheduler.next_batch(month)
                 if batch:
                     scheduler.start(month, batch)
-                    future = pool.submit(run_batch, month, [k.to_user_string() for k in batch])
+                    future = pool.submit(run_batch, month, [k.to_user_string() for k in batch], plan.months[-1])
                     running[future] = (month, batch)
             if not running:
                 if not scheduler.done():  # nothing can run and nothing runs: should not happen

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 
+import dagster as dg
 import pytest
 
 from rfm_assets_tests.lake.cdnow import COLUMNS, FIRST_MONTH, LAST_MONTH, write_cdnow_csv
@@ -68,4 +69,10 @@ def test_cdnow_two_workers_on_a_lake_equal_the_single_file_build(pg_cluster, new
     assert "cleaned_transactions" in on_file and "customer_lifetime_value" in on_file, sorted(on_file)
     assert sorted(set(on_lake) - LAKE_ONLY) == sorted(on_file)
     assert {t for t in on_file if on_lake[t] != on_file[t]} == set()
+    # like the sequential run, only the range's last month draws plots (rfm/plots), every run in Postgres
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = [r.dagster_run.tags for r in instance.get_run_records()]
+    plots = {(t["dagster/partition"][:7], t.get("rfm/plots")) for t in runs if "dagster/partition" in t}
+    assert plots == {(m, "yes" if m == END_MONTH else "no") for m, _ in plots}, sorted(plots)
+    assert len({m for m, _ in plots}) == n_months
     print(f"CDNOW 1997-01..{END_MONTH}: {n_months} months, {len(batches)} batches, {len(on_file)} tables equal")
