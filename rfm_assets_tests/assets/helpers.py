@@ -48,8 +48,10 @@ INGESTION = ["raw_orders", "cleaned_transactions", "customer_returns"]
 BEHAVIOUR = ["cohort_retention", "rfm_snapshots", "segment_migration", "customer_clusters", "cluster_profiles"]
 
 
-def materialize(resources, month: str, names=None, raise_on_error=True):
-    """Materialize ``names`` (default: all) and their checks for ``month`` ('YYYY-MM')."""
+def materialize(resources, month: str, names=None, raise_on_error=True, tags: Mapping[str, str] | None = None):
+    """Materialize ``names`` (default: all) and their checks for ``month`` ('YYYY-MM'), with run ``tags``
+    (for example ``rfm/plots=no``: a month's plots are not drawn, as in every month but the last of an
+    `rfm-assets run`)."""
     selection = (
         None if names is None else dg.AssetSelection.assets(*names) | dg.AssetSelection.checks_for_assets(*names)
     )
@@ -59,6 +61,7 @@ def materialize(resources, month: str, names=None, raise_on_error=True):
         resources=resources,
         selection=selection,
         raise_on_error=raise_on_error,
+        tags=tags,
     )
 
 
