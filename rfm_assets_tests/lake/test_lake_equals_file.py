@@ -2,6 +2,7 @@
 
 import pytest
 
+from rfm_assets.assets.metadata import plot_tags
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
 from rfm_assets_tests.lake.checksums import checksums
@@ -17,7 +18,8 @@ def test_three_months_on_a_lake_equal_the_single_file_table_by_table(tmp_path, s
     lake_res = lake_resources(tmp_path / "lake", small_dataset.csv_path, target, data_path)
     outcomes = {}
     for name, resources in (("file", file_res), ("lake", lake_res)):
-        results = [materialize(resources, m, raise_on_error=False) for m in MONTHS]
+        # plots for the last month only on both, as `rfm-assets run` draws them
+        results = [materialize(resources, m, raise_on_error=False, tags=plot_tags(m, MONTHS[-1])) for m in MONTHS]
         outcomes[name] = [
             sorted((e.step_key, e.event_type_value) for e in r.all_events if e.is_step_success or e.is_step_failure)
             for r in results
