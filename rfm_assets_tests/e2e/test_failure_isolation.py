@@ -33,12 +33,13 @@ CHILD = textwrap.dedent("""
     setattr(module, name, failing)
     if sys.argv[4] == "cli":
         sys.exit(cli.main(["run"]))
+    from rfm_assets.assets.metadata import plot_tags
     from rfm_assets.definitions import defs
     from rfm_assets.partitions import MONTHLY
-    job, instance = defs.resolve_job_def("monthly_job"), cli._instance()
-    for key in MONTHLY.get_partition_keys():
+    job, instance, keys = defs.resolve_job_def("monthly_job"), cli._instance(), MONTHLY.get_partition_keys()
+    for key in keys:  # a backfill's runs draw the newest month's plots only (assets/metadata.py)
         result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                        run_config=cli.QUIET_LOGS)
+                                        run_config=cli.QUIET_LOGS, tags=plot_tags(key, keys[-1]))
         print(key[:7], "ok" if result.success else "FAILED", *cli._failures(result), sep="\\n  ", flush=True)
 """)
 
