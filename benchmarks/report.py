@@ -175,12 +175,13 @@ def curve(recs: list[dict[str, Any]]) -> str:
 
 def render(results_dir: Path) -> str:
     """RESULTS.md from every result file in ``results_dir``, plus benchmarks/FINDINGS.md if present."""
-    # line-scale records only: the default backfill is read below, customers.json is benchmarks.customers'
+    # line-scale records only: the default backfill is read below; customers.json, fixed_cost.json and
+    # scale_out.json belong to benchmarks.customers, benchmarks.fixed_cost and benchmarks.scale_out
     recs: list[dict[str, Any]] = sorted(
         (
             json.loads(p.read_text())
             for p in results_dir.glob("*.json")
-            if p.stem not in ("default_backfill", "customers")
+            if p.stem not in ("default_backfill", "customers", "fixed_cost", "scale_out")
         ),
         key=lambda r: r["lines"],
     )
