@@ -83,14 +83,16 @@ def test_landing_sensor_requests_the_months_after_the_newest_complete_one(tmp_pa
         "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb"), bi_copy_path=str(bi)),
     }
     with dg.DagsterInstance.ephemeral() as instance:
-        ctx = dg.build_sensor_context(instance=instance, resources=resources)
-        first = landing_folder_sensor(ctx)
+        # opened as context managers, as the daemon does: the warehouse resource has a lifecycle (a run's
+        # shared connection, WarehouseResource.yield_for_execution)
+        with dg.build_sensor_context(instance=instance, resources=resources) as ctx:
+            first = landing_folder_sensor(ctx)
         assert isinstance(first, dg.SensorResult)
         assert not first.run_requests and first.cursor == folder_fingerprint(landing)
-        ctx = dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor)
-        assert isinstance(landing_folder_sensor(ctx), dg.SkipReason)
-        (landing / "2011-11.csv").write_text("x\n")
-        result = landing_folder_sensor(ctx)
+        with dg.build_sensor_context(instance=instance, resources=resources, cursor=first.cursor) as ctx:
+            assert isinstance(landing_folder_sensor(ctx), dg.SkipReason)
+            (landing / "2011-11.csv").write_text("x\n")
+            result = landing_folder_sensor(ctx)
     assert isinstance(result, dg.SensorResult)
     assert MONTHLY.get_last_partition_key() == "2011-12-01"  # the embedded dataset's range
     assert [r.partition_key for r in result.run_requests or []] == ["2011-11-01", "2011-12-01"]
@@ -103,7 +105,8 @@ def test_landing_sensor_skips_when_the_source_is_a_file(tmp_path):
         "order_source": OrderSourceResource(path=str(tmp_path / "orders.csv")),
         "warehouse": WarehouseResource(path=str(tmp_path / "wh.duckdb")),
     }
-    result = landing_folder_sensor(dg.build_sensor_context(resources=resources))
+    with dg.build_sensor_context(resources=resources) as ctx:
+        result = landing_folder_sensor(ctx)
     assert isinstance(result, dg.SkipReason) and "not a folder" in (result.skip_message or "")
 
 
