@@ -31,9 +31,9 @@ def test_rewriting_every_month_after_m_moves_nothing_of_m(tmp_path):
     later = frame[frame["order_date"] > month_end(M)]
     assert len(later) > 0  # the simulation runs past M, so there is something to rewrite
     extra = kept.sample(n=len(later), replace=True, random_state=1).copy()
-    shifted = pd.to_datetime(extra["order_date"]) + pd.DateOffset(months=3)
+    shifted = pd.Series(pd.to_datetime(extra["order_date"]) + pd.DateOffset(months=3), index=extra.index)
     extra["order_date"] = shifted.dt.date
-    extra["snapshot_month"] = shifted.dt.to_period("M").dt.to_timestamp().dt.date
+    extra["snapshot_month"] = [date(d.year, d.month, 1) for d in shifted]
     extra["line_revenue"] = extra["line_revenue"] * 10
     extra = extra[extra["order_date"] > month_end(M)]
     rewritten = pd.concat([kept, extra], ignore_index=True)
