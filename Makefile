@@ -22,12 +22,13 @@ run dev plots: export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 # pyright (basic mode, [tool.pyright] in pyproject.toml), all passing on the tree (see each target).
 STATIC := lint format-check sqllint typecheck
 
-# The fast tier: every test not marked slow (unit, asset, definitions), on 2 pytest-xdist workers.
-FAST_ARGS := -m "not slow" -n 2
+# The fast tier: every test not marked slow (unit, asset, definitions), on 2 pytest-xdist workers; both
+# tiers end with their slowest tests (--durations), the place to look when a tier gets slower.
+FAST_ARGS := -m "not slow" -n 2 --durations=15
 # The whole suite, on 2 workers too. --dist loadgroup keeps the tests that share the e2e one-year run
 # (fixture first_run, grouped in rfm_assets_tests/e2e/conftest.py) on one worker, so it is built once.
 # Every test writes only under its own temporary folders and picks free ports, so workers never meet.
-TEST_ARGS := -n 2 --dist loadgroup
+TEST_ARGS := -n 2 --dist loadgroup --durations=25
 
 venv: $(STAMP)
 
