@@ -46,6 +46,24 @@ def make_resources(tmp_path: Path, source_csv: Path, **params):
     }
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own worker hook
+def pytest_collection_modifyitems(config, items):
+    """Make ``--dist loadgroup`` (``make test``) honour the ``xdist_group`` marks again: pytest-xdist 3.8
+    appends ``@group`` to a test's ``_nodeid``, which pytest 9.2 no longer reads (node ids are ``_id``),
+    so every group was spread over both workers and its shared fixtures (the e2e one-year run
+    ``first_run``, module-scoped warehouses) built on each. Same suffix, set where pytest 9.2 reads it."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        return
+    from _pytest.nodeid import coerce_node_id
+
+    for item in items:
+        names = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")
+        }
+        if names and "@" not in item.nodeid.rsplit("]", 1)[-1]:  # not suffixed yet (an older pytest)
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(sorted(names))}")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the session, naming the paths, when it changed the checkout's dagster_home/ or data/."""
     changed = changes(CHECKOUT_BEFORE, snapshot())
