@@ -19,6 +19,9 @@ from rfm_assets_tests.assets.helpers import (
 )
 from rfm_assets_tests.conftest import make_resources
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_behaviour_assets")
+
 # Five months of the small dataset: enough for a shuffled backfill that goes back and forth (below),
 # a hole inside the history (2010-03 under 2010-05) and three months of checks and plots.
 MONTHS = [f"2010-{m:02d}" for m in range(1, 6)]
