@@ -28,6 +28,9 @@ from rfm_assets_tests.assets.helpers import (
 )
 from rfm_assets_tests.conftest import make_resources
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_bi_views")
+
 MONTHS = ["2010-01", "2010-02", "2010-03"]
 BI = dg.AssetSelection.groups("bi_views")
 UPSTREAM = {name for v in VIEW_DEFS for name in views.upstream_names(v, VIEW_DEFS)}
