@@ -26,6 +26,9 @@ from rfm_assets.core.rows import scalar
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_drift_checks_assets")
+
 MONTHS = [f"2010-{m:02d}" for m in range(1, 13)]
 INGESTION = ["raw_orders", "quarantined_lines", "cleaned_transactions", "customer_returns"]
 CLV = ["customer_lifetime_value", "clv_model_params"]
