@@ -11,6 +11,9 @@ from rfm_assets.core.rows import scalar
 from rfm_assets.core.sources import SourceSpec, stage_source
 from rfm_assets.core.warehouse import connect
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_b2c_shape")
+
 LINES = 24_000
 
 
