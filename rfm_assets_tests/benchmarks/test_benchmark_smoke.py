@@ -16,7 +16,9 @@ import pytest
 
 from benchmarks.project import PIECES
 
-pytestmark = pytest.mark.slow  # a whole month through Dagster plus ~15 child processes
+# slow: a whole month through Dagster plus ~15 child processes; one worker under `make test`
+# (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_benchmark_smoke")]
 
 REPO = Path(__file__).resolve().parents[2]
 AGREEMENTS = 9  # month run, bare read, floor RFM, pandas RFM, summary, CLV, BG x2, Gamma-Gamma
