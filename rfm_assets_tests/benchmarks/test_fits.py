@@ -17,6 +17,9 @@ from benchmarks import baseline, compare_fits
 from benchmarks.fits import FitFailed, fit_retrying
 from rfm_assets.core.generator import GeneratorConfig, generate
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_fits")
+
 FIRST_FAILS = {0.0: {"maxiter": 1}}
 
 
