@@ -28,7 +28,8 @@ from rfm_assets_tests.browser.ui import (
 )
 from rfm_assets_tests.browser.webserver import dagster_dev
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("test_ui")]
 
 RUN_TIMEOUT_S = 300  # ~20 s on an idle 2-core machine, ~1 min when others load it
 # Assets the issue wants pictures for that can draw one from a first month alone (CLV, its holdout
