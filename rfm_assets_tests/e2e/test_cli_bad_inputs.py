@@ -13,7 +13,8 @@ from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.conftest import make_resources
 from rfm_assets_tests.e2e.conftest import run_cli
 
-pytestmark = pytest.mark.slow
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_cli_bad_inputs")]
 CASES = {case.name: case for case in cases()}
 
 
