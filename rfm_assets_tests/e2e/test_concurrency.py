@@ -18,7 +18,8 @@ from rfm_assets.core.warehouse import connect, table_checksum
 from rfm_assets_tests.assets.helpers import materialize
 from rfm_assets_tests.conftest import make_resources
 
-pytestmark = pytest.mark.slow
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_concurrency")]
 INGESTION = sorted(
     k.to_user_string()
     for a in dg.load_assets_from_modules([ingestion])
