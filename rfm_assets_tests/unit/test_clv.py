@@ -30,6 +30,9 @@ from rfm_assets_tests.unit.clv_sim import (
     summary_from_days,
 )
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_clv")
+
 
 @pytest.fixture(scope="module")
 def fitted(sim):
