@@ -14,6 +14,9 @@ from rfm_assets.core.warehouse import connect
 from rfm_assets_tests.frames import row_at
 from rfm_assets_tests.unit.dormant_sim import COLUMNS, repurchase_q, simulate, write_transactions
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_dormant")
+
 JUNE = date(2011, 6, 1)  # anchor A: base window Jan-Mar 2011, dormant Apr-Jun, outcome Jul-Sep
 HAND = [  # customer, order, day, stock, quantity, unit price, country
     ("A", "o1", date(2010, 11, 10), "S1", 2, 5.0, "United Kingdom"),
