@@ -18,6 +18,9 @@ from rfm_assets.core.warehouse import connect
 from rfm_assets_tests.unit.dormant_sim import simulate, write_transactions
 from rfm_assets_tests.unit.test_dormant import hand_frame
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_dormant_honest")
+
 ANCHORS = [date(2011, 1, 1), date(2011, 3, 1)]
 JAN, APR = date(2011, 1, 1), date(2011, 4, 1)
 
