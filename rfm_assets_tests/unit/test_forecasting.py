@@ -11,6 +11,9 @@ from rfm_assets.core.forecasting import ForecastConfig, forecast_all
 from rfm_assets.core.months import add_months, month_end
 from rfm_assets.core.plots import forecast_plot, forecast_series_plot
 
+# one worker under `make test` (--dist loadgroup), so the module-scoped fixture is built once
+pytestmark = pytest.mark.xdist_group("test_forecasting")
+
 START = date(2020, 1, 1)
 
 
