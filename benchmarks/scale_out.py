@@ -11,7 +11,7 @@ RSS of every process of the run's tree every 0.5 s. Data comes from ``benchmarks
 ``benchmarks/RESULTS.md``. The Postgres cluster is the tests' (``rfm_assets_tests/lake/postgres.py``).
 With one worker the CLI builds the months itself, so its own peak RSS is the worker's.
 
-Smoke test (``rfm_assets_tests/benchmarks/test_scale_out_smoke.py``): ``--lines 10k --months 2 --workers 1 2``.
+Smoke test (``rfm_assets_tests/benchmarks/test_scale_out_smoke.py``): ``--lines 10k --months 1 --workers 1 2``.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ from rfm_assets_tests.lake.postgres import start_cluster
 RESULTS = REPO / "benchmarks" / "results" / "scale_out.json"
 
 
-def _sample(root: psutil.Process, peaks: dict[int, int], stop: threading.Event) -> None:
-    """Peak RSS of each process in ``root``'s tree until ``stop``."""
+def _sample(root: psutil.Process, peaks: dict[int, int], loads: list[float], stop: threading.Event) -> None:
+    """Peak RSS of each process in ``root``'s tree, and the machine's 1-minute load average, until ``stop``."""
     while not stop.is_set():
+        loads.append(os.getloadavg()[0])
         try:
             procs = [root, *root.children(recursive=True)]
         except psutil.NoSuchProcess:
@@ -73,8 +74,9 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
         cwd=work,
     )
     peaks: dict[int, int] = {}
+    loads: list[float] = []
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample, args=(psutil.Process(proc.pid), peaks, stop), daemon=True)
+    sampler = threading.Thread(target=_sample, args=(psutil.Process(proc.pid), peaks, loads, stop), daemon=True)
     sampler.start()
     out, _ = proc.communicate()
     seconds = time.perf_counter() - started
@@ -90,6 +92,8 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
         worker_peaks = [peaks.get(proc.pid, 0)]
     return {
         "workers": workers,
+        # the run's own workers load the machine too: above ~N workers (or 2 cores), something else ran
+        "mean_load_average": round(sum(loads) / len(loads), 2) if loads else None,
         "returncode": proc.returncode,
         "seconds": round(seconds, 1),
         "months": months,
@@ -101,15 +105,20 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
     }
 
 
+def _write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
+
+
 def table(rows: list[dict]) -> str:
     lines = [
-        "| lines | months | workers | wall (s) | months/min | peak RSS per worker (MB) | exit |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| lines | months | workers | wall (s) | months/min | peak RSS per worker (MB) | mean load | exit |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['lines']} | {r['months']} | {r['workers']} | {r['seconds']} | {r['months_per_minute']} | "
-            f"{r['peak_rss_mb_per_worker']} | {r['returncode']} |"
+            f"{r['peak_rss_mb_per_worker']} | {r.get('mean_load_average', 'n/a')} | {r['returncode']} |"
         )
     return "\n".join(lines)
 
@@ -135,10 +144,9 @@ def main(argv: list[str] | None = None) -> int:
                 row = one_run(cluster, data.csv, workers, data.folder / "scale_out", label(data.n_lines))
                 rows.append({"lines": label(data.n_lines), **row})
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
+                _write(args.results, rows)  # after every run: a long benchmark cut short keeps what it measured
     finally:
         cluster.stop()
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
     print(table(rows))
     return 0 if all(r["returncode"] == 0 for r in rows) else 1
 

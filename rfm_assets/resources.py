@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -62,6 +62,7 @@ class WarehouseResource(DuckDBResource):
     database: str = Field(default=_default("warehouse"), alias="path", description="Path of the DuckDB warehouse file")
     lock_timeout_seconds: float = 600.0
     _session: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)  # see session()
+    _session_stack: ExitStack | None = PrivateAttr(default=None)  # closes the session's connection
     bi_copy_path: str | None = _default("bi_copy")  # RFM_BI_COPY; None: <warehouse dir>/bi/<stem>_bi.duckdb
     lake_data_path: str | None = _default("lake_data_path")  # RFM_LAKE_DATA_PATH: Parquet files of a lake warehouse
 
@@ -122,12 +123,35 @@ class WarehouseResource(DuckDBResource):
         if self._session is not None or self.is_lake:
             yield
             return
-        with self.get_connection() as con:
-            self._session = con
-            try:
-                yield
-            finally:
-                self._session = None
+        self._open_session()
+        try:
+            yield
+        finally:
+            self._close_session()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """Inside a :meth:`session`, its connection closed for the block and reopened after: for a step
+        that opens the file itself with other settings, as publishing the BI copy does (DuckDB refuses a
+        second connection to a file with a different configuration). Outside a session, nothing."""
+        if self._session is None:
+            yield
+            return
+        self._close_session()
+        try:
+            yield
+        finally:
+            self._open_session()
+
+    def _open_session(self) -> None:
+        stack = ExitStack()
+        self._session = stack.enter_context(self.get_connection())
+        self._session_stack = stack
+
+    def _close_session(self) -> None:
+        stack, self._session_stack, self._session = self._session_stack, None, None
+        if stack is not None:
+            stack.close()
 
 
 class OrderSourceResource(dg.ConfigurableResource):

@@ -96,9 +96,10 @@ def warehouse_bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseRes
                 "connect": dg.MetadataValue.md(f"```sql\n{lake.attach_sql(warehouse.path)};\nuse lake;\n```"),
             }
         )
-    result = publish.publish_copy(
-        warehouse.path, warehouse.bi_copy(), view_defs=VIEW_DEFS, lock_timeout_s=warehouse.lock_timeout_seconds
-    )
+    with warehouse.released():  # a run holding one connection (RUN_CONNECTION_TAG) lets go of it meanwhile
+        result = publish.publish_copy(
+            warehouse.path, warehouse.bi_copy(), view_defs=VIEW_DEFS, lock_timeout_s=warehouse.lock_timeout_seconds
+        )
     context.log.info(f"published {result.path} ({result.size_bytes / 1e6:.1f} MB) in {result.seconds:.1f}s")
     return dg.MaterializeResult(
         metadata={

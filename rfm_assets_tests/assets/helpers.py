@@ -5,7 +5,9 @@ from typing import TypeVar
 
 import dagster as dg
 
+from rfm_assets.assets.metadata import PLOTS_TAG
 from rfm_assets.definitions import defs
+from rfm_assets.resources import RUN_CONNECTION_TAG
 
 # Stock codes that are not products, written out here independently of the cleaning SQL, so the
 # tests that recompute cleaned_transactions by hand do not reuse the rule they check.
@@ -48,10 +50,16 @@ INGESTION = ["raw_orders", "cleaned_transactions", "customer_returns"]
 BEHAVIOUR = ["cohort_retention", "rfm_snapshots", "segment_migration", "customer_clusters", "cluster_profiles"]
 
 
+# A test's run, unless it says otherwise: no plots (as in every month but the last of an `rfm-assets run`;
+# a test that reads a plot passes rfm/plots=yes) and one warehouse connection for the run's steps, as the
+# monthly job's runs have (resources.RUN_CONNECTION_TAG).
+TEST_RUN_TAGS = {PLOTS_TAG: "no", **RUN_CONNECTION_TAG}
+DRAW_PLOTS = {PLOTS_TAG: "yes"}
+
+
 def materialize(resources, month: str, names=None, raise_on_error=True, tags: Mapping[str, str] | None = None):
     """Materialize ``names`` (default: all) and their checks for ``month`` ('YYYY-MM'), with run ``tags``
-    (for example ``rfm/plots=no``: a month's plots are not drawn, as in every month but the last of an
-    `rfm-assets run`)."""
+    over :data:`TEST_RUN_TAGS` (``DRAW_PLOTS`` to draw the month's plots)."""
     selection = (
         None if names is None else dg.AssetSelection.assets(*names) | dg.AssetSelection.checks_for_assets(*names)
     )
@@ -61,7 +69,7 @@ def materialize(resources, month: str, names=None, raise_on_error=True, tags: Ma
         resources=resources,
         selection=selection,
         raise_on_error=raise_on_error,
-        tags=tags,
+        tags={**TEST_RUN_TAGS, **(tags or {})},
     )
 
 

@@ -16,6 +16,7 @@ from rfm_assets.assets.metadata import plot_tags
 from rfm_assets.core import views
 from rfm_assets.core.publish import CATALOG
 from rfm_assets.core.rows import scalar
+from rfm_assets.resources import RUN_CONNECTION_TAG
 from rfm_assets_tests.assets.helpers import (
     ASSETS,
     BEHAVIOUR,
@@ -53,7 +54,7 @@ def built(tmp_path_factory, small_dataset):
     base = tmp_path_factory.mktemp("bi")
     resources = make_resources(base, small_dataset.csv_path)
     for month in MONTHS:  # the upstream plots for the last month only, as `rfm-assets run` draws them
-        tags = plot_tags(month, MONTHS[-1])
+        tags = {**plot_tags(month, MONTHS[-1]), **RUN_CONNECTION_TAG}  # one connection a run, as monthly_job
         assert dg.materialize(
             ASSETS, partition_key=f"{month}-01", resources=resources, selection=NEEDED, tags=tags
         ).success

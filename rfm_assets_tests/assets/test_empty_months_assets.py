@@ -11,7 +11,7 @@ import pytest
 
 from rfm_assets.assets.metadata import PLOTS_TAG, plot_tags
 from rfm_assets.core.rows import scalar
-from rfm_assets.resources import OrderSourceResource
+from rfm_assets.resources import RUN_CONNECTION_TAG, OrderSourceResource
 from rfm_assets_tests.assets.helpers import ASSETS, BEHAVIOUR, CHECKS, INGESTION, NON_PRODUCT, materialize
 from rfm_assets_tests.checksums import warehouse_checksums
 from rfm_assets_tests.conftest import make_resources
@@ -134,7 +134,7 @@ def test_a_three_month_gap_builds_every_asset_of_every_month(tmp_path, small_dat
             partition_key=f"{month}-01",
             resources=resources,
             selection=MONTHLY_ASSETS,
-            tags={PLOTS_TAG: plots},
+            tags={PLOTS_TAG: plots, **RUN_CONNECTION_TAG},  # one connection for the run, as monthly_job
         )
         assert result.success and _errors(result) == [], month
         assert (("raw_orders", "empty_month") in _warned(result)) == (month in gap), month

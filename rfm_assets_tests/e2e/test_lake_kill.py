@@ -3,7 +3,7 @@ workers) is killed while a worker is inside a month's write on the lake (a new P
 the catalog does not reference yet); every month left in the lake is then the single-file build's month
 exactly (no month half-written, the ledger agrees), and a rerun builds every table equal to the file's.
 
-4 generated months, 400 customers (~25k lines); the file build runs at the same time as the killed one.
+3 generated months, 300 customers (~14k lines); the file build runs at the same time as the killed one.
 """
 
 import os
@@ -22,7 +22,7 @@ from rfm_assets_tests.lake.checksums import checksums, ledger_rows, month_checks
 from rfm_assets_tests.lake.conftest import new_lake, pg_cluster  # noqa: F401 - fixtures used below
 
 pytestmark = pytest.mark.slow
-SOURCE = replace(GeneratorConfig(), n_customers=400, n_months=4, seed=5)
+SOURCE = replace(GeneratorConfig(), n_customers=300, n_months=3, seed=5)
 ARM_AFTER_BATCHES = 5  # kill at the first write after this many batches finished
 LAKE_ONLY = {"bi_catalog"}  # on a lake, publishing writes bi_catalog into the lake (the file's goes to its copy)
 

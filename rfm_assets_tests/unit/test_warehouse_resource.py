@@ -48,3 +48,25 @@ def test_assets_write_and_read_through_it(tmp_path):
         [written, read], resources={"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
     )
     assert result.success and result.output_for_node("read") == 42
+
+
+def test_a_session_shares_one_connection_and_lets_go_of_it_when_released(tmp_path):
+    path = str(tmp_path / "wh.duckdb")
+    resource = WarehouseResource(path=path)
+    with resource.session():
+        with resource.connect() as first, resource.connect() as second:
+            assert first is second
+            first.execute("create table t as select 1 as x")
+        # DuckDB refuses a read-only connection beside the session's read-write one ...
+        with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+            duckdb.connect(path, read_only=True)
+        with resource.released():  # ... and accepts it while the session lets go
+            with duckdb.connect(path, read_only=True) as reader:
+                assert scalar(reader, "select x from t") == 1
+        with resource.connect() as again:  # the session has a connection again, the same for every use
+            assert again is not first
+            assert scalar(again, "select count(*) from t") == 1
+            with resource.connect() as same:
+                assert same is again
+    with duckdb.connect(path, read_only=True) as reader:  # the session closed its connection at the end
+        assert scalar(reader, "select x from t") == 1
