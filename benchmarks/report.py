@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report_shapes
+from benchmarks import report_scale_out, report_shapes
 from benchmarks.report_month import _s, _table, ratios, scale_section, split
 
 PACKAGES = (
@@ -236,6 +236,8 @@ def render(results_dir: Path) -> str:
             f"dataset; peak RSS {backfill['peak_rss_mb']:.0f} MB.",
             "",
         ]
+    scale_out = report_scale_out.section(results_dir / "scale_out.json")
+    out += [scale_out] if scale_out else []
     findings = Path(__file__).with_name("FINDINGS.md")
     if findings.exists():
         out += [findings.read_text()]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ import psutil
 
 from benchmarks.dataset import ensure_data, label, parse_lines, scale_for_lines
 from benchmarks.measure import REPO
+from benchmarks.report_scale_out import table
 from rfm_assets_tests.lake.postgres import start_cluster
 
 RESULTS = REPO / "benchmarks" / "results" / "scale_out.json"
@@ -64,6 +66,7 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
         "RFM_SOURCE": str(csv),
         "DAGSTER_HOME": str(home),
     }
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "rfm_assets.cli", "run", "--workers", str(workers)],
@@ -80,6 +83,8 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
     sampler.start()
     out, _ = proc.communicate()
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the CLI and its workers, once all have exited
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     stop.set()
     sampler.join()
     (work / name / "run.log").write_text(out)  # the whole output, to look into a failed run
@@ -96,6 +101,8 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
         "mean_load_average": round(sum(loads) / len(loads), 2) if loads else None,
         "returncode": proc.returncode,
         "seconds": round(seconds, 1),
+        # CPU seconds of the CLI and its workers (not Postgres): above the wall time, workers ran at once
+        "cpu_seconds": round(cpu, 1),
         "months": months,
         "months_per_minute": round(months / seconds * 60, 2) if seconds else None,
         "peak_rss_mb_per_worker": round(max(worker_peaks, default=0) / 2**20),
@@ -108,19 +115,6 @@ def one_run(cluster, csv: Path, workers: int, work: Path, tag: str) -> dict:  # 
 def _write(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"rows": rows, "cpus": os.cpu_count()}, indent=1))
-
-
-def table(rows: list[dict]) -> str:
-    lines = [
-        "| lines | months | workers | wall (s) | months/min | peak RSS per worker (MB) | mean load | exit |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['lines']} | {r['months']} | {r['workers']} | {r['seconds']} | {r['months_per_minute']} | "
-            f"{r['peak_rss_mb_per_worker']} | {r.get('mean_load_average', 'n/a')} | {r['returncode']} |"
-        )
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@ workers) is killed while a worker is inside a month's write on the lake (a new P
 the catalog does not reference yet); every month left in the lake is then the single-file build's month
 exactly (no month half-written, the ledger agrees), and a rerun builds every table equal to the file's.
 
-3 generated months, 300 customers (~14k lines); the file build runs at the same time as the killed one.
+3 generated months, 300 customers (8,319 lines); the file build runs at the same time as the killed one.
 """
 
 import os
