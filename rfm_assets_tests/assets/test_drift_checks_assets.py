@@ -19,7 +19,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from rfm_assets.assets.metadata import plot_tags
 from rfm_assets.core.drift import CLV_PARAMS
 from rfm_assets.core.drift_history import evaluate
 from rfm_assets.core.rows import scalar
@@ -82,11 +81,10 @@ def tampered(tmp_path_factory, year_dataset):
     results = {}
     for m in MONTHS:
         names = INGESTION + ["rfm_snapshots"] + (CLV if m >= "2010-06" else [])
-        # plots drawn for December only, as `rfm-assets run` does (no test here reads a plot)
-        tags = plot_tags(m, MONTHS[-1])
-        results[m] = materialize(resources, m, names, tags=tags)
+        # no plots (helpers.TEST_RUN_TAGS): no test here reads one
+        results[m] = materialize(resources, m, names)
         if m <= "2010-11":  # November's company forecast judges December's volumes; each month's
-            materialize(resources, m, FORECAST_INPUTS, tags=tags)  # forecasts need the month before's
+            materialize(resources, m, FORECAST_INPUTS)  # forecasts need the month before's
     return resources, results
 
 
