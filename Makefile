@@ -2,7 +2,7 @@
 #   make run    materialize every asset for every month on the embedded default data
 #   make test   lint and run the whole test suite on 2 workers (CI's command: .ci/run)
 # and, while working:
-#   make check  lint and the fast tier (every test not marked slow, on 2 workers): about 4 minutes here
+#   make check  lint and the fast tier (every test not marked slow, on 2 workers): 109 s on this quiet 2-core machine
 # Both bootstrap .venv from constraints.txt (exact pins) on first use.
 
 PYTHON ?= python3.11

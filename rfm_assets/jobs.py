@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dagster as dg
 
-from rfm_assets.partitions import MONTHLY
 from rfm_assets.resources import RUN_CONNECTION_TAG
 
 MONTHLY_JOB_NAME = "monthly_job"
@@ -21,7 +20,6 @@ WAREHOUSE_TAG = {"rfm/warehouse": "write"}
 monthly_job = dg.define_asset_job(
     MONTHLY_JOB_NAME,
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups(BI_GROUP),
-    partitions_def=MONTHLY,
     description="Every monthly asset and its checks for one month, oldest layer first.",
     # One process for the whole month: a step in its own process costs ~1.7 s here, ~80 ms in process.
     executor_def=dg.in_process_executor,

@@ -106,7 +106,7 @@ class WarehouseResource(DuckDBResource):
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
         """For a run tagged :data:`RUN_CONNECTION_TAG`, one :meth:`session` for the whole run (its steps
         run in this process, one after another); else a session per step (``assets/decorators.py``)."""
-        run = context.dagster_run
+        run = context.run
         tagged = run is not None and all(run.tags.get(k) == v for k, v in RUN_CONNECTION_TAG.items())
         with self.session() if tagged else nullcontext():
             yield self

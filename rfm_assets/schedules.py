@@ -20,22 +20,14 @@ from rfm_assets.jobs import monthly_job
 SCHEDULE_DAY, SCHEDULE_HOUR = 3, 6
 
 
-def monthly_schedule_for(job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
-    """A schedule that runs ``job``'s month that just ended, on day 3 at 06:00, stopped by default."""
-    schedule = dg.build_schedule_from_partitioned_job(
-        job,
-        name="monthly_schedule",
-        description="Runs the month that just ended (every monthly asset and check) on the 3rd at 06:00 UTC.",
-        day_of_month=SCHEDULE_DAY,
-        hour_of_day=SCHEDULE_HOUR,
-        minute_of_hour=0,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
-    )
-    # Dagster returns an unresolved schedule only for a job whose partitions it cannot know yet; the
-    # job's partitions_def is set, so it resolves here (and Definitions would take either).
-    if not isinstance(schedule, dg.ScheduleDefinition):
-        raise TypeError(f"{job.name} has no partitions definition: cannot schedule its months")
-    return schedule
-
-
-monthly_schedule = monthly_schedule_for(monthly_job)
+# The job's partitions are inferred from its assets (all monthly) when Definitions resolves it, so this
+# schedule is resolved there too: defs.resolve_schedule_def("monthly_schedule") gives it whole.
+monthly_schedule = dg.build_schedule_from_partitioned_job(
+    monthly_job,
+    name="monthly_schedule",
+    description="Runs the month that just ended (every monthly asset and check) on the 3rd at 06:00 UTC.",
+    day_of_month=SCHEDULE_DAY,
+    hour_of_day=SCHEDULE_HOUR,
+    minute_of_hour=0,
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)

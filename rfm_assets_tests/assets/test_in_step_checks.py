@@ -60,15 +60,16 @@ def run(tmp_path):
         VERDICTS.update(verdicts)
         defs = dg.Definitions(
             assets=[toy_upstream, toy_downstream],
-            jobs=[dg.define_asset_job("toy", partitions_def=MONTHLY, executor_def=dg.in_process_executor)],
+            jobs=[dg.define_asset_job("toy", executor_def=dg.in_process_executor)],
             resources={
                 "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
                 "params": AnalysisParamsResource(),
             },
         )
-        result = defs.resolve_job_def("toy").execute_in_process(
-            partition_key=MONTH, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = defs.resolve_job_def("toy").execute_in_process(
+                partition_key=MONTH, instance=instance, raise_on_error=False
+            )
         outcomes, errors = classify(result, defs.resolve_asset_graph(), MONTH, KEYS)
         return result, {k.to_user_string(): o for k, o in outcomes.items()}, errors
 

@@ -1,6 +1,8 @@
 """classify() on real in-process runs of a toy job: failed steps, failed blocking checks, skips,
 errored non-blocking checks, and a run restricted to a selection (rfm_assets/run_summary.py)."""
 
+import warnings
+
 import dagster as dg
 import pytest
 
@@ -35,21 +37,24 @@ def c() -> None: ...
 def d() -> None: ...
 
 
-@dg.asset_check(asset=a, blocking=True, partitions_def=MONTHS)
-def a_is_fine() -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(passed="a_check" not in BREAK, severity=dg.AssetCheckSeverity.ERROR)
+# Partitioned checks are a Dagster preview, as in the project (rfm_assets.checks.table_checks).
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
+    @dg.asset_check(asset=a, blocking=True, partitions_def=MONTHS)
+    def a_is_fine() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed="a_check" not in BREAK, severity=dg.AssetCheckSeverity.ERROR)
 
-@dg.asset_check(asset=d, blocking=False, partitions_def=MONTHS)
-def d_looks_normal() -> dg.AssetCheckResult:
-    _maybe_raise("d_check")
-    return dg.AssetCheckResult(passed=True)
+    @dg.asset_check(asset=d, blocking=False, partitions_def=MONTHS)
+    def d_looks_normal() -> dg.AssetCheckResult:
+        _maybe_raise("d_check")
+        return dg.AssetCheckResult(passed=True)
 
 
 DEFS = dg.Definitions(
     assets=[a, b, c, d],
     asset_checks=[a_is_fine, d_looks_normal],
-    jobs=[dg.define_asset_job("toy", partitions_def=MONTHS, executor_def=dg.in_process_executor)],
+    jobs=[dg.define_asset_job("toy", executor_def=dg.in_process_executor)],
 )
 GRAPH = DEFS.resolve_asset_graph()
 ALL = {dg.AssetKey(n) for n in "abcd"}
@@ -60,12 +65,10 @@ def run():
     def _run(*broken: str, selection=None):
         BREAK.clear()
         BREAK.update(broken)
-        result = DEFS.resolve_job_def("toy").execute_in_process(
-            partition_key="2020-02-01",
-            instance=dg.DagsterInstance.ephemeral(),
-            raise_on_error=False,
-            asset_selection=selection,
-        )
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = DEFS.resolve_job_def("toy").execute_in_process(
+                partition_key="2020-02-01", instance=instance, raise_on_error=False, asset_selection=selection
+            )
         outcomes, errors = classify(result, GRAPH, "2020-02-01", selection or ALL)
         return {k.to_user_string(): o for k, o in outcomes.items()}, errors
 

@@ -118,7 +118,7 @@ def test_second_writer_waits_for_lock(tmp_path):
     path = tmp_path / "w.duckdb"
     with connect(path) as c:
         replace_partition(c, "t", JAN, _month_query(1), {"m": JAN})
-    holder = subprocess.Popen(
+    with subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -126,12 +126,11 @@ def test_second_writer_waits_for_lock(tmp_path):
         ],
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    with connect(path, lock_timeout_s=30) as c:  # would raise "Could not set lock" without the retry
-        replace_partition(c, "t", FEB, _month_query(1), {"m": FEB})
-        assert scalar(c, "select count(*) from t") == 2
-    holder.wait()
+    ) as holder:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with connect(path, lock_timeout_s=30) as c:  # would raise "Could not set lock" without the retry
+            replace_partition(c, "t", FEB, _month_query(1), {"m": FEB})
+            assert scalar(c, "select count(*) from t") == 2
 
 
 def test_ledger_tells_empty_months_from_unbuilt_ones(con):
