@@ -56,8 +56,9 @@ format-check: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # SQL lint, DuckDB dialect (.sqlfluff, .sqlfluffignore). `sqlfluff fix` is not run by any target.
+# One process: --processes 2 saved 0.3 s of 3.9 and left a leaked-semaphore warning in the log.
 sqllint: $(STAMP)
-	$(BIN)/sqlfluff lint --processes 2 sql dbt_like_views
+	$(BIN)/sqlfluff lint sql dbt_like_views
 
 # pyright in basic mode (pyproject [tool.pyright]).
 typecheck: $(STAMP)

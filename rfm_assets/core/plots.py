@@ -254,7 +254,19 @@ def accuracy_plot(table: pd.DataFrame, month: date, min_history: int = 6) -> byt
     cov.set(xlabel="months ahead", ylabel="months inside (%)", ylim=(0, 105))
     cov.set_title(f"Company: realized coverage vs nominal (origins with {min_history}+ months)", fontsize=10)
     for ax in (err, cov):
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+        else:  # early months: no forecast has reached its target month yet
+            ax.text(
+                0.5,
+                0.5,
+                f"no realized forecast with {min_history}+ months of history yet",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                fontsize=8,
+                color="grey",
+            )
     return _png(fig)
 
 

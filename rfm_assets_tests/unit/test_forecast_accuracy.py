@@ -102,3 +102,18 @@ def test_accuracy_plot_is_png():
         realized_pairs(fc.assign(series="company"), ACTUALS.assign(series="company"), date(2020, 12, 1))
     )
     assert accuracy_plot(table, date(2020, 12, 1)).startswith(b"\x89PNG")
+
+
+def test_accuracy_plot_of_a_month_with_nothing_realized_says_so_without_warnings():
+    import warnings
+
+    from rfm_assets.core.plots import accuracy_plot
+
+    # a month before any forecast has reached its target: the table has no rows
+    empty = accuracy_table(
+        realized_pairs(_fc(date(2020, 11, 1), [date(2020, 12, 1)], [1.0]), ACTUALS, date(2020, 11, 1))
+    )
+    assert empty.empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warned "No artists with labels found" here before
+        assert accuracy_plot(empty, date(2020, 11, 1)).startswith(b"\x89PNG")
