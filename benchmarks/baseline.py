@@ -119,13 +119,18 @@ def _rel(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def _project_gg(clv: Any, repeat: Any) -> dict[str, float]:
-    """The project's Gamma-Gamma fit (weighted, rescaled), with the same penalizer retries."""
-    for penalizer in PENALIZERS:
-        try:
-            return clv._fit_gg(repeat, penalizer)[0]
-        except (ValueError, ArithmeticError):  # ConvergenceError is a ValueError
-            continue
-    raise RuntimeError(f"the project's Gamma-Gamma fit failed with every penalizer in {PENALIZERS}")
+    """The project's Gamma-Gamma fit (weighted, rescaled), with its own penalizer and tolerance ladder."""
+    config = clv.ClvConfig()
+    fitted = clv._with_fallback(
+        "gamma_gamma",
+        lambda pen, tol: clv._fit_gg(repeat, pen, tol),
+        config.penalizers,
+        [],
+        config.gradient_tolerances,
+    )
+    if fitted is None:
+        raise RuntimeError(f"the project's Gamma-Gamma fit failed with every penalizer in {config.penalizers}")
+    return fitted[1][0]
 
 
 def weighting(args: dict[str, Any]) -> dict[str, Any]:

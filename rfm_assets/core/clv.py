@@ -15,7 +15,11 @@ Outcomes of :func:`fit_clv` (``ClvFit.status``):
   - ``'failed'``: every penalizer in ``ClvConfig.penalizers`` failed for a model; ``attempts`` lists
     each try and its outcome. Callers raise.
 Each model retries with the next ``penalizer_coef`` after a ConvergenceError, non-finite parameters
-or non-finite predictions, so a fitted result never carries NaN.
+or non-finite predictions, so a fitted result never carries NaN. Before moving to a penalizer it
+retries the same penalizer with a looser gradient tolerance (``ClvConfig.gradient_tolerances``):
+scipy's BFGS reports "precision loss" when it cannot improve a fit whose gradient is already ~1e-7
+on the mean log-likelihood, and a penalizer would then change the model, not the convergence (on a
+B2C benchmark month, Gamma-Gamma's q went from 269 to 8 and the log-likelihood fell by 8,900).
 
 Speed: BG/NBD is fitted on identical (frequency, recency, T) rows compressed into lifetimes'
 ``weights`` (same likelihood, same optimum), Gamma-Gamma likewise on (frequency, monetary_value),
@@ -74,6 +78,8 @@ class ClvConfig:
     # embedded dataset at 13-21 weeks, fine from 25.7 weeks on).
     min_history_weeks: float = 25.0
     penalizers: tuple[float, ...] = (0.0, 0.001, 0.01, 0.1)
+    # scipy's gtol on the mean negative log-likelihood: lifetimes' default, then one step looser.
+    gradient_tolerances: tuple[float, ...] = (1e-7, 1e-6)
 
 
 @dataclass
@@ -123,12 +129,14 @@ def predict_purchases(fit: ClvFit, summary: pd.DataFrame, t: float) -> np.ndarra
     return values[codes]
 
 
-def _fit_bg(pat: pd.DataFrame, penalizer: float, config: ClvConfig) -> tuple[dict[str, float], float]:
+def _fit_bg(
+    pat: pd.DataFrame, penalizer: float, config: ClvConfig, tol: float = 1e-7
+) -> tuple[dict[str, float], float]:
     from lifetimes import BetaGeoFitter
 
     f, r, t_, w = (pat[k].to_numpy() for k in [*PATTERN, "weight"])
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):  # lifetimes prints on failure
-        bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(f, r, t_, weights=w)
+        bgf = BetaGeoFitter(penalizer_coef=penalizer).fit(f, r, t_, weights=w, tol=tol)
     params = {k: float(bgf.params_[k]) for k in BG_PARAMS}
     if not all(np.isfinite(v) and v > 0 for v in params.values()):
         raise Rejected(f"parameters not finite and positive: {params}")
@@ -139,14 +147,14 @@ def _fit_bg(pat: pd.DataFrame, penalizer: float, config: ClvConfig) -> tuple[dic
     return params, float(-nll * w.sum())
 
 
-def _fit_gg(repeat: pd.DataFrame, penalizer: float) -> tuple[dict[str, float], float]:
+def _fit_gg(repeat: pd.DataFrame, penalizer: float, tol: float = 1e-7) -> tuple[dict[str, float], float]:
     from lifetimes import GammaGammaFitter
 
     _, pat = _patterns(repeat, ["frequency", "monetary_value"])
     x, m, w = (pat[k].to_numpy(dtype=float) for k in ["frequency", "monetary_value", "weight"])
     scale = float(np.average(m, weights=w))
     with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
-        ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(x, m / scale, weights=w)
+        ggf = GammaGammaFitter(penalizer_coef=penalizer).fit(x, m / scale, weights=w, tol=tol)
     params = {"p": float(ggf.params_["p"]), "q": float(ggf.params_["q"]), "v": float(ggf.params_["v"]) * scale}
     if not all(np.isfinite(v) and v > 0 for v in params.values()):
         raise Rejected(f"parameters not finite and positive: {params}")
@@ -159,18 +167,25 @@ def _fit_gg(repeat: pd.DataFrame, penalizer: float) -> tuple[dict[str, float], f
 
 
 def _with_fallback(
-    model: str, fit_one: Callable[[float], tuple], penalizers: tuple[float, ...], attempts: list[str]
+    model: str,
+    fit_one: Callable[[float, float], tuple],
+    penalizers: tuple[float, ...],
+    attempts: list[str],
+    tolerances: tuple[float, ...] = (1e-7,),
 ) -> tuple[float, tuple] | None:
-    """The first penalizer whose fit succeeds, with its result; None when all fail. Logs every try."""
+    """The first (penalizer, tolerance) whose fit succeeds, penalizer by penalizer and each with every
+    tolerance in turn, with its result; None when all fail. Logs every try."""
     for penalizer in penalizers:
-        try:
-            result = fit_one(penalizer)
-        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # ConvergenceError is a ValueError
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            attempts.append(f"{model} penalizer_coef={penalizer}: failed ({type(exc).__name__}: {reason})")
-            continue
-        attempts.append(f"{model} penalizer_coef={penalizer}: converged")
-        return penalizer, result
+        for i, tol in enumerate(tolerances):
+            label = f"{model} penalizer_coef={penalizer}" + (f" tol={tol:g}" if i else "")
+            try:
+                result = fit_one(penalizer, tol)
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:  # ConvergenceError: ValueError
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                attempts.append(f"{label}: failed ({type(exc).__name__}: {reason})")
+                continue
+            attempts.append(f"{label}: converged")
+            return penalizer, result
     return None
 
 
@@ -203,8 +218,13 @@ def fit_clv(summary: pd.DataFrame, config: ClvConfig = ClvConfig()) -> ClvFit:
     else:
         fit.frequency_monetary_corr = _pearson(repeat["frequency"], repeat["monetary_value"])
         _, pat = _patterns(summary, PATTERN)
-        bg = _with_fallback("bg_nbd", lambda pen: _fit_bg(pat, pen, config), config.penalizers, fit.attempts)
-        gg = _with_fallback("gamma_gamma", lambda pen: _fit_gg(repeat, pen), config.penalizers, fit.attempts)
+        tols = config.gradient_tolerances
+        bg = _with_fallback(
+            "bg_nbd", lambda pen, tol: _fit_bg(pat, pen, config, tol), config.penalizers, fit.attempts, tols
+        )
+        gg = _with_fallback(
+            "gamma_gamma", lambda pen, tol: _fit_gg(repeat, pen, tol), config.penalizers, fit.attempts, tols
+        )
         if bg is not None:
             fit.bg_penalizer, (fit.bg_params, fit.bg_log_likelihood) = bg
         if gg is not None:
