@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fits import PENALIZERS, fit_retrying
+from benchmarks.fits import PENALIZERS, FitFailed, fit_retrying
 from benchmarks.timing import Laps
 
 NON_PRODUCT_CODES = [
@@ -133,6 +133,20 @@ def _project_gg(clv: Any, repeat: Any) -> dict[str, float]:
     return fitted[1][0]
 
 
+def _unweighted_scaled_gg(config: Any, columns: list[Any]) -> dict[str, float]:
+    """Unweighted Gamma-Gamma on rescaled money, through the project's ladder: each penalizer with each
+    gradient tolerance (``ClvConfig.gradient_tolerances``) before the next penalizer."""
+    from lifetimes import GammaGammaFitter
+
+    for penalizer in config.penalizers:
+        for tol in config.gradient_tolerances:
+            try:
+                return fit_retrying(GammaGammaFitter, columns, [penalizer], {penalizer: {"tol": tol}}).params(GG_PARAMS)
+            except FitFailed:
+                continue
+    raise RuntimeError(f"unweighted rescaled Gamma-Gamma failed with every penalizer in {config.penalizers}")
+
+
 def weighting(args: dict[str, Any]) -> dict[str, Any]:
     """Weighted (project) vs unweighted fits on the project's own summary of the month."""
     import numpy as np
@@ -165,11 +179,9 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
     repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
     with laps("gg_weighted_scaled"):
         gg_w = _project_gg(clv, repeat)
-    with laps("gg_unweighted_scaled"):
+    with laps("gg_unweighted_scaled"):  # the weighted fit's objective and retry ladder, without weights
         scale = float(repeat["monetary_value"].mean())
-        fitted = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"] / scale]).params(
-            GG_PARAMS
-        )
+        fitted = _unweighted_scaled_gg(clv.ClvConfig(), [repeat["frequency"], repeat["monetary_value"] / scale])
         gg_us = {**fitted, "v": fitted["v"] * scale}
     with laps("gg_unweighted_raw"):
         gg_fit = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"]])
