@@ -90,8 +90,9 @@ def section(recs: list[dict[str, Any]]) -> str:
             "",
             "Ratios between pieces of the same run. The notebook retries a fit that raises lifetimes' "
             "`ConvergenceError` with penalizer_coef 1e-4, then 1e-3 (benchmarks/fits.py); the project's own "
-            "fallback is in `rfm_assets.core.clv`. A penalized fit is compared with an unpenalized one by its "
-            "predictions, not its parameters (benchmarks/compare_fits.py).",
+            "fallback (`rfm_assets.core.clv`) first retries the same penalizer with scipy's gradient tolerance "
+            "loosened from 1e-7 to 1e-6, then penalizer_coef 1e-3, 1e-2, 0.1. A penalized fit is compared with "
+            "an unpenalized one by its predictions, not its parameters (benchmarks/compare_fits.py).",
             "",
             _table(["target", "measured", "status"], rows),
             "",
