@@ -59,7 +59,8 @@ def test_precision_loss_is_retried_at_the_same_penalizer_and_lands_on_the_optimu
     assert fit.gg_log_likelihood == pytest.approx(ll_found, rel=1e-9)
 
     def nll(log_params: np.ndarray) -> float:
-        return -_gg_log_likelihood(*np.exp(log_params), x, m)
+        p, q, v = (float(z) for z in np.exp(log_params))
+        return -_gg_log_likelihood(p, q, v, x, m)
 
     for start in ([0.0, 1.0, 1.0], np.log([found["p"], found["q"], found["v"]])):
         best = minimize(nll, start, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20_000})
