@@ -87,7 +87,7 @@ def test_report_has_every_row(bench):
         "**whole month**",
         "RFM snapshot / floor one-query RFM",
         "**Dagster total**",
-        "validation: check steps",
+        "validation: checks (partition read + GX)",
         "RFM snapshot within 1.5x",
         "RFM + CLV >= 10x",
         "Dagster overhead < 10%",
