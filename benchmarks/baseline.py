@@ -12,12 +12,14 @@ compressed into lifetimes' ``weights``) against unweighted fits of the same rows
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fits import PENALIZERS, FitFailed, fit_retrying
+from benchmarks.fits import PENALIZERS, fit_retrying
 from benchmarks.timing import Laps
 
 NON_PRODUCT_CODES = [
@@ -118,33 +120,32 @@ def _rel(a: dict[str, float], b: dict[str, float]) -> float:
     return max(abs(a[k] - b[k]) / abs(b[k]) for k in b)
 
 
-def _project_gg(clv: Any, repeat: Any) -> dict[str, float]:
-    """The project's Gamma-Gamma fit (weighted, rescaled), with its own penalizer and tolerance ladder."""
+def _project_ladder(clv: Any, fit_one: Any) -> tuple:
+    """``fit_one(penalizer, tol)`` through the project's own retries (``clv._with_fallback``: each penalizer
+    with each gradient tolerance before the next penalizer); its result."""
     config = clv.ClvConfig()
-    fitted = clv._with_fallback(
-        "gamma_gamma",
-        lambda pen, tol: clv._fit_gg(repeat, pen, tol),
-        config.penalizers,
-        [],
-        config.gradient_tolerances,
-    )
+    fitted = clv._with_fallback("gamma_gamma", fit_one, config.penalizers, [], config.gradient_tolerances)
     if fitted is None:
-        raise RuntimeError(f"the project's Gamma-Gamma fit failed with every penalizer in {config.penalizers}")
-    return fitted[1][0]
+        raise RuntimeError(f"Gamma-Gamma failed with every penalizer in {config.penalizers}")
+    return fitted[1]
 
 
-def _unweighted_scaled_gg(config: Any, columns: list[Any]) -> dict[str, float]:
-    """Unweighted Gamma-Gamma on rescaled money, through the project's ladder: each penalizer with each
-    gradient tolerance (``ClvConfig.gradient_tolerances``) before the next penalizer."""
+def _project_gg(clv: Any, repeat: Any) -> dict[str, float]:
+    """The project's Gamma-Gamma fit (weighted, rescaled), with its own retries."""
+    return _project_ladder(clv, lambda pen, tol: clv._fit_gg(repeat, pen, tol))[0]
+
+
+def _unweighted_scaled_gg(clv: Any, columns: list[Any]) -> dict[str, float]:
+    """Unweighted Gamma-Gamma on rescaled money, with the project's retries: the same objective as the
+    weighted fit, so the two must agree."""
     from lifetimes import GammaGammaFitter
 
-    for penalizer in config.penalizers:
-        for tol in config.gradient_tolerances:
-            try:
-                return fit_retrying(GammaGammaFitter, columns, [penalizer], {penalizer: {"tol": tol}}).params(GG_PARAMS)
-            except FitFailed:
-                continue
-    raise RuntimeError(f"unweighted rescaled Gamma-Gamma failed with every penalizer in {config.penalizers}")
+    def fit_one(penalizer: float, tol: float) -> tuple[dict[str, float]]:
+        with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints scipy's result before raising
+            model = GammaGammaFitter(penalizer_coef=penalizer).fit(*columns, tol=tol)
+        return ({k: float(model.params_[k]) for k in GG_PARAMS},)
+
+    return _project_ladder(clv, fit_one)[0]
 
 
 def weighting(args: dict[str, Any]) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def weighting(args: dict[str, Any]) -> dict[str, Any]:
         gg_w = _project_gg(clv, repeat)
     with laps("gg_unweighted_scaled"):  # the weighted fit's objective and retry ladder, without weights
         scale = float(repeat["monetary_value"].mean())
-        fitted = _unweighted_scaled_gg(clv.ClvConfig(), [repeat["frequency"], repeat["monetary_value"] / scale])
+        fitted = _unweighted_scaled_gg(clv, [repeat["frequency"], repeat["monetary_value"] / scale])
         gg_us = {**fitted, "v": fitted["v"] * scale}
     with laps("gg_unweighted_raw"):
         gg_fit = fit_retrying(GammaGammaFitter, [repeat["frequency"], repeat["monetary_value"]])

@@ -6,7 +6,8 @@ instance in ``DAGSTER_HOME`` (SQLite event log, as ``make run`` uses), with the 
 functions timed by :mod:`benchmarks.instrument`. Afterwards it reads the run's step events and
 splits the wall time into: compute (core functions), metadata and plots, validation (the checks,
 in their asset's step or in a step of their own: reading the partition and running its
-great-expectations suite), and Dagster plus asset glue (the rest: orchestration between steps, event logging, the asset bodies' own small queries).
+great-expectations suite), and Dagster plus asset glue (the rest: orchestration between steps,
+event logging, the asset bodies' own small queries).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def _steps(instance: Any, run_id: str) -> dict[str, dict[str, Any]]:
         elif kind == "ASSET_CHECK_EVALUATION":
             step["evaluated"] = True
     for step in steps.values():  # a step that writes an asset is the asset's, whatever checks run in it
-        step["kind"] = "check" if step.pop("evaluated", False) and not step.pop("materialized", False) else "asset"
-        step.pop("materialized", None)
+        evaluated, materialized = step.pop("evaluated", False), step.pop("materialized", False)
+        step["kind"] = "check" if evaluated and not materialized else "asset"
     return {k: v for k, v in steps.items() if "start" in v and "end" in v}
 
 

@@ -129,9 +129,7 @@ def predict_purchases(fit: ClvFit, summary: pd.DataFrame, t: float) -> np.ndarra
     return values[codes]
 
 
-def _fit_bg(
-    pat: pd.DataFrame, penalizer: float, config: ClvConfig, tol: float = 1e-7
-) -> tuple[dict[str, float], float]:
+def _fit_bg(pat: pd.DataFrame, penalizer: float, config: ClvConfig, tol: float) -> tuple[dict[str, float], float]:
     from lifetimes import BetaGeoFitter
 
     f, r, t_, w = (pat[k].to_numpy() for k in [*PATTERN, "weight"])
@@ -147,7 +145,7 @@ def _fit_bg(
     return params, float(-nll * w.sum())
 
 
-def _fit_gg(repeat: pd.DataFrame, penalizer: float, tol: float = 1e-7) -> tuple[dict[str, float], float]:
+def _fit_gg(repeat: pd.DataFrame, penalizer: float, tol: float) -> tuple[dict[str, float], float]:
     from lifetimes import GammaGammaFitter
 
     _, pat = _patterns(repeat, ["frequency", "monetary_value"])
@@ -171,7 +169,7 @@ def _with_fallback(
     fit_one: Callable[[float, float], tuple],
     penalizers: tuple[float, ...],
     attempts: list[str],
-    tolerances: tuple[float, ...] = (1e-7,),
+    tolerances: tuple[float, ...],
 ) -> tuple[float, tuple] | None:
     """The first (penalizer, tolerance) whose fit succeeds, penalizer by penalizer and each with every
     tolerance in turn, with its result; None when all fail. Logs every try."""
