@@ -123,6 +123,16 @@ def project_env(warehouse: Path, csv: Path | None, dagster_home: Path) -> dict[s
     return env
 
 
+def _core_args(data: BenchData, path: Path, last: date) -> dict:
+    return {
+        "warehouse": str(path),
+        "csv": str(data.csv),
+        "staging_dir": str(data.folder / "staging"),
+        "first_month": data.first_month.isoformat(),
+        "last": last.isoformat(),
+    }
+
+
 def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str = "run") -> dict:
     """``prefix.duckdb``: months 1..M-1 built by ``rfm-assets run --to M-1`` (timed), cached.
 
@@ -135,6 +145,10 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
     if path.exists() and info.exists() and not rebuild:
         meta = json.loads(info.read_text())
         if meta.get("mode", "run") == mode:
+            if mode == "core" and not meta.get("anchors"):  # built before prefix_core stored them
+                run_piece("prefix_anchors", _core_args(data, path, last=add_months(data.last_month, -1)), work)
+                meta["anchors"] = True
+                info.write_text(json.dumps(meta, indent=1))
             meta["stale"] = meta["code"] != code_fingerprint()
             return meta
     for stale in (path, info, data.folder / "prefix.duckdb.wal"):
@@ -142,14 +156,7 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
     last = add_months(data.last_month, -1)
     code = code_fingerprint()
     if mode == "core":
-        args = {
-            "warehouse": str(path),
-            "csv": str(data.csv),
-            "staging_dir": str(data.folder / "staging"),
-            "first_month": data.first_month.isoformat(),
-            "last": last.isoformat(),
-        }
-        measured = run_piece("prefix_core", args, work)
+        measured = run_piece("prefix_core", _core_args(data, path, last), work)
         measured.result["warehouse_mb"] = path.stat().st_size / 2**20
     else:
         env = project_env(path, data.csv, work / "dagster_home_prefix")
@@ -162,6 +169,7 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
         "peak_rss_mb": measured.peak_rss_mb,
         "warehouse_mb": measured.result["warehouse_mb"],
         "stale": False,
+        "anchors": mode == "core",  # the dormant anchors known by M-1 are stored (prefix_core)
     }
     info.write_text(json.dumps(meta, indent=1))
     return meta

@@ -57,6 +57,7 @@ from rfm_assets.core.clv_predict import (  # noqa: F401 - re-exported: the CLV A
     gg_fitter,
     horizon_weeks,
     monthly_discount_rate,
+    pattern_codes,
     pattern_predictions,
     population_mean_spend,
 )
@@ -109,8 +110,7 @@ def clv_summary(con: duckdb.DuckDBPyConnection, as_of_date: date, time_unit_days
 
 def _patterns(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """(code per row, one row per distinct ``keys`` combination with its ``weight``), code = row of it."""
-    codes = frame.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    _, first = np.unique(codes, return_index=True)
+    codes, first = pattern_codes(frame, keys)
     unique = frame.iloc[first][keys].reset_index(drop=True)
     unique["weight"] = np.bincount(codes)
     return codes, unique

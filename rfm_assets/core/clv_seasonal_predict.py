@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from rfm_assets.core.clv_predict import PATTERN, TIME_UNIT_DAYS, expected_repeat_purchases
+from rfm_assets.core.clv_predict import PATTERN, TIME_UNIT_DAYS, expected_repeat_purchases, pattern_codes
 from rfm_assets.core.clv_seasonal import SeasonalIndex
 from rfm_assets.core.lazy import lazy
 from rfm_assets.core.months import add_months, month_end, month_start
@@ -116,15 +116,16 @@ def predict_seasonal(
 ) -> np.ndarray:
     """:func:`windowed_expected` for each row of ``history`` (frequency, recency, T on the index's
     clock), computed once per distinct row; raises ValueError if any value is not finite."""
-    rows = history[PATTERN].to_numpy(dtype=float)
+    rows = history[PATTERN].astype(float)
     if not len(rows):
         return np.zeros(0)
-    unique, codes = np.unique(rows, axis=0, return_inverse=True)
+    codes, first = pattern_codes(rows, PATTERN)
+    unique = rows.to_numpy()[first]
     with np.errstate(all="ignore"):
         values = windowed_expected(bg_params, unique[:, 0], unique[:, 1], unique[:, 2], boundaries, monthly_discount)
     if not np.isfinite(values).all():
         raise ValueError("non-finite seasonally adjusted expected purchases for some (frequency, recency, T) rows")
-    return values[codes.reshape(-1)]
+    return values[codes]
 
 
 def seasonal_scores(

@@ -57,17 +57,32 @@ def clv_months(con: duckdb.DuckDBPyConnection) -> set[date]:
     return {r[0] for r in con.execute(f"select distinct snapshot_month from {CLV_TABLE}").fetchall()}
 
 
-def _with_clv(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, anchor: date, with_clv: bool | None) -> pd.DataFrame:
-    available = anchor in clv_months(con)
+def _with_clv(
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    anchor: date,
+    with_clv: bool | None,
+    have: set[date] | None = None,
+) -> pd.DataFrame:
+    available = anchor in (clv_months(con) if have is None else have)
     if with_clv is None:
         with_clv = available
     if with_clv and not available:
         raise ValueError(f"{CLV_TABLE} has no rows for {anchor:%Y-%m}")
     if not with_clv:
         return frame
-    clv = con.execute(
-        f"select customer_id, {', '.join(CLV_FEATURES)} from {CLV_TABLE} where snapshot_month = ?", [anchor]
-    ).df()
+    # Only the CLV rows of the frame's customers: a left join keeps nothing else, and a month of a
+    # many-customer shop holds ~10x more CLV rows than an anchor's target group.
+    name = "__dormant_anchor_ids"
+    con.register(name, frame[["customer_id"]])
+    try:
+        clv = con.execute(
+            f"select customer_id, {', '.join(CLV_FEATURES)} from {CLV_TABLE} "
+            f"where snapshot_month = ? and customer_id in (select customer_id from {name})",
+            [anchor],
+        ).df()
+    finally:
+        con.unregister(name)
     return frame.merge(clv, on="customer_id", how="left", validate="one_to_one")
 
 
@@ -156,6 +171,7 @@ def anchor_panel(
     computed from the SQL (and stored, unless ``store`` is False).
     """
     digests = month_digests(con) if anchors else {}
+    have = clv_months(con) if with_clv else set()
     frames = []
     for anchor in anchors:
         anchor = month_start(anchor)
@@ -165,5 +181,5 @@ def anchor_panel(
             frame = _computed(con, anchor)
             if store and not frame.empty:
                 _store(con, anchor, key, frame)
-        frames.append(_with_clv(con, frame, anchor, with_clv).assign(anchor=anchor))
+        frames.append(_with_clv(con, frame, anchor, with_clv, have).assign(anchor=anchor))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -18,6 +18,8 @@ parser binds ``using`` joins and fails on tables it does not know). No dagster h
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -184,3 +186,19 @@ def drop_view(con: duckdb.DuckDBPyConnection, view: ViewDef) -> None:
     """Drop both views of ``view`` if they exist."""
     con.execute(f"drop view if exists {view.name}")
     con.execute(f"drop view if exists {view.history_name}")
+
+
+@contextmanager
+def evaluated_once(con: duckdb.DuckDBPyConnection, view_name: str) -> Iterator[str]:
+    """A temporary table holding the rows of ``view_name`` as of now, dropped on exit.
+
+    A suite runs several queries (an aggregate scan, a group-by per uniqueness rule, samples): on a
+    view each of them recomputes the view's joins (5 s instead of 1 s for mart_customer_360 at 830k
+    customers), on this table only the scan.
+    """
+    name = f"__evaluated_{view_name}"
+    con.execute(f"create or replace temp table {name} as select * from {view_name}")
+    try:
+        yield name
+    finally:
+        con.execute(f"drop table if exists temp.{name}")
