@@ -49,7 +49,7 @@ def view_asset(view: views.ViewDef, all_views: list[views.ViewDef]) -> dg.Assets
                         "dagster/row_count": dg.MetadataValue.int(0),
                     }
                 )
-            preview = con.execute(f"select * from {view.name} limit {PREVIEW_ROWS}").df()
+            preview = con.execute(f"select * from {views.newest_rows(con, view, all_views)} limit {PREVIEW_ROWS}").df()
             schema = column_schema(con, view.name, view.sidecar)
         return dg.MaterializeResult(
             metadata={

@@ -39,7 +39,7 @@ def view_suite_check(view: views.ViewDef) -> dg.AssetChecksDefinition:
                 return dg.AssetCheckResult(passed=True, description="view not created yet (inputs missing)")
             inputs = views.monthly_tables(con, views.base_tables(view, VIEW_DEFS))
             newest = views.latest_complete_month(con, inputs)
-            with views.evaluated_once(con, view.name) as rows:
+            with views.evaluated_once(con, view.name, views.newest_rows(con, view, VIEW_DEFS)) as rows:
                 report = validate_sql(con, rows, f"{view.name}_suite", view_suite(view, newest))
         return dg.AssetCheckResult(
             passed=report.success,

@@ -80,20 +80,21 @@ def expected_repeat_purchases(
     from scipy.special import hyp2f1
 
     r, alpha, a, b = (params[k] for k in BG_PARAMS)
-    x, tx, age = (np.asarray(v, dtype=float) for v in (frequency, recency, T))
+    shape = np.broadcast_shapes(*(np.shape(v) for v in (frequency, recency, T)))
+    x, tx, age = (np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for v in (frequency, recency, T))
     c = a + b + x - 1
     z = t / (alpha + age + t)
     log_1mz = np.log((alpha + age) / (alpha + age + t))  # log(1 - z), without 1 - z's rounding
     with np.errstate(all="ignore"):
         direct = hyp2f1(r + x, b + x, c, z)
-        term = np.where(
-            np.isfinite(direct),
-            _signed_power_product(direct, r + x, log_1mz),
-            _signed_power_product(hyp2f1(c - r - x, c - b - x, c, z), c - b - x, log_1mz),
-        )
+        term = _signed_power_product(direct, r + x, log_1mz)
+        far = ~np.isfinite(direct)
+        if far.any():  # only there: the transformed 2F1 costs as much as the direct one
+            cf, xf = c[far], x[far]
+            term[far] = _signed_power_product(hyp2f1(cf - r - xf, cf - b - xf, cf, z[far]), cf - b - xf, log_1mz[far])
         log_ratio = (r + x) * np.log((alpha + age) / (alpha + tx))
         ratio = np.where(x > 0, a / np.where(x > 0, b + x - 1, 1.0) * np.exp(log_ratio), 0.0)
-        return c / (a - 1) * (1 - term) / (1 + ratio)
+        return (c / (a - 1) * (1 - term) / (1 + ratio)).reshape(shape)
 
 
 def bg_fitter(params: dict[str, float]) -> Any:

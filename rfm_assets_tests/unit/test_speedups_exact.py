@@ -40,8 +40,50 @@ def test_a_view_evaluated_once_holds_its_rows_and_leaves_nothing_behind():
     con = duckdb.connect()
     con.execute("create table t as select range as id, range % 3 as g from range(10)")
     con.execute("create view v as select g, count(*) as n from t group by g")
-    with evaluated_once(con, "v") as rows:
+    with evaluated_once(con, "v", "v") as rows:
         assert con.execute(f"select * from {rows} order by g").fetchall() == [(0, 4), (1, 3), (2, 3)]
         assert con.execute(f"describe {rows}").fetchall() == con.execute("describe v").fetchall()
     tables = con.execute("select table_name from duckdb_tables() where temporary").fetchall()
     assert tables == []
+
+
+def _expected_both_branches(params, t, x, tx, age):
+    """BG/NBD E[X(t)] with both 2F1 branches evaluated everywhere (the formula before the speed-up)."""
+    from scipy.special import hyp2f1
+
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    c, z = a + b + x - 1, t / (alpha + age + t)
+    log_1mz = np.log((alpha + age) / (alpha + age + t))
+    with np.errstate(all="ignore"):
+        direct = hyp2f1(r + x, b + x, c, z)
+        far = hyp2f1(c - r - x, c - b - x, c, z)
+        term = np.where(
+            np.isfinite(direct),
+            np.sign(direct) * np.exp(np.log(np.abs(direct)) + (r + x) * log_1mz),
+            np.sign(far) * np.exp(np.log(np.abs(far)) + (c - b - x) * log_1mz),
+        )
+        ratio = np.where(
+            x > 0, a / np.where(x > 0, b + x - 1, 1.0) * np.exp((r + x) * np.log((alpha + age) / (alpha + tx))), 0.0
+        )
+        return c / (a - 1) * (1 - term) / (1 + ratio)
+
+
+def test_expected_purchases_use_the_transformed_2f1_only_where_needed_and_equal_the_full_formula():
+    from scipy.special import hyp2f1
+
+    from rfm_assets.core.clv_predict import expected_repeat_purchases
+
+    params = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.4}
+    x = np.array([0, 1, 3, 40, 400, 1000], dtype=float)  # the direct 2F1 overflows for the heaviest buyers
+    tx = np.array([0, 5, 20, 60, 80, 100], dtype=float)
+    age = np.full(6, 104.0)
+    overflowed = 0
+    for t in (4.35, 52.0, 520.0, 5200.0):
+        c, z = 0.8 + 2.4 + x - 1, t / (4.0 + age + t)
+        overflowed += int((~np.isfinite(hyp2f1(0.25 + x, 2.4 + x, c, z))).sum())
+        got, expected = expected_repeat_purchases(params, t, x, tx, age), _expected_both_branches(params, t, x, tx, age)
+        np.testing.assert_array_equal(got, expected)
+        assert np.isfinite(got).all()
+    assert overflowed >= 3  # both branches were exercised
+    one = expected_repeat_purchases(params, 52.0, 3.0, 20.0, 104.0)  # scalars in, a 0-d array out
+    assert np.shape(one) == () and float(one) == float(_expected_both_branches(params, 52.0, x[2], tx[2], age[2]))

@@ -116,6 +116,37 @@ def test_latest_view_shows_the_newest_month_every_input_has_built(con, tmp_path)
     assert con.execute("select * from v order by y").fetchall() == [(MAR, 1), (MAR, 2), (MAR, 21), (MAR, 22)]
 
 
+def test_newest_rows_are_the_rows_the_view_shows_with_a_literal_month(con, tmp_path):
+    """The project's fast read of a view (metadata, suites, BI catalog) against querying the view."""
+    for m in (JAN, FEB, MAR):
+        _month(con, "a", m, [1, 2, 3])
+    for m in (JAN, FEB):
+        _month(con, "b", m, [10, 20])
+    _write_view(
+        tmp_path,
+        "v",
+        "select a.snapshot_month, a.x + b.x as y from a join b on a.snapshot_month = b.snapshot_month",
+        ["snapshot_month", "y"],
+    )
+    [view] = views.load_view_defs(tmp_path)
+    status = views.refresh_view(con, view, [view])
+    relation = views.newest_rows(con, view, [view])
+    assert "date '2010-02-01'" in relation  # the month is a literal: DuckDB pushes it into the scans
+    rows = con.execute(f"select * from {relation} order by y").fetchall()
+    assert rows == con.execute("select * from v order by y").fetchall() and len(rows) == 6
+    assert (status.latest_month, status.latest_rows, status.history_rows, status.history_months) == (FEB, 6, 12, 2)
+
+
+def test_newest_rows_of_a_view_with_no_complete_month_are_none(con, tmp_path):
+    _month(con, "a", JAN, [1])
+    _month(con, "b", FEB, [2])
+    _write_view(tmp_path, "v", "select a.snapshot_month from a join b on a.x = b.x", ["snapshot_month"])
+    [view] = views.load_view_defs(tmp_path)
+    status = views.refresh_view(con, view, [view])
+    assert status.latest_month is None and status.latest_rows == 0
+    assert con.execute(f"select count(*) from {views.newest_rows(con, view, [view])}").fetchone() == (0,)
+
+
 def test_rows_outside_the_ledger_never_make_a_month_complete(con, tmp_path):
     """max(snapshot_month) of the data is not used: rows written without a ledger entry stay hidden."""
     _month(con, "a", JAN, [1])
