@@ -85,5 +85,5 @@ def test_expected_purchases_use_the_transformed_2f1_only_where_needed_and_equal_
         np.testing.assert_array_equal(got, expected)
         assert np.isfinite(got).all()
     assert overflowed >= 3  # both branches were exercised
-    one = expected_repeat_purchases(params, 52.0, 3.0, 20.0, 104.0)  # scalars in, a 0-d array out
+    one = expected_repeat_purchases(params, 52.0, np.array(3.0), np.array(20.0), np.array(104.0))  # 0-d in and out
     assert np.shape(one) == () and float(one) == float(_expected_both_branches(params, 52.0, x[2], tx[2], age[2]))
