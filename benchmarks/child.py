@@ -26,7 +26,7 @@ def pieces() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         "whole_month": month.whole_month,
         "backfill": month.backfill,
         "prefix_core": project.prefix_core,
-        "prefix_anchors": project.prefix_anchors,
+        "prefix_dormant": project.prefix_dormant,
     }
 
 

@@ -145,9 +145,9 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
     if path.exists() and info.exists() and not rebuild:
         meta = json.loads(info.read_text())
         if meta.get("mode", "run") == mode:
-            if mode == "core" and not meta.get("anchors"):  # built before prefix_core stored them
-                run_piece("prefix_anchors", _core_args(data, path, last=add_months(data.last_month, -1)), work)
-                meta["anchors"] = True
+            if mode == "core" and not meta.get("dormant_state"):  # built before prefix_core stored it
+                run_piece("prefix_dormant", _core_args(data, path, last=add_months(data.last_month, -1)), work)
+                meta["dormant_state"] = True
                 info.write_text(json.dumps(meta, indent=1))
             meta["stale"] = meta["code"] != code_fingerprint()
             return meta
@@ -169,7 +169,7 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
         "peak_rss_mb": measured.peak_rss_mb,
         "warehouse_mb": measured.result["warehouse_mb"],
         "stale": False,
-        "anchors": mode == "core",  # the dormant anchors known by M-1 are stored (prefix_core)
+        "dormant_state": mode == "core",  # dormant anchors and fits as a backfill leaves them (prefix_core)
     }
     info.write_text(json.dumps(meta, indent=1))
     return meta

@@ -213,8 +213,9 @@ def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
     calibrated intervals read every earlier month's clusters and forecasts), by the assets' own build
     functions.
 
-    The dormant anchors known by the last month are stored at the end (dormant_anchor_panel), so the
-    measured month computes only its new anchor, as the monthly run after a backfill does.
+    The dormant model's state is left as a backfill leaves it (``_dormant_state``: the anchors known
+    by the last month, the fits of three months before the measured one), so the measured month
+    computes only its new anchor and fits, as the monthly run after a backfill does.
 
     For the smoke test, where ``rfm-assets run``'s fixed per-month cost (checks, plots, Dagster)
     would dominate; the benchmark proper builds the prefix with ``rfm-assets run``.
@@ -239,26 +240,31 @@ def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
             behaviour.build_rfm_snapshots(con, month, rfm_config(params))
             build_customer_clusters(con, month, cluster_config(params))
             build_revenue_forecasts(con, month, ForecastConfig())
-        _store_anchors(con, months[0], months[-1])
+        _dormant_state(con, months[0], months[-1])
     return laps.result(months=len(months))
 
 
-def _store_anchors(con: Any, first: date, last: date) -> int:
-    """Keep every anchor whose outcome is known by ``last`` in dormant_anchor_panel, as the monthly
-    runs of a backfill through ``last`` would have (each month stores the anchor it first needs)."""
+def _dormant_state(con: Any, first: date, last: date) -> int:
+    """What the monthly runs of a backfill through ``last`` leave for the dormant model of the month
+    after: every anchor whose outcome is known by ``last`` (dormant_anchor_panel), and the fits of the
+    month that month's selection reuses, ``last - 2`` (_dormant_fits). Returns the anchors stored."""
+    from rfm_assets.core.dormant import run_dormant
     from rfm_assets.core.dormant_anchors import anchor_panel
     from rfm_assets.core.dormant_plan import known_outcome_anchors
+    from rfm_assets.core.months import add_months
 
     anchors = known_outcome_anchors(first, last)
     anchor_panel(con, anchors, with_clv=False)
+    if add_months(last, -2) >= first:
+        run_dormant(con, add_months(last, -2), first_month=first)
     return len(anchors)
 
 
-def prefix_anchors(args: dict[str, Any]) -> dict[str, Any]:
-    """The stored dormant anchors of a core prefix built before prefix_core stored them."""
+def prefix_dormant(args: dict[str, Any]) -> dict[str, Any]:
+    """The dormant state (anchors, fits) of a core prefix built before prefix_core stored it."""
     laps = Laps()
-    with _connect(args, laps) as con, laps("anchors"):
-        n = _store_anchors(con, date.fromisoformat(args["first_month"]), date.fromisoformat(args["last"]))
+    with _connect(args, laps) as con, laps("dormant_state"):
+        n = _dormant_state(con, date.fromisoformat(args["first_month"]), date.fromisoformat(args["last"]))
     return laps.result(anchors=n)
 
 

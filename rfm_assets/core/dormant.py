@@ -48,6 +48,7 @@ from rfm_assets.core.dormant_anchors import (
 )
 from rfm_assets.core.dormant_campaign import CampaignConfig, build_targets, evaluation_k
 from rfm_assets.core.dormant_final import Platt, SpendModel, calibration_table, fit_final, season_shift
+from rfm_assets.core.dormant_fits import WarehouseFits
 from rfm_assets.core.dormant_model import Evaluation, FeatureSpec, evaluate_candidates, with_selection
 from rfm_assets.core.dormant_plan import (
     BASE_START,
@@ -148,8 +149,13 @@ def run_dormant(
     *,
     first_month: date | None = None,
     min_positives: int = 20,
+    features_table: str | None = None,
 ) -> DormantResult:
-    """Choose a model out of time, report it on a later anchor, refit it, and rank the customers dormant now."""
+    """Choose a model out of time, report it on a later anchor, refit it, and rank the customers dormant now.
+
+    ``features_table``: a table already holding this month's sql/dormant_features rows (the asset's
+    dormant_features), read instead of running the query a second time.
+    """
     config = config or CampaignConfig()
     month = month_start(month)
     first = month_start(first_month) if first_month else first_data_month(con)
@@ -205,6 +211,7 @@ def run_dormant(
             use_clv=use_clv,
             **plan,
         )
+    store = WarehouseFits(con, month)  # a month's selection fits are the evaluation fits of 3 months ago
     chooser = None
     if selection and both_classes(rows(panel, selection[0])) and both_classes(rows(panel, selection[1])):
         sel_train, sel_held = rows(panel, selection[1]), rows(panel, selection[0])
@@ -214,11 +221,12 @@ def run_dormant(
             FeatureSpec.fit(sel_train, use_clv),
             evaluation_k(len(sel_held), config),
             selection[0],
+            store=store,
         )
     spec = FeatureSpec.fit(train, use_clv)
     k = evaluation_k(len(held_out), config)
     evaluation = evaluate_candidates(
-        train, held_out, spec, k, evaluation_anchor, chosen=chooser.chosen if chooser else None
+        train, held_out, spec, k, evaluation_anchor, chosen=chooser.chosen if chooser else None, store=store
     )
     chosen = evaluation.chosen
     # The report on E calibrates E's scores as the month's list would have been at month E: Platt on
@@ -253,14 +261,14 @@ def run_dormant(
         f"precision@{evaluation.k} {chosen_row['precision_at_k']:.1%} vs base rate "
         f"{chosen_row['base_rate']:.1%} (lift {chosen_row['lift_vs_random']:.2f})"
     )
-    current = anchor_features(con, month, with_clv=use_clv)
+    current = anchor_features(con, month, with_clv=use_clv, stored=features_table)
     if current.empty:
         return DormantResult(NO_DORMANT_CUSTOMERS, f"{summary}; nobody is dormant as of {month:%Y-%m}", month, **done)
     e_fit = Platt.fit(evaluation.scores[chosen], evaluation.y)
     shift = season_shift(panel, year_back[0], year_back[1], evaluation.models[chosen], evaluation.spec, e_fit)
     scoring_map = e_fit.shifted(shift)  # from E's outcome season to the target's
     final_panel = rows(panel, final_anchors)
-    final = fit_final(chosen, final_panel, FeatureSpec.fit(final_panel, use_clv), scoring_map)
+    final = fit_final(chosen, final_panel, FeatureSpec.fit(final_panel, use_clv), scoring_map, store)
     probability = final.predict_proba(current)
     spend = SpendModel.fit(final_panel).predict(current)
     targets, thresholds = build_targets(current, probability, spend, config, month)
@@ -269,7 +277,8 @@ def run_dormant(
         OK,
         f"{summary}; probabilities calibrated on anchor {evaluation_anchor:%Y-%m}, season shift {shift:+.2f} "
         "(logit); "
-        f"{int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}",
+        f"{int(targets['selected'].sum())} of {len(targets)} dormant customers selected{warning}; "
+        f"model fits: {store.reused} reused, {store.fitted} new",
         month,
         targets=targets,
         feature_columns=tuple(final.spec.columns),

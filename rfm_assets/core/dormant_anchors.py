@@ -86,13 +86,19 @@ def _with_clv(
     return frame.merge(clv, on="customer_id", how="left", validate="one_to_one")
 
 
-def anchor_features(con: duckdb.DuckDBPyConnection, anchor: date, *, with_clv: bool | None = None) -> pd.DataFrame:
+def anchor_features(
+    con: duckdb.DuckDBPyConnection, anchor: date, *, with_clv: bool | None = None, stored: str | None = None
+) -> pd.DataFrame:
     """Target group of ``anchor`` with its features (sql/dormant_features.sql), ordered by customer_id.
 
     ``with_clv``: add the anchor month's CLV_FEATURES; None = only if that month is in the CLV table.
+    ``stored``: a table holding the query's rows for ``anchor`` (snapshot_month = anchor), read instead.
     """
     anchor = month_start(anchor)
-    frame = con.execute(load_sql("dormant_features"), {"anchor_month": anchor}).df()
+    if stored is not None:
+        frame = con.execute(f"select * from {stored} where snapshot_month = ? order by customer_id", [anchor]).df()
+    else:
+        frame = con.execute(load_sql("dormant_features"), {"anchor_month": anchor}).df()
     return _with_clv(con, frame, anchor, with_clv)
 
 

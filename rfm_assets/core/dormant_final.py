@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rfm_assets.core.dormant_model import FeatureSpec, candidate_models, fit_model
+from rfm_assets.core.dormant_model import FeatureSpec, FitStore, candidate_models, fit_models
 from rfm_assets.core.dormant_plan import both_classes, rows
 from rfm_assets.core.lazy import lazy
 
@@ -59,9 +59,10 @@ class Platt:
         return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * _logit(scores))))
 
 
-def fit_candidate(name: str, train: pd.DataFrame, spec: FeatureSpec) -> Any:
+def fit_candidate(name: str, train: pd.DataFrame, spec: FeatureSpec, store: FitStore | None = None) -> Any:
     """Candidate ``name`` fitted on ``train`` (features + bought_again) with the design of ``spec``."""
-    return fit_model(candidate_models()[name], spec.matrix(train), train["bought_again"].to_numpy(dtype=int))
+    x, y = spec.matrix(train), train["bought_again"].to_numpy(dtype=int)
+    return fit_models({name: candidate_models()[name]}, x, y, store)[name]
 
 
 def raw_scores(model: Any, spec: FeatureSpec, frame: pd.DataFrame) -> np.ndarray:
@@ -87,9 +88,11 @@ class FinalModel:
         return self.calibration(raw_scores(self.model, self.spec, frame))
 
 
-def fit_final(name: str, train: pd.DataFrame, spec: FeatureSpec, calibration: Platt) -> FinalModel:
+def fit_final(
+    name: str, train: pd.DataFrame, spec: FeatureSpec, calibration: Platt, store: FitStore | None = None
+) -> FinalModel:
     """Refit candidate ``name`` on ``train`` (the newest known anchors) with ``calibration``."""
-    return FinalModel(name, spec, fit_candidate(name, train, spec), calibration)
+    return FinalModel(name, spec, fit_candidate(name, train, spec, store), calibration)
 
 
 def calibration_table(probability: np.ndarray, y: np.ndarray, customer_ids: np.ndarray) -> pd.DataFrame:

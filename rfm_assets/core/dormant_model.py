@@ -15,10 +15,12 @@ lift and captured revenue are reported beside it. Ranking ties are always broken
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import os
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from threadpoolctl import threadpool_limits
 
@@ -179,10 +181,12 @@ def evaluate_candidates(
     anchor: date,
     *,
     chosen: str | None = None,
+    store: FitStore | None = None,
 ) -> Evaluation:
     """Fit every candidate on ``train``, rank ``evaluation`` and compare them at the campaign size ``k``.
 
     ``chosen``: the model chosen elsewhere (on an earlier anchor); None = the best AUC here.
+    ``store``: fitted models to reuse and keep (:func:`fit_models`).
 
     Both frames hold features + labels (bought_again, future_revenue). Metrics: base rate,
     precision/recall of the top k, lift over random (precision@k / base rate) and over the
@@ -197,7 +201,7 @@ def evaluate_candidates(
     revenue = evaluation["future_revenue"].to_numpy(dtype=float)
     ids = evaluation["customer_id"].to_numpy(dtype=str)
     scores: dict[str, np.ndarray] = {}
-    models = fit_models(candidate_models(), x_train, y_train)
+    models = fit_models(candidate_models(), x_train, y_train, store)
     for name, model in models.items():
         scores[name] = model.predict_proba(x_eval)[:, 1]
     scores[HEURISTIC] = heuristic_score(evaluation)
@@ -221,20 +225,54 @@ def evaluate_candidates(
     return Evaluation(anchor, metrics, chosen, k, ids, y, scores, models, spec)
 
 
-def fit_models(models: dict[str, Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+class FitStore(Protocol):
+    """Fitted models by :func:`fit_key` (rfm_assets.core.dormant_fits keeps them in the warehouse)."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def put(self, key: str, model: Any) -> None: ...
+
+
+def fit_key(name: str, x: np.ndarray, y: np.ndarray) -> str:
+    """What a fit depends on: the candidate's definition, the fitting rules, sklearn's version, the data.
+
+    Equal keys give equal models (every candidate is seeded), so a stored fit can stand in for a new one.
+    """
+    import sklearn
+
+    digest = hashlib.sha256()
+    for part in (name, sklearn.__version__, inspect.getsource(candidate_models), inspect.getsource(fit_model)):
+        digest.update(part.encode())
+    for array in (np.ascontiguousarray(x, dtype=float), np.ascontiguousarray(y, dtype=np.int64)):
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def fit_models(models: dict[str, Any], x: np.ndarray, y: np.ndarray, store: FitStore | None = None) -> dict[str, Any]:
     """Each of ``models`` fitted by :func:`fit_model`, side by side on the machine's cores.
 
     liblinear, the trees and the boosting release the GIL while they fit, so threads overlap them;
     every model is seeded and fits alone, so each comes out exactly as fitted one after another.
+    With a ``store``, a model fitted before on the same rows (an earlier month's evaluation is this
+    month's selection) is taken from it, and new fits are added to it.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    workers = min(len(models), os.cpu_count() or 1)
+    keys = {name: fit_key(name, x, y) for name in models} if store is not None else {}
+    fitted = {name: got for name in keys if (got := store.get(keys[name])) is not None} if store else {}
+    todo = {name: model for name, model in models.items() if name not in fitted}
+    workers = min(len(todo), os.cpu_count() or 1)
     if workers <= 1:
-        return {name: fit_model(model, x, y) for name, model in models.items()}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dormant-fit") as pool:
-        futures = {name: pool.submit(fit_model, model, x, y) for name, model in models.items()}
-        return {name: future.result() for name, future in futures.items()}
+        new = {name: fit_model(model, x, y) for name, model in todo.items()}
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dormant-fit") as pool:
+            futures = {name: pool.submit(fit_model, model, x, y) for name, model in todo.items()}
+            new = {name: future.result() for name, future in futures.items()}
+    if store is not None:
+        for name, model in new.items():
+            store.put(keys[name], model)
+    return {name: fitted[name] if name in fitted else new[name] for name in models}
 
 
 def fit_model(model: Any, x: np.ndarray, y: np.ndarray) -> Any:

@@ -58,7 +58,7 @@ def test_script_runs_and_every_agreement_check_passes(bench):
     assert len(rec["agreement"]) == AGREEMENTS
     assert all(a["passed"] for a in rec["agreement"]), rec["agreement"]
     (prefix,) = (root / "data").glob("m8_*/prefix.json")
-    assert json.loads(prefix.read_text())["anchors"] is True  # the dormant anchors a backfill would have stored
+    assert json.loads(prefix.read_text())["dormant_state"] is True  # anchors and fits as a backfill leaves them
 
 
 def test_month_lines_match_a_plain_count_of_the_csv(bench):

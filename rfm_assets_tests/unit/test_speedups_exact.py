@@ -87,3 +87,21 @@ def test_expected_purchases_use_the_transformed_2f1_only_where_needed_and_equal_
     assert overflowed >= 3  # both branches were exercised
     one = expected_repeat_purchases(params, 52.0, np.array(3.0), np.array(20.0), np.array(104.0))  # 0-d in and out
     assert np.shape(one) == () and float(one) == float(_expected_both_branches(params, 52.0, x[2], tx[2], age[2]))
+
+
+def test_dormant_features_read_back_from_their_table_equal_the_query(tmp_path):
+    from datetime import date
+
+    from rfm_assets.core.dormant_anchors import anchor_features
+    from rfm_assets.core.sqlfiles import load_sql
+    from rfm_assets.core.warehouse import connect, replace_partition
+    from rfm_assets_tests.unit.dormant_sim import simulate, write_transactions
+
+    month = date(2011, 6, 1)
+    with connect(tmp_path / "w.duckdb") as con:
+        write_transactions(con, simulate(800, signal=True, seed=3))
+        replace_partition(con, "dormant_features", month, load_sql("dormant_features"), {"anchor_month": month})
+        queried = anchor_features(con, month)
+        stored = anchor_features(con, month, stored="dormant_features")
+    assert len(queried) > 20
+    pd.testing.assert_frame_equal(stored, queried, check_exact=True)

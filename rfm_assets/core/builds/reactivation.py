@@ -33,7 +33,9 @@ def build_dormant_reactivation(
         {"anchor_month": month},
         allow_empty=True,
     )
-    result = dormant.run_dormant(con, month, cfg.campaign, first_month=cfg.first_month)
+    result = dormant.run_dormant(
+        con, month, cfg.campaign, first_month=cfg.first_month, features_table="dormant_features"
+    )
     metrics = result.metrics.assign(snapshot_month=month) if not result.metrics.empty else result.metrics
     replace_partition_frame(
         con,
