@@ -203,8 +203,30 @@ def dormant(args: dict[str, Any]) -> dict[str, Any]:
     from rfm_assets.core.builds.reactivation import DormantConfig, build_dormant_reactivation
 
     cfg = DormantConfig(campaign_config(_params()), first_month=date.fromisoformat(args["first_month"]))
+    _first_time(args["warehouse"], _month(args))
     laps, result = _timed(args, "dormant_reactivation", build_dormant_reactivation, cfg)
     return laps.result(status=result.status, targets=len(result.targets))
+
+
+def _first_time(warehouse: str, month: date) -> None:
+    """Forget what the whole month's run of ``month`` stored for itself (its fits, the anchor M-3 it
+    first needed), so the piece pays what the month's first run pays instead of reusing its own work."""
+    import duckdb
+
+    from rfm_assets.core.dormant_anchors import PANEL_TABLE
+    from rfm_assets.core.dormant_fits import TABLE
+    from rfm_assets.core.months import add_months
+    from rfm_assets.core.warehouse import table_exists
+
+    con = duckdb.connect(warehouse)
+    try:
+        if table_exists(con, TABLE):
+            con.execute(f"delete from {TABLE} where fitted_for = ?", [month])
+        if table_exists(con, PANEL_TABLE):
+            con.execute(f"delete from {PANEL_TABLE} where anchor = ?", [add_months(month, -3)])
+    finally:
+        con.close()
+    settle(warehouse)
 
 
 def prefix_core(args: dict[str, Any]) -> dict[str, Any]:
