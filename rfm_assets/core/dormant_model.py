@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -253,7 +255,8 @@ def fit_models(models: dict[str, Any], x: np.ndarray, y: np.ndarray, store: FitS
     """Each of ``models`` fitted by :func:`fit_model`, side by side on the machine's cores.
 
     liblinear, the trees and the boosting release the GIL while they fit, so threads overlap them;
-    every model is seeded and fits alone, so each comes out exactly as fitted one after another.
+    every model is seeded and fits alone (the liblinear ones in turn, :data:`LIBLINEAR`), so each
+    comes out exactly as fitted one after another.
     With a ``store``, a model fitted before on the same rows (an earlier month's evaluation is this
     month's selection) is taken from it, and new fits are added to it.
     """
@@ -275,6 +278,18 @@ def fit_models(models: dict[str, Any], x: np.ndarray, y: np.ndarray, store: FitS
     return {name: fitted[name] if name in fitted else new[name] for name in models}
 
 
+# liblinear draws its coordinate order from one random generator shared by the whole process, seeded
+# at the start of each fit: two fits at once interleave their draws, and both models change (seen as
+# an AUC moving in the 6th digit on the default data). They take turns; the other candidates overlap.
+LIBLINEAR = threading.Lock()
+
+
+def uses_liblinear(model: Any) -> bool:
+    """True for a LogisticRegression with solver liblinear, alone or as a pipeline's last step."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return getattr(last, "solver", None) == "liblinear"
+
+
 def fit_model(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
     """``model`` fitted on (x, y): a seeded sample above MAX_TRAIN_ROWS, forest trees on at most
     FOREST_SAMPLES rows, one OpenMP thread."""
@@ -291,7 +306,8 @@ def fit_model(model: Any, x: np.ndarray, y: np.ndarray) -> Any:
         model.set_params(max_samples=FOREST_SAMPLES)
     # One OpenMP thread: on small machines HistGradientBoosting's thread pool oversubscribes badly
     # (15x slower on 2 vCPUs for tens of thousands of rows); the forest still uses joblib workers.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    # liblinear fits one at a time (LIBLINEAR): see its definition.
+    with threadpool_limits(limits=1, user_api="openmp"), LIBLINEAR if uses_liblinear(model) else nullcontext():
         model.fit(x, y)
     # The forest's predict_proba adds the trees' votes from several threads in whatever order they
     # finish, so its last bits varied between reruns; one job adds them in tree order (bit-identical).

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from rfm_assets.core.clv_predict import pattern_codes
-from rfm_assets.core.dormant_model import candidate_models, fit_model, fit_models
+from rfm_assets.core.dormant_model import LIBLINEAR, candidate_models, fit_model, fit_models, uses_liblinear
 from rfm_assets.core.views import evaluated_once
 
 
@@ -34,6 +34,34 @@ def test_candidates_fitted_side_by_side_equal_candidates_fitted_one_by_one():
     for name, model in candidate_models().items():
         alone = fit_model(model, x, y)
         np.testing.assert_array_equal(together[name].predict_proba(probe), alone.predict_proba(probe), err_msg=name)
+
+
+def test_liblinear_fits_take_turns_and_the_other_candidates_do_not_wait():
+    """liblinear's generator is shared by the process: a liblinear fit waits while another holds it."""
+    import threading
+
+    assert {n: uses_liblinear(m) for n, m in candidate_models().items()} == {
+        "random_forest": False,
+        "logit_l1": True,
+        "logit_l2": True,
+        "hist_gradient_boosting": False,
+    }
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(600, 5))
+    y = (x[:, 0] + rng.normal(size=600) > 0.5).astype(int)
+    models, done = candidate_models(), {}
+    threads = {
+        name: threading.Thread(target=lambda n=name: done.setdefault(n, fit_model(models[n], x, y)))
+        for name in ("logit_l1", "random_forest")
+    }
+    with LIBLINEAR:  # as if another liblinear fit were running
+        for thread in threads.values():
+            thread.start()
+        threads["random_forest"].join(timeout=120)
+        threads["logit_l1"].join(timeout=1.0)
+        assert "random_forest" in done and "logit_l1" not in done
+    threads["logit_l1"].join(timeout=120)
+    assert "logit_l1" in done
 
 
 def test_a_view_evaluated_once_holds_its_rows_and_leaves_nothing_behind():
