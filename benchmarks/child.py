@@ -15,7 +15,7 @@ from typing import Any
 
 def pieces() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     """Name -> piece function (imported lazily so each child loads only what its piece needs)."""
-    from benchmarks import baseline, floor, month, project
+    from benchmarks import baseline, floor, month, prefix, project
 
     return {
         **project.PIECES,
@@ -25,8 +25,8 @@ def pieces() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         "clv_weighting": baseline.weighting,
         "whole_month": month.whole_month,
         "backfill": month.backfill,
-        "prefix_core": project.prefix_core,
-        "prefix_dormant": project.prefix_dormant,
+        "prefix_core": prefix.prefix_core,
+        "prefix_dormant": prefix.prefix_dormant,
     }
 
 

@@ -137,7 +137,7 @@ def ensure_prefix(data: BenchData, work: Path, rebuild: bool = False, mode: str 
     """``prefix.duckdb``: months 1..M-1 built by ``rfm-assets run --to M-1`` (timed), cached.
 
     ``mode="core"`` (smoke tests) builds only the tables the last month reads, with the core
-    functions in one process (benchmarks.project.prefix_core): seconds instead of minutes.
+    functions in one process (benchmarks.prefix.prefix_core): seconds instead of minutes.
     """
     from rfm_assets.core.months import add_months
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from rfm_assets.core.dormant_model import FeatureSpec, FitStore, candidate_models, fit_models
+from rfm_assets.core.dormant_candidates import FitStore, candidate_models, fit_models
+from rfm_assets.core.dormant_model import FeatureSpec
 from rfm_assets.core.dormant_plan import both_classes, rows
 from rfm_assets.core.lazy import lazy
 

@@ -3,7 +3,7 @@
 Month M chooses its model on the selection anchor S = M-6, with every candidate trained on the
 anchors <= M-9. Month M-3 evaluated the same candidates on the same rows (its evaluation anchor is
 M-6), and month M+3 evaluates the model month M refits. The fits are kept in ``_dormant_fits``,
-keyed by everything a fit depends on (``dormant_model.fit_key``: the candidate's definition, the
+keyed by everything a fit depends on (``dormant_candidates.fit_key``: the candidate's definition, the
 fitting rules, sklearn's version and the bytes of the training rows), so a stored model is the model
 a new fit would give and results do not depend on what is stored or on the order months are built.
 
@@ -27,7 +27,7 @@ KEEP_MONTHS = 6  # a fit is reused 3 months later (as a selection fit) or never
 
 
 class WarehouseFits:
-    """``dormant_model.FitStore`` on the warehouse table ``_dormant_fits``, for the month ``month``."""
+    """``dormant_candidates.FitStore`` on the warehouse table ``_dormant_fits``, for the month ``month``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, month: date) -> None:
         self.con, self.month = con, month

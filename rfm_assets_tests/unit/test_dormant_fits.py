@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from rfm_assets.core import dormant as dm
+from rfm_assets.core.dormant_candidates import candidate_models, fit_key, fit_models
 from rfm_assets.core.dormant_fits import TABLE, WarehouseFits
-from rfm_assets.core.dormant_model import candidate_models, fit_key, fit_models
 from rfm_assets.core.warehouse import connect
 from rfm_assets_tests.unit.dormant_sim import simulate, write_transactions
 

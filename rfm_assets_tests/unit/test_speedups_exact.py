@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from rfm_assets.core.clv_predict import pattern_codes
-from rfm_assets.core.dormant_model import LIBLINEAR, candidate_models, fit_model, fit_models, uses_liblinear
+from rfm_assets.core.dormant_candidates import LIBLINEAR, candidate_models, fit_model, fit_models, uses_liblinear
 from rfm_assets.core.views import evaluated_once
 
 
